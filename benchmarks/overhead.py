@@ -1,0 +1,647 @@
+#!/usr/bin/env python
+"""How much does flowbook cost per task?
+
+Builds and runs chains (each task takes the previous task's result) and wide
+flows (n independent root tasks) of trivial tasks with flowbook's functional
+API, and sets the times against baselines measured in the same run:
+
+* a bare Python loop calling the same functions,
+* ``dask.get`` (dask's synchronous scheduler) on the same graph as a task dict,
+* Prefect 1.4.1 (in its own virtual environment, 1,000 tasks only),
+
+then prints every figure with its goal and PASS/MISS.  Nothing here asserts:
+this is a script that prints figures.  See benchmarks/README.md.
+
+    python benchmarks/overhead.py                      # the default run
+    python benchmarks/overhead.py --sizes 1000,10000 --repeat 5 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PREFECT_ENV_MODULE = ROOT / "tests" / "reference" / "prefect_env.py"
+DEFAULT_PREFECT_PYTHON = Path("/root/.cache/flowbook/prefect-1.4.1/bin/python")
+
+SHAPES = ("chain", "wide")
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
+
+# Goals ------------------------------------------------------------------------
+GOAL_TOTAL_100K_S = 3.0  # build + run of a 100,000-task flow
+GOAL_OVERHEAD_US = 10.0  # per-task overhead over a bare Python loop
+GOAL_DASK_RATIO = 2.0  # dask.get time / flowbook run time
+GOAL_GROWTH = 1.5  # per-task time at the largest size / at the smallest (1 = linear)
+GOAL_MEMORY_B = 2048  # bytes per task, build + run
+
+
+# The trivial tasks ------------------------------------------------------------
+def one():
+    return 1
+
+
+def inc(x):
+    return x + 1
+
+
+# Helpers ----------------------------------------------------------------------
+def now() -> float:
+    return time.perf_counter()
+
+
+def fresh() -> None:
+    """Collect garbage left by the previous measurement before timing the next."""
+    gc.collect()
+    gc.collect()
+
+
+def import_engine():
+    import flowbook
+
+    return flowbook
+
+
+def engine_version(engine) -> str:
+    version = getattr(engine, "__version__", None)
+    if version:
+        return str(version)
+    try:
+        from importlib.metadata import version as dist_version
+
+        return dist_version(engine.__name__)
+    except Exception:
+        return "?"
+
+
+# flowbook ---------------------------------------------------------------------
+def build_flow(engine, shape: str, n: int):
+    """Build a fresh flow with the functional API; returns (flow, last task, build s)."""
+    Flow, task = engine.Flow, engine.task
+    t_one, t_inc = task(one), task(inc)
+    fresh()
+    start = now()
+    with Flow(f"{shape}-{n}") as flow:
+        if shape == "chain":
+            r = t_one()
+            for _ in range(n - 1):
+                r = t_inc(r)
+        else:
+            for _ in range(n):
+                r = t_one()
+    elapsed = now() - start
+    return flow, r, elapsed
+
+
+def check_state(state, last, shape: str, n: int) -> str | None:
+    """Return a problem description if the run did not do what it should, else None."""
+    ok = getattr(state, "is_successful", None)
+    if ok is not None and not ok():
+        return f"flow state is {type(state).__name__}, not successful"
+    try:
+        results = state.result
+        if len(results) != n:
+            return f"state.result has {len(results)} task states, expected {n}"
+        value = results[last].result
+    except Exception as exc:  # pragma: no cover - depends on the engine's progress
+        return f"could not read results: {exc!r}"
+    expected = n if shape == "chain" else 1
+    if value != expected:
+        return f"last task returned {value!r}, expected {expected!r}"
+    return None
+
+
+def measure_flowbook(engine, shape: str, n: int, repeat: int) -> dict:
+    builds, runs, totals = [], [], []
+    problem = None
+    for _ in range(repeat):
+        flow, last, build_s = build_flow(engine, shape, n)
+        fresh()
+        start = now()
+        state = flow.run()
+        run_s = now() - start
+        builds.append(build_s)
+        runs.append(run_s)
+        totals.append(build_s + run_s)
+        problem = problem or check_state(state, last, shape, n)
+        del flow, last, state
+        fresh()
+    return {
+        "build_s": min(builds),
+        "run_s": min(runs),
+        "total_s": min(totals),
+        "all_build_s": builds,
+        "all_run_s": runs,
+        "problem": problem,
+    }
+
+
+# bare Python loop ---------------------------------------------------------------
+def bare_chain(n: int):
+    x = one()
+    for _ in range(n - 1):
+        x = inc(x)
+    return x
+
+
+def bare_wide(n: int):
+    return [one() for _ in range(n)]
+
+
+def measure_bare(shape: str, n: int, repeat: int) -> float:
+    fn = bare_chain if shape == "chain" else bare_wide
+    best = float("inf")
+    for _ in range(max(repeat, 5)):  # cheap: always take at least best of 5
+        fresh()
+        start = now()
+        fn(n)
+        best = min(best, now() - start)
+    return best
+
+
+# dask ---------------------------------------------------------------------------
+def dask_graph(shape: str, n: int) -> dict:
+    if shape == "chain":
+        dsk = {"t0": (one,)}
+        for i in range(1, n):
+            dsk[f"t{i}"] = (inc, f"t{i - 1}")
+    else:
+        dsk = {f"t{i}": (one,) for i in range(n)}
+    return dsk
+
+
+def measure_dask(shape: str, n: int, repeat: int) -> dict:
+    try:
+        import dask
+    except ImportError as exc:
+        return {"error": f"dask is not installed ({exc}); pip install -e '.[bench]'"}
+    get = getattr(dask, "get", None)
+    if get is None:
+        from dask.local import get_sync as get
+    best = float("inf")
+    for _ in range(repeat):
+        dsk = dask_graph(shape, n)
+        keys = list(dsk)  # every result, as flow.run() returns every task's state
+        fresh()
+        start = now()
+        out = get(dsk, keys)
+        best = min(best, now() - start)
+        del dsk, keys, out
+    return {"run_s": best, "version": dask.__version__}
+
+
+# Prefect 1.4.1 (separate virtual environment) ------------------------------------
+PREFECT_SCRIPT = textwrap.dedent(
+    """
+    import gc, json, sys, time
+    import prefect
+    from prefect import Flow, task
+
+    def one():
+        return 1
+
+    def inc(x):
+        return x + 1
+
+    n, repeat, shapes = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split(",")
+    t_one, t_inc = task(one), task(inc)
+    out = {"version": prefect.__version__, "python": sys.version.split()[0]}
+    for shape in shapes:
+        runs, ok = [], True
+        for _ in range(repeat):
+            with Flow(shape + "-" + str(n)) as flow:
+                if shape == "chain":
+                    r = t_one()
+                    for _ in range(n - 1):
+                        r = t_inc(r)
+                else:
+                    for _ in range(n):
+                        r = t_one()
+            gc.collect()
+            start = time.perf_counter()
+            state = flow.run()
+            runs.append(time.perf_counter() - start)
+            ok = ok and state.is_successful() and len(state.result) == n
+            del flow, state, r
+            gc.collect()
+        out[shape] = {"run_s": min(runs), "all_run_s": runs, "ok": ok}
+    print(json.dumps(out))
+    """
+)
+
+
+def find_prefect_python() -> tuple[Path | None, str]:
+    """Locate the Prefect 1.4.1 interpreter: tests/reference/prefect_env.py, else the default path."""
+    notes = []
+    if PREFECT_ENV_MODULE.exists():
+        try:
+            spec = importlib.util.spec_from_file_location("_flowbook_prefect_env", PREFECT_ENV_MODULE)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            python = Path(module.ensure_prefect_python())
+            if python.exists():
+                return python, f"from {PREFECT_ENV_MODULE.relative_to(ROOT)}"
+            notes.append(f"ensure_prefect_python() returned {python}, which does not exist")
+        except Exception as exc:
+            notes.append(f"{PREFECT_ENV_MODULE.relative_to(ROOT)} failed: {exc!r}")
+    else:
+        notes.append(f"{PREFECT_ENV_MODULE.relative_to(ROOT)} not found")
+    if DEFAULT_PREFECT_PYTHON.exists():
+        return DEFAULT_PREFECT_PYTHON, "default path (" + "; ".join(notes) + ")"
+    notes.append(f"{DEFAULT_PREFECT_PYTHON} does not exist")
+    return None, "; ".join(notes)
+
+
+def measure_prefect(n: int, repeat: int, shapes, timeout: float) -> dict:
+    python, how = find_prefect_python()
+    if python is None:
+        return {"error": f"Prefect 1.4.1 environment unavailable: {how}"}
+    env = dict(os.environ, PREFECT__LOGGING__LEVEL="ERROR")
+    cmd = [str(python), "-c", PREFECT_SCRIPT, str(n), str(repeat), ",".join(shapes)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"Prefect run took longer than {timeout:.0f} s", "python": str(python)}
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"error": f"Prefect script exited {proc.returncode}: " + " | ".join(tail)}
+    try:
+        data = json.loads(proc.stdout.strip().splitlines()[-1])
+    except Exception as exc:
+        return {"error": f"could not parse Prefect output ({exc!r}): {proc.stdout[-200:]!r}"}
+    data["python_path"] = str(python)
+    data["found"] = how
+    return data
+
+
+# Memory (fresh subprocess) -----------------------------------------------------
+def _proc_status_kib(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def memory_child(shape: str, n: int, method: str) -> None:
+    """Runs in a fresh interpreter: build + run one flow, print memory figures as JSON."""
+    engine = import_engine()
+    t_one, t_inc = engine.task(one), engine.task(inc)  # noqa: F841 (warm the decorator)
+    out = {"shape": shape, "n": n, "method": method}
+    fresh()
+    if method == "tracemalloc":
+        import tracemalloc
+
+        tracemalloc.start()
+        flow, last, _ = build_flow(engine, shape, n)
+        state = flow.run()
+        current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        out.update(peak_bytes=peak, retained_bytes=current)
+    else:
+        # Reset the peak-RSS mark (Linux >= 4.0), so VmHWM afterwards is this flow's peak.
+        reset = False
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+            reset = True
+        except OSError:
+            pass
+        before = _proc_status_kib("VmRSS")
+        if before is None or not reset:
+            import resource
+
+            before_kib = before
+            flow, last, _ = build_flow(engine, shape, n)
+            state = flow.run()
+            peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            after = _proc_status_kib("VmRSS")
+            out["note"] = "peak from ru_maxrss (peak RSS mark could not be reset)"
+        else:
+            before_kib = before
+            flow, last, _ = build_flow(engine, shape, n)
+            state = flow.run()
+            peak_kib = _proc_status_kib("VmHWM")
+            after = _proc_status_kib("VmRSS")
+        out.update(
+            peak_bytes=(peak_kib - before_kib) * 1024 if before_kib is not None else None,
+            retained_bytes=(after - before_kib) * 1024 if after is not None and before_kib is not None else None,
+        )
+    out["problem"] = check_state(state, last, shape, n)
+    print(json.dumps(out))
+
+
+def measure_memory(shape: str, n: int, method: str, timeout: float) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--_memory-child", shape, str(n), method]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"memory run took longer than {timeout:.0f} s"}
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"error": f"memory subprocess exited {proc.returncode}: " + " | ".join(tail)}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# Reporting ----------------------------------------------------------------------
+def fmt_s(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if x >= 100:
+        return f"{x:.0f}"
+    if x >= 1:
+        return f"{x:.3f}"
+    if x >= 0.001:
+        return f"{x:.4f}"
+    return f"{x:.2e}"
+
+
+def fmt_ratio(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if x >= 100:
+        return f"{x:,.0f}x"
+    if x >= 0.1:
+        return f"{x:.2f}x"
+    return f"{x:.2g}x"
+
+
+def verdict(ok: bool | None) -> str:
+    return "-" if ok is None else ("PASS" if ok else "MISS")
+
+
+def parse_sizes(text: str) -> list[int]:
+    sizes = sorted({int(s.replace("_", "").replace(",", "")) for s in text.replace(" ", "").split(",") if s})
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("sizes must be positive integers, e.g. 1000,10000,100000")
+    return sizes
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=lambda s: parse_sizes(s), default=list(DEFAULT_SIZES),
+                        help="comma-separated task counts (default 1000,10000,100000)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="best of N for every size (default: 3 below 100,000 tasks, 1 from 100,000)")
+    parser.add_argument("--shapes", default=",".join(SHAPES), help="chain,wide (default both)")
+    parser.add_argument("--json", metavar="PATH", help="also write every number to this JSON file")
+    parser.add_argument("--no-prefect", action="store_true", help="skip the Prefect 1.4.1 comparison")
+    parser.add_argument("--prefect-size", type=int, default=1000, help="tasks for the Prefect comparison (default 1000)")
+    parser.add_argument("--prefect-repeat", type=int, default=1,
+                        help="best of N for Prefect (default 1: it takes ~5-10 s per 1,000-task run)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory-per-task measurement")
+    parser.add_argument("--memory-size", type=int, default=100_000, help="tasks for the memory measurement")
+    parser.add_argument("--memory-method", choices=("rss", "tracemalloc", "both"), default="rss",
+                        help="rss: peak RSS delta in a fresh subprocess (default); tracemalloc: traced peak")
+    parser.add_argument("--max-seconds", type=float, default=120.0,
+                        help="skip a flowbook size whose estimated time (from the smaller sizes) exceeds this")
+    parser.add_argument("--_memory-child", nargs=3, metavar=("SHAPE", "N", "METHOD"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args._memory_child:
+        shape, n, method = args._memory_child
+        memory_child(shape, int(n), method)
+        return 0
+
+    shapes = [s for s in args.shapes.split(",") if s]
+    for s in shapes:
+        if s not in SHAPES:
+            parser.error(f"unknown shape {s!r}; choose from {SHAPES}")
+    sizes = args.sizes
+
+    def repeat_for(n: int) -> int:
+        if args.repeat is not None:
+            return max(1, args.repeat)
+        return 3 if n < 100_000 else 1
+
+    started = now()
+    try:
+        engine = import_engine()
+    except Exception as exc:
+        print(f"flowbook does not import: {exc!r}", file=sys.stderr)
+        return 1
+
+    try:
+        import dask
+
+        dask_version = dask.__version__
+    except ImportError:
+        dask_version = "not installed"
+
+    print("flowbook per-task overhead benchmark")
+    print(f"  python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
+          f"flowbook {engine_version(engine)}; dask {dask_version}")
+    print(f"  sizes {', '.join(f'{n:,}' for n in sizes)}; shapes {', '.join(shapes)}; "
+          f"best of {'/'.join(str(repeat_for(n)) for n in sizes)}; time.perf_counter, gc.collect() between measurements")
+    print("  chain: one() then n-1 x inc(prev); wide: n independent one()", flush=True)
+
+    results: dict = {
+        "meta": {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "flowbook": engine_version(engine),
+            "dask": dask_version,
+            "sizes": sizes,
+            "shapes": shapes,
+            "repeat": {str(n): repeat_for(n) for n in sizes},
+        },
+        "measurements": {},
+        "figures": [],
+    }
+    meas = results["measurements"]
+
+    # 1-4: flowbook, bare loop and dask at every size ----------------------------------
+    print("\nmeasuring", end="", flush=True)
+    for shape in shapes:
+        meas[shape] = {}
+        prev = None
+        for n in sizes:
+            repeat = repeat_for(n)
+            entry: dict = {"n": n, "repeat": repeat}
+            meas[shape][str(n)] = entry
+            print(f" {shape}-{n:,}", end="", flush=True)
+            if prev is not None:
+                estimate = prev["total_s"] / prev["n"] * n * repeat
+                if estimate > args.max_seconds:
+                    entry["skipped"] = (f"estimated {estimate:.0f} s from the {prev['n']:,}-task run "
+                                        f"> --max-seconds {args.max_seconds:.0f}")
+                    continue
+            entry["bare_s"] = measure_bare(shape, n, repeat)
+            try:
+                entry.update(measure_flowbook(engine, shape, n, repeat))
+            except Exception as exc:
+                entry["error"] = f"flowbook failed: {exc!r}"
+                continue
+            entry["dask"] = measure_dask(shape, n, repeat)
+            prev = {"n": n, "total_s": entry["total_s"]}
+    print(flush=True)
+
+    # 5: Prefect 1.4.1 ----------------------------------------------------------------
+    prefect: dict = {}
+    if args.no_prefect:
+        prefect = {"error": "skipped (--no-prefect)"}
+    else:
+        print(f"measuring Prefect 1.4.1 at {args.prefect_size:,} tasks (subprocess)...", flush=True)
+        prefect = measure_prefect(args.prefect_size, args.prefect_repeat, shapes, timeout=900)
+        if "error" in prefect:
+            print(f"  Prefect comparison unavailable: {prefect['error']}", flush=True)
+    results["prefect"] = prefect
+    prefect_fb: dict = {}
+    if "error" not in prefect:
+        for shape in shapes:
+            entry = meas[shape].get(str(args.prefect_size))
+            if entry is None or "run_s" not in entry:
+                entry = measure_flowbook(engine, shape, args.prefect_size, repeat_for(args.prefect_size))
+                entry["n"] = args.prefect_size
+            prefect_fb[shape] = entry
+
+    # 7: memory -----------------------------------------------------------------------
+    memory: dict = {}
+    methods = ["rss", "tracemalloc"] if args.memory_method == "both" else [args.memory_method]
+    if not args.no_memory:
+        for shape in shapes:
+            big = meas[shape].get(str(args.memory_size))
+            known = [e for e in meas[shape].values() if "total_s" in e]
+            if known and not big:
+                ref = max(known, key=lambda e: e["n"])
+                estimate = ref["total_s"] / ref["n"] * args.memory_size
+                if estimate > args.max_seconds:
+                    memory[shape] = {"error": f"skipped: estimated {estimate:.0f} s > --max-seconds"}
+                    continue
+            if big and big.get("skipped"):
+                memory[shape] = {"error": "skipped: " + big["skipped"]}
+                continue
+            for method in methods:
+                print(f"measuring memory: {shape}-{args.memory_size:,} ({method}, fresh subprocess)...", flush=True)
+                memory.setdefault(shape, {})[method] = measure_memory(shape, args.memory_size, method, timeout=900)
+    results["memory"] = memory
+
+    # Times table ---------------------------------------------------------------------
+    print("\nTimes in seconds (best of N); dask = dask.get on the same graph, all keys requested")
+    header = f"{'shape':<6} {'tasks':>8} {'N':>2} {'build':>9} {'run':>9} {'build+run':>10} {'bare loop':>10} {'dask.get':>9}"
+    print(header)
+    print("-" * len(header))
+    for shape in shapes:
+        for n in sizes:
+            e = meas[shape][str(n)]
+            if "run_s" not in e:
+                print(f"{shape:<6} {n:>8,} {e['repeat']:>2}  {e.get('skipped') or e.get('error')}")
+                continue
+            d = e["dask"].get("run_s")
+            print(f"{shape:<6} {n:>8,} {e['repeat']:>2} {fmt_s(e['build_s']):>9} {fmt_s(e['run_s']):>9} "
+                  f"{fmt_s(e['total_s']):>10} {fmt_s(e['bare_s']):>10} {fmt_s(d):>9}")
+            if e.get("problem"):
+                print(f"       WARNING: {e['problem']}")
+
+    # Figures table -------------------------------------------------------------------
+    figures = results["figures"]
+
+    def fig(name: str, value, shown: str, goal: str, ok: bool | None, **extra):
+        figures.append({"figure": name, "value": value, "shown": shown, "goal": goal,
+                        "result": verdict(ok), **extra})
+
+    for shape in shapes:
+        done = [meas[shape][str(n)] for n in sizes if "run_s" in meas[shape][str(n)]]
+        for e in done:
+            n = e["n"]
+            if n == 100_000:
+                fig(f"{shape} {n:,}: build+run", e["total_s"], f"{e['total_s']:.3f} s",
+                    f"< {GOAL_TOTAL_100K_S:g} s", e["total_s"] < GOAL_TOTAL_100K_S)
+        for e in done:
+            n = e["n"]
+            over = (e["run_s"] - e["bare_s"]) / n * 1e6
+            e["overhead_us"] = over
+            fig(f"{shape} {n:,}: per-task overhead", over, f"{over:.2f} us", f"<= {GOAL_OVERHEAD_US:g} us",
+                over <= GOAL_OVERHEAD_US)
+        for e in done:
+            n = e["n"]
+            ratio = e["run_s"] / e["bare_s"] if e["bare_s"] > 0 else None
+            fig(f"{shape} {n:,}: run / bare loop", ratio, fmt_ratio(ratio), "(info)", None)
+        for e in done:
+            n = e["n"]
+            d = e["dask"].get("run_s")
+            if d is None:
+                fig(f"{shape} {n:,}: dask.get / flowbook run", None, e["dask"].get("error", "-"),
+                    f">= {GOAL_DASK_RATIO:g}x", None)
+                continue
+            ratio = d / e["run_s"]
+            fig(f"{shape} {n:,}: dask.get / flowbook run", ratio, fmt_ratio(ratio), f">= {GOAL_DASK_RATIO:g}x",
+                ratio >= GOAL_DASK_RATIO)
+        if "error" in prefect:
+            fig(f"{shape} {args.prefect_size:,}: Prefect 1.4.1 / flowbook run", None, "unavailable", "(info)", None)
+        elif shape in prefect and shape in prefect_fb:
+            p = prefect[shape]["run_s"]
+            ratio = p / prefect_fb[shape]["run_s"]
+            fig(f"{shape} {args.prefect_size:,}: Prefect 1.4.1 / flowbook run", ratio,
+                f"{fmt_ratio(ratio)} ({p:.2f} s vs {prefect_fb[shape]['run_s']:.4f} s)", "(info)", None,
+                prefect_run_s=p, flowbook_run_s=prefect_fb[shape]["run_s"])
+        if len(done) >= 2:
+            lo, hi = done[0], done[-1]
+            for what in ("run", "build"):
+                g = (hi[f"{what}_s"] / hi["n"]) / (lo[f"{what}_s"] / lo["n"])
+                fig(f"{shape}: per-task {what} {hi['n']:,} / {lo['n']:,}", g, f"{g:.2f}",
+                    f"~1 (<= {GOAL_GROWTH:g})", g <= GOAL_GROWTH)
+        if shape in memory:
+            m = memory[shape]
+            if "error" in m:
+                fig(f"{shape} {args.memory_size:,}: memory per task", None, m["error"], f"< {GOAL_MEMORY_B} B", None)
+            else:
+                for method, r in m.items():
+                    label = "peak RSS delta" if method == "rss" else "tracemalloc peak"
+                    if "error" in r or r.get("peak_bytes") is None:
+                        fig(f"{shape} {args.memory_size:,}: memory per task ({label})", None,
+                            r.get("error", "not measurable"), f"< {GOAL_MEMORY_B} B", None)
+                        continue
+                    per = r["peak_bytes"] / args.memory_size
+                    kept = r["retained_bytes"] / args.memory_size if r.get("retained_bytes") is not None else None
+                    shown = f"{per:,.0f} B" + (f" (retained {kept:,.0f} B)" if kept is not None else "")
+                    fig(f"{shape} {args.memory_size:,}: memory per task ({label})", per, shown,
+                        f"< {GOAL_MEMORY_B} B", per < GOAL_MEMORY_B, method=method, retained_per_task=kept)
+                    if r.get("problem"):
+                        print(f"WARNING memory run {shape}: {r['problem']}")
+
+    width = max(len(f["figure"]) for f in figures) if figures else 20
+    vwidth = max(len(f["shown"]) for f in figures) if figures else 10
+    print(f"\nFigures (per-task overhead = (flowbook run - bare loop) / n; ratios use flow.run() time)")
+    header = f"{'figure':<{width}}  {'value':>{vwidth}}  {'goal':<12} result"
+    print(header)
+    print("-" * len(header))
+    for f in figures:
+        print(f"{f['figure']:<{width}}  {f['shown']:>{vwidth}}  {f['goal']:<12} {f['result']}")
+    if "error" not in prefect:
+        print(f"\nPrefect {prefect.get('version')} (python {prefect.get('python')}, {prefect.get('found')}): "
+              + ", ".join(f"{s} {prefect[s]['run_s']:.2f} s = {prefect[s]['run_s'] / args.prefect_size * 1e3:.2f} ms/task"
+                          for s in shapes if s in prefect))
+    if memory:
+        print("memory: bytes per task over the whole build + flow.run() of one flow in a fresh subprocess "
+              "(rss: peak VmHWM - VmRSS before; tracemalloc: traced peak); 'retained' = still held after the run")
+    passes = sum(f["result"] == "PASS" for f in figures)
+    misses = sum(f["result"] == "MISS" for f in figures)
+    elapsed = now() - started
+    results["summary"] = {"pass": passes, "miss": misses, "elapsed_s": elapsed}
+    print(f"\n{passes} PASS, {misses} MISS; benchmark took {elapsed:.0f} s")
+
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
