@@ -518,7 +518,7 @@ def main(argv=None) -> int:
             known = [e for e in meas[shape].values() if "total_s" in e]
             if known and not big:
                 ref = max(known, key=lambda e: e["n"])
-                estimate = ref["total_s"] / ref["n"] * args.memory_size
+                estimate = ref["total_s"] / ref["n"] * args.memory_size  # one build + run
                 if estimate > args.max_seconds:
                     memory[shape] = {"error": f"skipped: estimated {estimate:.0f} s > --max-seconds"}
                     continue
@@ -550,7 +550,12 @@ def main(argv=None) -> int:
     # Figures table -------------------------------------------------------------------
     figures = results["figures"]
 
+    notes: list[str] = []
+
     def fig(name: str, value, shown: str, goal: str, ok: bool | None, **extra):
+        if len(shown) > 48:  # a reason, not a number: print it under the table
+            notes.append(f"{name}: {shown}")
+            shown = f"n/a (note {len(notes)})"
         figures.append({"figure": name, "value": value, "shown": shown, "goal": goal,
                         "result": verdict(ok), **extra})
 
@@ -582,7 +587,8 @@ def main(argv=None) -> int:
             fig(f"{shape} {n:,}: dask.get / flowbook run", ratio, fmt_ratio(ratio), f">= {GOAL_DASK_RATIO:g}x",
                 ratio >= GOAL_DASK_RATIO)
         if "error" in prefect:
-            fig(f"{shape} {args.prefect_size:,}: Prefect 1.4.1 / flowbook run", None, "unavailable", "(info)", None)
+            fig(f"{shape} {args.prefect_size:,}: Prefect 1.4.1 / flowbook run", None,
+                "skipped" if args.no_prefect else "unavailable: " + prefect["error"], "(info)", None)
         elif shape in prefect and shape in prefect_fb:
             p = prefect[shape]["run_s"]
             ratio = p / prefect_fb[shape]["run_s"]
@@ -622,6 +628,8 @@ def main(argv=None) -> int:
     print("-" * len(header))
     for f in figures:
         print(f"{f['figure']:<{width}}  {f['shown']:>{vwidth}}  {f['goal']:<12} {f['result']}")
+    for i, note in enumerate(notes, 1):
+        print(f"note {i}: {note}")
     if "error" not in prefect:
         print(f"\nPrefect {prefect.get('version')} (python {prefect.get('python')}, {prefect.get('found')}): "
               + ", ".join(f"{s} {prefect[s]['run_s']:.2f} s = {prefect[s]['run_s'] / args.prefect_size * 1e3:.2f} ms/task"
