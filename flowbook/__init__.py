@@ -1,0 +1,21 @@
+"""flowbook: build, run and see Prefect 1 style workflows inside a Jupyter notebook.
+
+``from flowbook import task, Flow`` runs code written for Prefect 1 Core with the import
+swapped. The engine runs in the kernel and never blocks on a person: paused tasks wait for
+``flow.resume()`` and failed ones can be run again with ``flow.retry()``.
+"""
+
+from flowbook import triggers
+from flowbook.context import context
+from flowbook.core.edge import flatten, mapped, unmapped
+from flowbook.core.flow import Flow, FlowCycleError
+from flowbook.core.parameter import Parameter
+from flowbook.core.task import Task, task
+from flowbook.engine import signals, state
+from flowbook.tasks.control_flow import case, merge
+
+__all__ = [
+    "task", "Task", "Flow", "FlowCycleError", "Parameter", "case", "merge", "unmapped",
+    "mapped", "flatten", "context", "triggers", "signals", "state",
+]
+__version__ = "0.1.0"

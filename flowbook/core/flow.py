@@ -1,0 +1,295 @@
+"""Flows: a graph of tasks and edges, built with the functional or imperative API, and run.
+
+>>> from flowbook import task, Flow
+>>> @task
+... def one():
+...     return 1
+>>> @task
+... def inc(x):
+...     return x + 1
+>>> with Flow("demo") as flow:
+...     total = inc(one())
+>>> state = flow.run()
+>>> state, state.result[total].result
+(<Success: "All reference tasks succeeded.">, 2)
+"""
+
+from __future__ import annotations
+
+import graphlib
+from typing import Any, Callable, Iterable
+
+from flowbook.core import building
+from flowbook.core.edge import Edge, EdgeAnnotation
+from flowbook.core.parameter import Parameter
+from flowbook.core.task import Task
+from flowbook.engine.events import EventBus
+
+__all__ = ["Flow", "FlowCycleError"]
+
+
+class FlowCycleError(ValueError):
+    """The flow's edges form a cycle; ``cycle`` lists the tasks around it."""
+
+    def __init__(self, flow_name: str, cycle: list):
+        self.cycle = cycle
+        names = " -> ".join(t.name for t in cycle)
+        super().__init__(f"flow {flow_name!r} has a cycle: {names}; remove one of these edges "
+                         "(tasks must form a directed acyclic graph)")
+
+
+class Flow:
+    """A named graph of tasks. Use ``with Flow("name") as flow:`` and call tasks inside it."""
+
+    def __init__(self, name: str, tasks: Iterable[Task] | None = None,
+                 edges: Iterable[Edge] | None = None,
+                 reference_tasks: Iterable[Task] | None = None,
+                 state_handlers: Iterable[Callable] | None = None):
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a flow needs a non-empty name, got {name!r}")
+        self.name = name
+        self.tasks: dict = {}  # Task -> None: an insertion-ordered set
+        self.edges: dict = {}  # Edge -> None: an insertion-ordered set
+        self.constants: dict = {}  # Task -> {argument name: plain value}
+        self._edges_to: dict = {}  # Task -> [Edge into it]
+        self._edges_from: dict = {}  # Task -> [Edge out of it]
+        self._upstream: dict = {}  # Task -> [upstream Task per edge]: graphlib's input
+        self._reference_tasks: dict = {}  # chosen reference tasks (empty: the terminal tasks)
+        self._version = 0  # bumped on every change of the graph, to drop cached orderings
+        self._order: tuple = (-1, None)  # (version, topological order) cache
+        self.state_handlers = list(state_handlers or ())
+        self.events = EventBus()  # run events of every run of this flow
+        self.last_run: Any = None  # the FlowRun of the latest run, or None
+        for t in tasks or ():
+            self.add_task(t)
+        for e in edges or ():
+            self.add_edge(e.upstream_task, e.downstream_task, key=e.key, mapped=e.mapped,
+                          flattened=e.flattened)
+        if reference_tasks:
+            self.set_reference_tasks(reference_tasks)
+
+    def __repr__(self) -> str:
+        return f'<Flow: name="{self.name}">'
+
+    def __enter__(self) -> "Flow":
+        building.push("flow", self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        building.pop("flow")
+
+    # -- building -------------------------------------------------------------------------
+
+    def add_task(self, task: Task) -> Task:
+        """Add ``task`` (once; adding it again does nothing)."""
+        if not isinstance(task, Task):
+            raise TypeError(f"flow {self.name!r}: add_task takes a Task, not "
+                            f"{type(task).__name__}; wrap a function with @task first")
+        if task in self.tasks:
+            return task
+        if isinstance(task, Parameter):
+            for other in self.tasks:
+                if isinstance(other, Parameter) and other.name == task.name:
+                    raise ValueError(f"flow {self.name!r} already has a parameter named "
+                                     f"{task.name!r}; use that one or pick another name")
+        self.tasks[task] = None
+        self._edges_to[task] = []
+        self._edges_from[task] = []
+        self._upstream[task] = []
+        self._version += 1
+        case = building.active_case()
+        if case is not None:
+            case.add_task(task, self)
+        return task
+
+    def add_edge(self, upstream_task: Any, downstream_task: Task, key: str | None = None,
+                 mapped: bool = False, flattened: bool = False) -> Edge | None:
+        """Make ``upstream_task`` run first; with ``key``, its result feeds that argument."""
+        from flowbook.tasks.core import Constant, as_task
+
+        if isinstance(upstream_task, EdgeAnnotation):
+            mapped = upstream_task.annotations.get("mapped", mapped)
+            flattened = upstream_task.annotations.get("flattened", flattened)
+            upstream_task = upstream_task.value
+        if isinstance(downstream_task, Parameter):
+            raise ValueError(f"parameter {downstream_task.name!r} cannot have upstream tasks: "
+                             "parameters are the roots of a flow")
+        upstream_task = as_task(upstream_task, flow=self)
+        if isinstance(upstream_task, Constant) and key and not mapped and not flattened:
+            self.add_task(downstream_task)
+            self.constants.setdefault(downstream_task, {})[key] = upstream_task.value
+            return None
+        if upstream_task is downstream_task:
+            raise ValueError(f"task {downstream_task.name!r} cannot be its own upstream task "
+                             f"in flow {self.name!r}")
+        if key is not None and any(e.key == key for e in self._edges_to.get(downstream_task, ())):
+            raise ValueError(f"argument {key!r} of task {downstream_task.name!r} is already "
+                             f"set in flow {self.name!r}; call the task again (a copy) to pass "
+                             "new arguments")
+        self.add_task(upstream_task)
+        self.add_task(downstream_task)
+        edge = Edge(upstream_task, downstream_task, key, mapped, flattened)
+        self.edges[edge] = None
+        self._edges_to[downstream_task].append(edge)
+        self._edges_from[upstream_task].append(edge)
+        self._upstream[downstream_task].append(upstream_task)
+        self._version += 1
+        return edge
+
+    def set_dependencies(self, task: Any, upstream_tasks: Iterable | None = None,
+                         downstream_tasks: Iterable | None = None,
+                         keyword_tasks: dict | None = None, mapped: bool = False,
+                         validate: bool | None = None) -> None:
+        """Add ``task`` and its edges: state-only from ``upstream_tasks``, data from
+        ``keyword_tasks`` (argument name -> task or value), and to ``downstream_tasks``."""
+        from flowbook.tasks.core import as_task
+
+        task = as_task(task, flow=self)
+        self.add_task(task)
+        for up in upstream_tasks or ():
+            self.add_edge(up, task, mapped=mapped)
+        for down in downstream_tasks or ():
+            self.add_edge(task, down)
+        for key, up in (keyword_tasks or {}).items():
+            self.add_edge(up, task, key=key, mapped=mapped)
+
+    def chain(self, *tasks: Task) -> None:
+        """Make each task run after the previous one."""
+        for up, down in zip(tasks, tasks[1:]):
+            self.add_edge(up, down)
+
+    def remove_task(self, task: Task) -> None:
+        """Remove ``task`` and every edge touching it."""
+        self._require(task)
+        for edge in self._edges_to[task] + self._edges_from[task]:
+            self.edges.pop(edge, None)
+            if edge.downstream_task is not task:
+                self._edges_to[edge.downstream_task].remove(edge)
+                self._upstream[edge.downstream_task].remove(task)
+            if edge.upstream_task is not task:
+                self._edges_from[edge.upstream_task].remove(edge)
+        for index in (self.tasks, self._edges_to, self._edges_from, self._upstream,
+                      self.constants, self._reference_tasks):
+            index.pop(task, None)
+        self._version += 1
+
+    # -- reading the graph ----------------------------------------------------------------
+
+    def _require(self, task: Any) -> None:
+        if task not in self.tasks:
+            name = getattr(task, "name", repr(task))
+            raise ValueError(f"task {name!r} is not in flow {self.name!r}; add it with "
+                             f"flow.add_task({name}) or call it inside `with Flow(...)`")
+
+    def edges_to(self, task: Task) -> list:
+        return list(self._edges_to.get(task, ()))
+
+    def edges_from(self, task: Task) -> list:
+        return list(self._edges_from.get(task, ()))
+
+    def upstream_tasks(self, task: Task) -> set:
+        return set(self._upstream.get(task, ()))
+
+    def downstream_tasks(self, task: Task) -> set:
+        return {e.downstream_task for e in self._edges_from.get(task, ())}
+
+    def root_tasks(self) -> set:
+        return {t for t in self.tasks if not self._upstream[t]}
+
+    def terminal_tasks(self) -> set:
+        return {t for t in self.tasks if not self._edges_from[t]}
+
+    def parameters(self) -> set:
+        return {t for t in self.tasks if isinstance(t, Parameter)}
+
+    def get_tasks(self, name: str | None = None) -> list:
+        """The tasks named ``name`` (all tasks when no name is given)."""
+        return [t for t in self.tasks if name is None or t.name == name]
+
+    def reference_tasks(self) -> set:
+        """The tasks whose states decide the flow's state (default: the terminal tasks)."""
+        return set(self._reference_tasks) or self.terminal_tasks()
+
+    def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
+        """Let ``tasks`` decide the flow's final state; an empty list restores the default."""
+        tasks = list(tasks)
+        for t in tasks:
+            self._require(t)
+        self._reference_tasks = dict.fromkeys(tasks)
+
+    def sorted_tasks(self) -> tuple:
+        """The tasks in an order where each comes after its upstream tasks.
+
+        Raises FlowCycleError (naming the tasks) when the edges form a cycle.
+        """
+        version, order = self._order
+        if version != self._version:
+            try:
+                order = tuple(graphlib.TopologicalSorter(self._upstream).static_order())
+            except graphlib.CycleError as exc:
+                cycle = exc.args[1]
+                raise FlowCycleError(self.name, list(reversed(cycle))) from None
+            self._order = (self._version, order)
+        return order
+
+    def validate(self) -> None:
+        """Check the flow can run: no cycle, reference tasks in the flow."""
+        self.sorted_tasks()
+        for t in self._reference_tasks:
+            self._require(t)
+
+    def copy(self) -> "Flow":
+        new = Flow(self.name, state_handlers=self.state_handlers)
+        for t in self.tasks:
+            new.add_task(t)
+        for e in self.edges:
+            new.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)
+        new.constants = {t: dict(c) for t, c in self.constants.items()}
+        new._reference_tasks = dict(self._reference_tasks)
+        return new
+
+    # -- running --------------------------------------------------------------------------
+
+    def run(self, parameters: dict | None = None, task_states: dict | None = None,
+            executor: Any = None, context: dict | None = None) -> Any:
+        """Run the flow in this process and return its flow State.
+
+        ``state.result`` maps every task to its final state. The run never blocks on a
+        person: with paused tasks left, the returned state is Running; approve them with
+        ``flow.resume()``. Failed tasks can be run again with ``flow.retry()``.
+        """
+        from flowbook.engine import flow_run
+
+        return flow_run.start(self, parameters=parameters, task_states=task_states,
+                              executor=executor, context=context)
+
+    def resume(self, *tasks: Any) -> Any:
+        """Approve paused tasks (all of them when none are named) and continue the last run."""
+        from flowbook.engine import flow_run
+
+        return flow_run.resume(self._last_run("resume"), tasks)
+
+    def retry(self, *tasks: Any) -> Any:
+        """Run failed tasks again (all when none are named), and what did not succeed below
+        them, continuing the last run and keeping every other result."""
+        from flowbook.engine import flow_run
+
+        return flow_run.retry(self._last_run("retry"), tasks)
+
+    def _last_run(self, action: str) -> Any:
+        if self.last_run is None:
+            raise ValueError(f"flow {self.name!r} has not run yet, so there is nothing to "
+                             f"{action}; call flow.run() first")
+        return self.last_run
+
+    @property
+    def last_state(self) -> Any:
+        """The flow state of the latest run (None before the first run)."""
+        return None if self.last_run is None else self.last_run.state
+
+    def subscribe(self, callback: Callable) -> Callable[[], None]:
+        """Call ``callback(event)`` on every state change of this flow's runs.
+
+        Returns a function that unsubscribes.
+        """
+        return self.events.subscribe(callback)

@@ -1,0 +1,377 @@
+"""A flow run: where every task stands, and the one scheduling loop that moves it forward.
+
+``start`` begins a run, ``resume`` and ``retry`` continue the latest one; all three end in
+``_advance``, which runs ``run_until_blocked`` (the only place deciding what runs next) and
+then settles the flow's state.
+"""
+
+from __future__ import annotations
+
+import copy
+import graphlib
+import threading
+import time
+from typing import Any, Iterable
+
+from flowbook.engine import cache
+from flowbook.engine.events import FlowStateChanged, TaskStateChanged
+from flowbook.engine.state import (
+    Cancelled, Failed, Pending, Resume, Running, State, Success,
+)
+from flowbook.engine.task_run import TaskRun, child_upstreams, prepare_mapped_parent, run_task
+
+__all__ = ["FlowRun", "start", "resume", "retry", "run_until_blocked"]
+
+
+class FlowRun:
+    """One run of a flow. ``flow.last_run`` is the latest; ``flow.last_state`` its state."""
+
+    def __init__(self, flow: Any, parameters: dict, task_states: dict, executor: Any,
+                 context: dict):
+        self.flow = flow  # the Flow being run
+        self.parameters = parameters  # parameter name -> value (defaults filled in)
+        self.states: dict = dict(task_states)  # Task -> latest State; absent: not run yet
+        self.history: dict = {}  # Task, or (Task, map_index) for a child -> [State, ...]
+        self.state: State | None = None  # the flow's state
+        self.executor = executor  # submits task runs (LocalExecutor by default)
+        self.context = {**context, "flow_name": flow.name, "parameters": parameters}
+        self.changes = 0  # state changes so far; a pass that changes nothing ends the loop
+        self._constant_edges: dict = {}  # Task -> {Edge: Success} of its constant arguments
+        self._lock = threading.RLock()  # guards states/history for concurrent executors
+
+    def __repr__(self) -> str:
+        return f"<FlowRun of {self.flow.name!r}: {self.state!r}>"
+
+    def record(self, task: Any, map_index: int | None, old: State | None, new: State) -> None:
+        """Store a task's (or child's) new state, keep its history, publish the change."""
+        key = task if map_index is None else (task, map_index)
+        with self._lock:
+            if map_index is None:
+                self.states[task] = new
+            past = self.history.get(key)
+            if past is None:
+                self.history[key] = [new] if old is None else [old, new]
+            else:
+                past.append(new)
+            self.changes += 1
+        if self.flow.events:
+            self.flow.events.publish(TaskStateChanged(self, task, map_index, old, new))
+
+    def set_state(self, new: State) -> None:
+        """Enter a new flow state, through the flow's state handlers."""
+        old = self.state
+        for handler in self.flow.state_handlers:
+            new = handler(self.flow, old, new) or new
+        self.state = new
+        if self.flow.events:
+            self.flow.events.publish(FlowStateChanged(self, old, new))
+
+    def task_history(self, task: Any, map_index: int | None = None) -> list:
+        """Every state ``task`` (or its child ``map_index``) went through, oldest first."""
+        return list(self.history.get(task if map_index is None else (task, map_index), ()))
+
+
+# -- entry points -------------------------------------------------------------------------
+
+def start(flow: Any, parameters: dict | None = None, task_states: dict | None = None,
+          executor: Any = None, context: dict | None = None) -> State:
+    """Begin a run of ``flow`` and take it as far as it goes without a person."""
+    from flowbook.executors import LocalExecutor
+
+    values = _check_parameters(flow, parameters)
+    flow.validate()
+    for task in task_states or {}:
+        flow._require(task)
+    run = FlowRun(flow, values, task_states or {}, executor or LocalExecutor(), context or {})
+    flow.last_run = run
+    run.set_state(Running("Running flow."))
+    return _advance(run)
+
+
+def resume(run: FlowRun, tasks: Iterable) -> State:
+    """Approve paused tasks (every paused task and child when none are named); continue."""
+    named = _resolve(run.flow, tasks)
+    targets = named or [t for t in run.flow.tasks if _paused_parts(run.states.get(t))]
+    if not targets:
+        raise ValueError(f"flow {run.flow.name!r} has no paused task to resume")
+    for task in targets:
+        if not _paused_parts(run.states.get(task)):
+            raise ValueError(f"task {task.name!r} is not paused (it is "
+                             f"{_describe(run.states.get(task))}); only paused tasks resume")
+    for task in targets:
+        st = run.states[task]
+        if st.is_mapped():
+            st.map_states = [Resume("Approval given to resume.") if c.is_paused() else c
+                             for c in st.map_states]
+        else:
+            run.record(task, None, st, Resume("Approval given to resume."))
+    return _advance(run)
+
+
+def retry(run: FlowRun, tasks: Iterable) -> State:
+    """Run failed tasks again (all failed when none are named) and what did not succeed
+    below them; every other task keeps its state and result."""
+    named = _resolve(run.flow, tasks)
+    targets = named or [t for t in run.flow.tasks if _failed_parts(run.states.get(t))]
+    if not targets:
+        raise ValueError(f"flow {run.flow.name!r} has no failed task to retry")
+    for task in targets:
+        if not _failed_parts(run.states.get(task)):
+            raise ValueError(f"task {task.name!r} did not fail (it is "
+                             f"{_describe(run.states.get(task))}); only failed tasks retry")
+    for task in _with_unsuccessful_downstream(run, targets):
+        _reset(run, task)
+    return _advance(run)
+
+
+# -- the scheduling loop ------------------------------------------------------------------
+
+def _advance(run: FlowRun) -> State:
+    try:
+        run_until_blocked(run)
+    except KeyboardInterrupt as exc:
+        run.set_state(Cancelled("The run was interrupted; continue it with flow.retry().",
+                                result=run.states))
+        raise exc
+    except BaseException as exc:
+        run.set_state(Failed(f"The run stopped on an error in flowbook: {exc!r}", result=exc))
+        raise
+    _remember_cached(run)
+    run.set_state(_final_state(run))
+    return run.state
+
+
+def run_until_blocked(run: FlowRun) -> None:
+    """The one scheduling loop: submit each task once its upstream tasks are through, pass
+    after pass, sleeping until the earliest retry, until only a person can move things on."""
+    while True:
+        changes = run.changes
+        sorter = graphlib.TopologicalSorter(run.flow._upstream)
+        sorter.prepare()
+        submitted: dict = {}
+        while sorter.is_active():
+            for task in sorter.get_ready():
+                if _settled(run.states.get(task)):
+                    sorter.done(task)
+                else:
+                    submitted[run.executor.submit(_run_one, run, task)] = task
+            for handle in run.executor.wait(list(submitted)):
+                sorter.done(submitted.pop(handle))
+        wake = _next_wake(run)
+        if wake is None or (run.changes == changes and wake <= time.time()):
+            return
+        time.sleep(max(0.0, wake - time.time()))
+
+
+def _settled(state: State | None) -> bool:
+    """Finished for good in this run (a mapped task only once all its children are)."""
+    if state is None or not state.is_finished():
+        return False
+    return not state.is_mapped() or all(c.is_finished() for c in state.map_states)
+
+
+def _next_wake(run: FlowRun) -> float | None:
+    """The earliest time a scheduled task (a retry, a timed pause) can run, or None."""
+    times = [s.start_time for st in run.states.values()
+             for s in (st.map_states if st.is_mapped() else (st,))
+             if s.is_scheduled() and s.start_time is not None]
+    return min(times, default=None)
+
+
+def _run_one(run: FlowRun, task: Any) -> None:
+    state = run.states.get(task) or Pending()
+    upstream = _upstream_states(run, task)
+    if any(edge.mapped for edge in upstream):
+        _run_mapped(run, task, state, upstream)
+    else:
+        run_task(TaskRun(task, state, upstream, None, run))
+
+
+def _run_mapped(run: FlowRun, task: Any, state: State, upstream: dict) -> None:
+    parent = prepare_mapped_parent(TaskRun(task, state, upstream, None, run))
+    if not parent.is_mapped():
+        return
+    old = parent.map_states
+    children = []
+    for i, child_upstream in enumerate(child_upstreams(upstream)):
+        child = old[i] if i < len(old) else Pending()
+        if not _settled(child):
+            child = run_task(TaskRun(task, child, child_upstream, i, run))
+        children.append(child)
+    parent.map_states = children
+    parent.result = [c.result for c in children]
+
+
+def _upstream_states(run: FlowRun, task: Any) -> dict:
+    """``{Edge: State}`` for the task's trigger and inputs, constants included."""
+    flow = run.flow
+    upstream = {}
+    for edge in flow._edges_to[task]:
+        st = run.states.get(edge.upstream_task)
+        if st is None:
+            st = Pending("Task state not available.")
+        if edge.flattened:
+            st = _flattened(st, edge.mapped)
+        upstream[edge] = st
+    if task in flow.constants:
+        upstream.update(_constant_edges(run, task))
+    return upstream
+
+
+def _constant_edges(run: FlowRun, task: Any) -> dict:
+    edges = run._constant_edges.get(task)
+    if edges is None:
+        from flowbook.core.edge import Edge
+        from flowbook.tasks.core import Constant
+
+        edges = run._constant_edges[task] = {
+            Edge(Constant(value), task, key): Success("Constant argument.", result=value)
+            for key, value in run.flow.constants[task].items()}
+    return edges
+
+
+def _flattened(state: State, mapped: bool) -> State:
+    """The state with its list-of-lists result flattened (for a mapped upstream: children
+    with one state per element)."""
+    if state.is_mapped():
+        flat = copy.copy(state)
+        flat.map_states = [part for child in state.map_states for part in _split(child)]
+        flat.result = [c.result for c in flat.map_states]
+        return flat
+    if not state.is_successful() or state.is_skipped():
+        return state
+    try:
+        items = [y for x in state.result for y in x]
+    except TypeError:
+        return state
+    flat = copy.copy(state)
+    flat.result = items
+    return flat
+
+
+def _split(child: State) -> list:
+    if not child.is_successful() or child.is_skipped():
+        return [child]
+    if not (hasattr(child.result, "__len__") and hasattr(child.result, "__getitem__")):
+        return [child]
+    parts = []
+    for item in child.result:
+        part = copy.copy(child)
+        part.result = item
+        parts.append(part)
+    return parts
+
+
+# -- the flow's state ---------------------------------------------------------------------
+
+def _final_state(run: FlowRun) -> State:
+    flow = run.flow
+    result = {t: run.states.get(t) or Pending("Not run.") for t in flow.tasks}
+
+    def expand(tasks: Iterable) -> list:
+        return [s for t in tasks
+                for s in (result[t].map_states if result[t].is_mapped() else (result[t],))]
+
+    waiting = [s for s in expand(flow.terminal_tasks()) if not s.is_finished()]
+    if waiting:
+        return Running(_waiting_message(run), result=result)
+    key_states = expand(flow.reference_tasks())
+    if any(s.is_failed() for s in key_states):
+        return Failed("Some reference tasks failed.", result=result)
+    if all(s.is_successful() for s in key_states):
+        return Success("All reference tasks succeeded.", result=result)
+    return Success("No reference tasks failed.", result=result)
+
+
+def _waiting_message(run: FlowRun) -> str:
+    paused = [t.name for t in run.flow.tasks if _paused_parts(run.states.get(t))]
+    if paused:
+        return (f"Waiting for approval of {', '.join(paused)}: resume with flow.resume() "
+                "or the widget.")
+    return "Some terminal tasks have not finished."
+
+
+def _remember_cached(run: FlowRun) -> None:
+    for task, st in run.states.items():
+        for s in (st.map_states if st.is_mapped() else (st,)):
+            if s.is_cached():
+                cache.store(task.cache_key or task.name, s)
+
+
+# -- helpers for resume and retry ---------------------------------------------------------
+
+def _check_parameters(flow: Any, given: dict | None) -> dict:
+    given = dict(given or {})
+    params = {p.name: p for p in flow.parameters()}
+    unknown = sorted(set(given) - set(params))
+    if unknown:
+        known = ", ".join(sorted(params)) or "none"
+        raise ValueError(f"flow {flow.name!r} got unknown parameters {unknown}; its "
+                         f"parameters are: {known}")
+    missing = sorted(n for n, p in params.items() if p.required and n not in given)
+    if missing:
+        raise ValueError(f"flow {flow.name!r} needs the required parameters {missing}; pass "
+                         "them with flow.run(parameters={...})")
+    return {**{n: p.default for n, p in params.items() if n not in given}, **given}
+
+
+def _resolve(flow: Any, tasks: Iterable) -> list:
+    """Tasks given as Task objects or unique names."""
+    found = []
+    for item in tasks:
+        if isinstance(item, str):
+            matches = flow.get_tasks(name=item)
+            if not matches:
+                raise ValueError(f"flow {flow.name!r} has no task named {item!r}")
+            if len(matches) > 1:
+                raise ValueError(f"flow {flow.name!r} has {len(matches)} tasks named {item!r}; "
+                                 "pass the Task object instead of its name")
+            found.append(matches[0])
+        else:
+            flow._require(item)
+            found.append(item)
+    return found
+
+
+def _describe(state: State | None) -> str:
+    return "not run yet" if state is None else type(state).__name__
+
+
+def _paused_parts(state: State | None) -> bool:
+    if state is None:
+        return False
+    if state.is_mapped():
+        return any(c.is_paused() for c in state.map_states)
+    return state.is_paused()
+
+
+def _failed_parts(state: State | None) -> bool:
+    if state is None:
+        return False
+    if state.is_mapped():
+        return any(c.is_failed() or c.is_cancelled() for c in state.map_states)
+    return state.is_failed() or state.is_cancelled()
+
+
+def _with_unsuccessful_downstream(run: FlowRun, targets: list) -> list:
+    """``targets`` and every task below them that did not succeed, in run order."""
+    chosen = dict.fromkeys(targets)
+    for task in run.flow.sorted_tasks():
+        if task in chosen:
+            continue
+        st = run.states.get(task)
+        unsuccessful = st is not None and (_failed_parts(st) or not st.is_successful())
+        if unsuccessful and any(up in chosen for up in run.flow._upstream[task]):
+            chosen[task] = None
+    return list(chosen)
+
+
+def _reset(run: FlowRun, task: Any) -> None:
+    st = run.states.get(task)
+    if st is None or not st.is_finished() and not st.is_paused():
+        return
+    if st.is_mapped():
+        st.map_states = [Pending("Retry requested.") if c.is_failed() or c.is_cancelled() else c
+                         for c in st.map_states]
+    else:
+        run.record(task, None, st, Pending("Retry requested."))

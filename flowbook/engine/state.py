@@ -1,0 +1,236 @@
+"""The states a task or a flow run passes through, as a class tree with ``is_*`` predicates.
+
+The tree (and its meaning) follows Prefect 1: ``Skipped``, ``Cached`` and ``Mapped`` are
+successes; ``Paused``, ``Resume`` and ``Retrying`` are scheduled, hence pending. Callers ask a
+state questions (``state.is_failed()``) rather than comparing class names.
+
+>>> Success("done", result=3)
+<Success: "done">
+>>> Skipped().is_successful(), Retrying().is_pending()
+(True, True)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "State", "Pending", "Scheduled", "Paused", "Resume", "Retrying", "Running", "Cancelling",
+    "Finished", "Looped", "Success", "Cached", "Mapped", "Skipped", "Cancelled", "Failed",
+    "TimedOut", "TriggerFailed", "ValidationFailed", "Decision",
+]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Why a task was skipped, paused or not run: the rule that decided, as data."""
+
+    trigger: str  # name of the trigger or check that decided, e.g. "all_successful"
+    rule: str  # the rule in words, e.g. "needs every upstream task successful"
+    upstream: tuple  # ((upstream task name, its State), ...) as the decision saw them
+    outcome: str  # what the rule concluded, e.g. "run_job is Failed"
+
+
+class State:
+    """Base of every state: a message, a result and the time it was entered."""
+
+    __slots__ = ("message", "result", "timestamp", "why")
+
+    def __init__(self, message: Any = None, result: Any = None, *, why: Decision | None = None):
+        self.message = message  # a str (or the exception/signal that caused the state)
+        self.result = result  # return value; the exception for Failed; the signal for signals
+        self.timestamp = time.time()  # when this state was created (seconds since the epoch)
+        self.why = why  # the Decision behind a TriggerFailed/Skipped/Paused state, if any
+
+    def __repr__(self) -> str:
+        if self.message is None:
+            return f"<{type(self).__name__}>"
+        return f'<{type(self).__name__}: "{self.message}">'
+
+    def __eq__(self, other: object) -> bool:
+        # As in Prefect 1: same class and same result; message and time do not matter.
+        if type(self) is not type(other):
+            return False
+        try:
+            return bool(self.result == other.result)  # type: ignore[attr-defined]
+        except Exception:
+            return self.result is other.result  # type: ignore[attr-defined]
+
+    __hash__ = object.__hash__  # identity: two runs' equal states are still two states
+
+    def is_pending(self) -> bool:
+        return isinstance(self, Pending)
+
+    def is_scheduled(self) -> bool:
+        return isinstance(self, Scheduled)
+
+    def is_retrying(self) -> bool:
+        return isinstance(self, Retrying)
+
+    def is_paused(self) -> bool:
+        return isinstance(self, Paused)
+
+    def is_running(self) -> bool:
+        return isinstance(self, Running)
+
+    def is_finished(self) -> bool:
+        return isinstance(self, Finished)
+
+    def is_successful(self) -> bool:
+        return isinstance(self, Success)
+
+    def is_failed(self) -> bool:
+        return isinstance(self, Failed)
+
+    def is_skipped(self) -> bool:
+        return isinstance(self, Skipped)
+
+    def is_cached(self) -> bool:
+        return isinstance(self, Cached)
+
+    def is_mapped(self) -> bool:
+        return isinstance(self, Mapped)
+
+    def is_looped(self) -> bool:
+        return isinstance(self, Looped)
+
+    def is_cancelled(self) -> bool:
+        return isinstance(self, Cancelled)
+
+
+class Pending(State):
+    """Waiting for its upstream tasks or for its turn."""
+
+    __slots__ = ()
+
+
+class Scheduled(Pending):
+    """Pending until ``start_time`` (seconds since the epoch; None means: until a person acts)."""
+
+    __slots__ = ("start_time",)
+
+    def __init__(self, message=None, result=None, start_time: float | None = None, *, why=None):
+        super().__init__(message, result, why=why)
+        self.start_time = self.timestamp if start_time is None else start_time
+
+
+class Paused(Scheduled):
+    """Waiting for a person to approve it (``flow.resume`` or the widget's Resume button)."""
+
+    __slots__ = ()
+
+    def __init__(self, message=None, result=None, start_time: float | None = None, *, why=None):
+        super().__init__(message, result, why=why)
+        self.start_time = start_time  # None: no automatic resumption
+
+
+class Resume(Scheduled):
+    """A person approved a paused task; its next run passes ``manual_only``."""
+
+    __slots__ = ()
+
+
+class Retrying(Scheduled):
+    """Failed, and will run again at ``start_time``; ``run_count`` runs were made so far."""
+
+    __slots__ = ("run_count",)
+
+    def __init__(self, message=None, result=None, start_time=None, run_count: int | None = None,
+                 *, why=None):
+        super().__init__(message, result, start_time, why=why)
+        self.run_count = run_count  # None until the engine fills it in (a RETRY signal)
+
+
+class Running(State):
+    """The task's function is being called."""
+
+    __slots__ = ()
+
+
+class Cancelling(Running):
+    """Asked to stop; will end Cancelled."""
+
+    __slots__ = ()
+
+
+class Finished(State):
+    """Done: nothing more will happen to it in this run."""
+
+    __slots__ = ()
+
+
+class Looped(Finished):
+    """The task asked to run again (LOOP signal); ``loop_count`` iterations were made."""
+
+    __slots__ = ("loop_count",)
+
+    def __init__(self, message=None, result=None, loop_count: int | None = None, *, why=None):
+        super().__init__(message, result, why=why)
+        self.loop_count = loop_count  # None until the engine fills it in
+
+
+class Success(Finished):
+    """Finished without error; ``result`` is the return value."""
+
+    __slots__ = ()
+
+
+class Cached(Success):
+    """Success reused from a cache; valid until ``cached_result_expiration``."""
+
+    __slots__ = ("cached_inputs", "cached_parameters", "cached_result_expiration")
+
+    def __init__(self, message=None, result=None, cached_inputs=None, cached_parameters=None,
+                 cached_result_expiration: float | None = None, *, why=None):
+        super().__init__(message, result, why=why)
+        self.cached_inputs = cached_inputs  # the inputs the result was computed from
+        self.cached_parameters = cached_parameters  # the flow parameters at that time
+        self.cached_result_expiration = cached_result_expiration  # epoch seconds, None: never
+
+
+class Mapped(Success):
+    """A mapped task: one child state per element in ``map_states``; ``result`` lists theirs."""
+
+    __slots__ = ("map_states",)
+
+    def __init__(self, message=None, result=None, map_states: list | None = None, *, why=None):
+        super().__init__(message, result, why=why)
+        self.map_states = [] if map_states is None else map_states  # one State per child
+
+
+class Skipped(Success):
+    """Not run on purpose (SKIP signal, an upstream skip or a ``case`` branch not taken)."""
+
+    __slots__ = ()
+
+
+class Cancelled(Finished):
+    """Stopped before it finished; neither a success nor a failure."""
+
+    __slots__ = ()
+
+
+class Failed(Finished):
+    """Finished with an error; ``result`` is the exception."""
+
+    __slots__ = ()
+
+
+class TimedOut(Failed):
+    """Ran longer than the task's ``timeout``."""
+
+    __slots__ = ()
+
+
+class TriggerFailed(Failed):
+    """Not run because its trigger did not pass; never retried."""
+
+    __slots__ = ()
+
+
+class ValidationFailed(Failed):
+    """The task's result did not validate."""
+
+    __slots__ = ()
