@@ -22,7 +22,7 @@ from flowbook.engine.state import (
     Success, TimedOut, TriggerFailed,
 )
 
-__all__ = ["TaskRun", "run_task", "prepare_mapped_parent"]
+__all__ = ["TaskRun", "TaskTimeoutSignal", "run_task", "prepare_mapped_parent", "child_upstreams"]
 
 _SKIP_RULE = ("a task is skipped when an upstream task was skipped "
               "(set skip_on_upstream_skip=False to run it anyway)")
@@ -190,7 +190,7 @@ def _call(tr: TaskRun, inputs: dict) -> State:
             value = _call_with_timeout(tr.task.run, inputs, values, tr.task.timeout)
     except PrefectStateSignal as sig:
         return _from_signal(tr, sig.state)
-    except _TaskTimeout as exc:
+    except TaskTimeoutSignal as exc:
         return TimedOut(f"Task timed out after {tr.task.timeout:g} seconds.", result=exc)
     except Exception as exc:
         return Failed(f"Error during execution of task: {exc!r}", result=exc)
@@ -208,8 +208,8 @@ def _from_signal(tr: TaskRun, state: State) -> State:
     return state
 
 
-class _TaskTimeout(TimeoutError):
-    pass
+class TaskTimeoutSignal(TimeoutError):
+    """The result of a TimedOut state: the task ran longer than its ``timeout``."""
 
 
 def _call_with_timeout(fn: Any, inputs: dict, values: dict, seconds: float) -> Any:
@@ -231,7 +231,7 @@ def _call_with_timeout(fn: Any, inputs: dict, values: dict, seconds: float) -> A
     worker.start()
     worker.join(seconds)
     if not outcome:
-        raise _TaskTimeout(f"task ran longer than its timeout of {seconds:g} seconds")
+        raise TaskTimeoutSignal(f"task ran longer than its timeout of {seconds:g} seconds")
     ok, value = outcome[0]
     if not ok:
         raise value

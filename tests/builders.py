@@ -1,0 +1,47 @@
+"""Small builders for tests: tasks with a fixed behaviour, and flows from them."""
+
+from __future__ import annotations
+
+from flowbook import Flow, task
+from flowbook.engine import signals, state
+
+
+def returns(value, name="returns", **options):
+    """A task that returns ``value``."""
+    return task(lambda: value, name=name, **options)
+
+
+def raises(exc=None, name="raises", **options):
+    """A task that raises ``exc`` (a ValueError by default)."""
+
+    def body(x=None):
+        raise exc if exc is not None else ValueError(f"{name} failed")
+
+    return task(body, name=name, **options)
+
+
+def passthrough(name="passthrough", **options):
+    """A task taking ``x`` and returning it."""
+    return task(lambda x=None: x, name=name, **options)
+
+
+def chain_flow(*tasks, name="chain"):
+    """A flow where each task feeds the next one's ``x``; returns (flow, [added tasks])."""
+    with Flow(name) as flow:
+        added = [tasks[0]()]
+        for t in tasks[1:]:
+            added.append(t(x=added[-1]))
+    return flow, added
+
+
+def upstream_states(*states_):
+    """A trigger's input: {Edge: State} for the given states."""
+    from flowbook.core.edge import Edge
+
+    down = returns(None, name="down")
+    return {Edge(returns(None, name=f"up{i}"), down, key=None): s for i, s in enumerate(states_)}
+
+
+S, F, SK, TF, P = (state.Success, state.Failed, state.Skipped, state.TriggerFailed,
+                   state.Pending)
+__all__ = ["returns", "raises", "passthrough", "chain_flow", "upstream_states", "signals"]
