@@ -16,7 +16,7 @@ from typing import Any
 from flowbook import triggers
 from flowbook.context import context
 from flowbook.engine import cache
-from flowbook.engine.signals import PrefectStateSignal
+from flowbook.engine.signals import TRIGGERFAIL, PrefectStateSignal
 from flowbook.engine.state import (
     Cached, Decision, Failed, Mapped, Resume, Retrying, Running, Skipped, State,
     Success, TimedOut, TriggerFailed,
@@ -151,7 +151,7 @@ def _trigger(tr: TaskRun) -> State | None:
     try:
         if tr.task.trigger(tr.upstream):
             return None
-        refused: State = TriggerFailed("Trigger failed: it returned False")
+        refused: State = TRIGGERFAIL("Trigger failed: it returned False").state
     except PrefectStateSignal as sig:
         refused = sig.state
     except Exception as exc:

@@ -27,7 +27,7 @@ class CompareValue(Task):
 
     def run(self, value: Any) -> None:
         if value != self.value:
-            raise signals.SKIP(f"branch not taken: {value!r} is not {self.value!r}", result=None)
+            raise signals.SKIP(f"branch not taken: {value!r} is not {self.value!r}")
 
 
 class Merge(Task):
