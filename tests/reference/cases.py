@@ -466,6 +466,20 @@ _case("triggers_count_mapped_children", """
         any_child_failed(m)
 """)
 
+_case("manual_only_ignores_upstream_failure", """
+    # manual_only looks only at the resume flag, not at upstream states.
+    @task
+    def bad():
+        raise ValueError("x")
+
+    @task(trigger=triggers.manual_only)
+    def gate(x):
+        return x
+
+    with Flow("f") as flow:
+        gate(bad())
+""")
+
 # --- signals ------------------------------------------------------------------------------
 
 _case("signal_success_with_and_without_result", """
@@ -642,6 +656,81 @@ _case("signals_are_not_swallowed_by_except_exception", """
         guarded()
 """)
 
+_case("signals_with_results", """
+    @task
+    def fail_with_result():
+        raise signals.FAIL("failed", result=5)
+
+    @task
+    def skip_with_result():
+        raise signals.SKIP("skipped", result="skipped value")
+
+    @task(skip_on_upstream_skip=False, trigger=triggers.always_run)
+    def sees(x, y):
+        return [x, y]
+
+    with Flow("f") as flow:
+        sees(fail_with_result(), skip_with_result())
+""")
+
+_case("loop_without_result_and_loop_count", """
+    @task
+    def looper():
+        count = context.get("task_loop_count")
+        if count is None or count < 3:
+            raise signals.LOOP("again")
+        return [count, context.get("task_loop_result")]
+
+    with Flow("f") as flow:
+        looper()
+""")
+
+_case("loop_then_failure_is_retried_from_the_loop", """
+    # The retry resumes the loop where it failed (loop result 2), not from the start.
+    ATTEMPTS = []
+
+    @task(max_retries=1, retry_delay=timedelta(seconds=0))
+    def looper():
+        total = context.get("task_loop_result", 0)
+        ATTEMPTS.append(total)
+        if total == 2 and len(ATTEMPTS) == 3:
+            raise ValueError("fails once at 2")
+        if total < 3:
+            raise signals.LOOP(result=total + 1)
+        return list(ATTEMPTS)
+
+    with Flow("f") as flow:
+        looper()
+""")
+
+_case("pause_downstream_of_a_failure_is_trigger_failed", """
+    @task
+    def bad():
+        raise ValueError("x")
+
+    @task
+    def needs_approval(x):
+        if not context.get("resume"):
+            raise signals.PAUSE("waiting")
+        return "approved"
+
+    with Flow("f") as flow:
+        needs_approval(bad())
+""")
+
+_case("two_paused_tasks_in_a_chain", """
+    @task(trigger=triggers.manual_only)
+    def first():
+        return 1
+
+    @task(trigger=triggers.manual_only)
+    def second(x):
+        return x + 1
+
+    with Flow("f") as flow:
+        second(first())
+""")
+
 # --- reference tasks and flow state -------------------------------------------------------
 
 _case("spark_tutorial_always_run_teardown", """
@@ -790,6 +879,19 @@ _case("cycle_is_an_error", """
     flow.add_edge(b, a, key="x")
 """)
 
+_case("skipped_reference_task_flow_succeeds", """
+    @task
+    def skipper():
+        raise signals.SKIP("skip")
+
+    @task
+    def after(x):
+        return x
+
+    with Flow("f") as flow:
+        after(skipper())
+""")
+
 # --- retries and timeouts -----------------------------------------------------------------
 
 _case("retries_then_success", """
@@ -891,6 +993,31 @@ _case("timeout_not_reached", """
 
     with Flow("f") as flow:
         quick()
+""")
+
+_case("retries_at_different_delays", """
+    ORDER = []
+
+    @task(max_retries=1, retry_delay=timedelta(seconds=0.1))
+    def slow_retry():
+        ORDER.append(["slow", context.task_run_count])
+        if context.task_run_count == 1:
+            raise ValueError("x")
+        return "slow"
+
+    @task(max_retries=2, retry_delay=timedelta(seconds=0.02))
+    def fast_retry():
+        ORDER.append(["fast", context.task_run_count])
+        if context.task_run_count < 3:
+            raise ValueError("x")
+        return "fast"
+
+    @task
+    def report(x, y):
+        return ORDER
+
+    with Flow("f") as flow:
+        report(slow_retry(), fast_retry())
 """)
 
 # --- parameters ---------------------------------------------------------------------------
@@ -1011,6 +1138,42 @@ _case("case_with_no_matching_branch_skips_merge", """
         merge(a, b)
 """)
 
+_case("merge_of_three_branches", """
+    @task
+    def pick():
+        return "b"
+
+    @task
+    def branch(name):
+        return name.upper()
+
+    with Flow("f") as flow:
+        p = pick()
+        results = []
+        for name in ["a", "b", "c"]:
+            with case(p, name):
+                results.append(branch(name, task_args=dict(name="branch_" + name)))
+        merge(*results)
+""")
+
+_case("false_case_skips_a_mapped_task_and_its_input", """
+    @task
+    def flag():
+        return False
+
+    @task
+    def items():
+        return [1, 2]
+
+    @task
+    def double(x):
+        return 2 * x
+
+    with Flow("f") as flow:
+        with case(flag(), True):
+            double.map(items())
+""")
+
 # --- mapping ------------------------------------------------------------------------------
 
 _case("map_over_a_list_with_unmapped", """
@@ -1125,6 +1288,109 @@ _case("reduce_after_map_with_failed_child", """
         count(m)
 """)
 
+_case("map_with_failed_unmapped_upstream", """
+    @task
+    def bad():
+        raise ValueError("x")
+
+    @task
+    def add(x, y):
+        return x + y
+
+    with Flow("f") as flow:
+        add.map([1, 2], unmapped(bad()))
+""")
+
+_case("map_over_a_skipped_upstream", """
+    @task
+    def items():
+        raise signals.SKIP("none today")
+
+    @task
+    def double(x):
+        return 2 * x
+
+    with Flow("f") as flow:
+        double.map(items())
+""")
+
+_case("map_over_a_non_iterable", """
+    @task
+    def number():
+        return 5
+
+    @task
+    def double(x):
+        return 2 * x
+
+    with Flow("f") as flow:
+        double.map(number())
+""")
+
+_case("map_over_lists_of_different_lengths", """
+    # One child per element of the shortest list.
+    @task
+    def add(x, y):
+        return x + y
+
+    with Flow("f") as flow:
+        add.map([1, 2, 3], [10, 20])
+""")
+
+_case("mapped_child_retries", """
+    @task(max_retries=1, retry_delay=timedelta(seconds=0))
+    def flaky(x):
+        if x == 2 and context.task_run_count == 1:
+            raise ValueError("first attempt")
+        return [x, context.task_run_count]
+
+    with Flow("f") as flow:
+        flaky.map([1, 2, 3])
+""")
+
+_case("mapped_child_failure_flows_childwise", """
+    @task
+    def invert(x):
+        return 1 / x
+
+    @task
+    def double(x):
+        return 2 * x
+
+    @task(trigger=triggers.any_failed)
+    def on_error(x):
+        return "handled"
+
+    with Flow("f") as flow:
+        m = invert.map([1, 0, 2])
+        double.map(m)
+        on_error.map(m)
+""")
+
+_case("flatten_of_a_mapped_output", """
+    @task
+    def split(x):
+        return list(range(x))
+
+    @task
+    def inc(x):
+        return x + 1
+
+    with Flow("f") as flow:
+        inc.map(flatten(split.map([1, 2, 3])))
+""")
+
+_case("map_over_a_parameter", """
+    PARAMS = {"xs": [3, 4]}
+
+    @task
+    def square(x):
+        return x * x
+
+    with Flow("f") as flow:
+        square.map(Parameter("xs"))
+""")
+
 # --- the imperative API -------------------------------------------------------------------
 
 _case("imperative_add_task_and_set_dependencies", """
@@ -1188,6 +1454,36 @@ _case("imperative_add_edge", """
 
     flow = Flow("f")
     flow.add_edge(a, b, key="value")
+""")
+
+_case("set_dependencies_downstream_tasks", """
+    @task
+    def a():
+        return "a"
+
+    @task
+    def b():
+        return "b"
+
+    @task
+    def c():
+        return "c"
+
+    flow = Flow("f")
+    flow.set_dependencies(a, downstream_tasks=[b, c])
+""")
+
+_case("imperative_parameter", """
+    PARAMS = {"n": 4}
+
+    @task
+    def double(x):
+        return 2 * x
+
+    n = Parameter("n")
+    flow = Flow("f")
+    flow.add_task(n)
+    flow.set_dependencies(double, keyword_tasks=dict(x=n))
 """)
 
 # --- state handlers -----------------------------------------------------------------------
@@ -1258,6 +1554,34 @@ _case("state_handler_replaces_a_failure", """
 
     with Flow("f") as flow:
         after(bad())
+""")
+
+_case("state_handler_raising", """
+    # A handler that raises turns the new state into Failed with that exception.
+    def broken(task, old_state, new_state):
+        if new_state.is_successful():
+            raise RuntimeError("handler broke")
+        return new_state
+
+    @task(state_handlers=[broken])
+    def a():
+        return 1
+
+    @task(trigger=triggers.always_run)
+    def after(x):
+        return x
+
+    with Flow("f") as flow:
+        after(a())
+""")
+
+_case("state_handler_returning_none_keeps_state", """
+    @task(state_handlers=[lambda t, old, new: None])
+    def a():
+        return 1
+
+    with Flow("f") as flow:
+        a()
 """)
 
 # --- caching ------------------------------------------------------------------------------
@@ -1389,4 +1713,44 @@ _case("mapped_reference_task_with_a_skipped_child_succeeds", """
         m = keep_even.map([1, 2, 3])
         after(m)
     flow.set_reference_tasks([m])
+""")
+
+_case("task_result_indexing_makes_getitem_tasks", """
+    # Indexing a task inside a flow adds a GetItem task named "pair['left']".
+    @task
+    def pair():
+        return {"left": 1, "right": 2}
+
+    @task
+    def add(x, y):
+        return x + y
+
+    with Flow("f") as flow:
+        p = pair()
+        add(p["left"], p["right"])
+""")
+
+_case("task_subclass_with_init_options", """
+    class Flaky(Task):
+        def run(self):
+            if context.task_run_count < 2:
+                raise ValueError("once")
+            return context.task_run_count
+
+    with Flow("f") as flow:
+        Flaky(name="flaky", max_retries=1, retry_delay=timedelta(seconds=0))()
+""")
+
+_case("dict_and_tuple_arguments_become_tasks", """
+    @task
+    def one():
+        return 1
+
+    @task
+    def show(d, t):
+        return [d, t]
+
+    with Flow("f") as flow:
+        o = one()
+        show({"a": o, "b": 2}, (o, 3))
 """)
