@@ -892,6 +892,41 @@ _case("skipped_reference_task_flow_succeeds", """
         after(skipper())
 """)
 
+_case("unexpected_keyword_argument_is_an_error", """
+    @task
+    def a(x):
+        return x
+
+    with Flow("f") as flow:
+        a(y=1)
+""")
+
+_case("missing_argument_is_an_error", """
+    @task
+    def a(x):
+        return x
+
+    with Flow("f") as flow:
+        a()
+""")
+
+_case("calling_a_task_outside_a_flow_is_an_error", """
+    @task
+    def a():
+        return 1
+
+    @task
+    def b(x):
+        return x
+
+    b(a)
+    flow = Flow("f")
+""")
+
+_case("signal_raised_while_building_is_an_error", """
+    raise signals.FAIL("not in a task")
+""")
+
 # --- retries and timeouts -----------------------------------------------------------------
 
 _case("retries_then_success", """
@@ -1020,6 +1055,40 @@ _case("retries_at_different_delays", """
         report(slow_retry(), fast_retry())
 """)
 
+_case("run_count_in_success_after_retrying_signal_and_retries", """
+    @task(max_retries=2, retry_delay=timedelta(seconds=0))
+    def mixed():
+        n = context.task_run_count
+        if n == 1:
+            raise signals.RETRY("signal")
+        if n == 2:
+            raise ValueError("error")
+        return n
+
+    with Flow("f") as flow:
+        mixed()
+""")
+
+_case("loop_and_retry_counts", """
+    # A retry continues the loop (task_loop_count 2), and a looped rerun starts again
+    # at task_run_count 1.
+    SEEN = []
+
+    @task(max_retries=2, retry_delay=timedelta(seconds=0))
+    def a():
+        SEEN.append([context.task_run_count, context.get("task_loop_count")])
+        if len(SEEN) == 1:
+            raise signals.LOOP(result=1)
+        if len(SEEN) == 2:
+            raise ValueError("x")
+        if len(SEEN) == 3:
+            raise signals.LOOP(result=2)
+        return list(SEEN)
+
+    with Flow("f") as flow:
+        a()
+""")
+
 # --- parameters ---------------------------------------------------------------------------
 
 _case("parameter_defaults_and_passed_values", """
@@ -1062,6 +1131,15 @@ _case("parameter_not_required_defaults_to_none", """
 
     with Flow("f") as flow:
         echo(Parameter("maybe", required=False))
+""")
+
+_case("parameter_required_with_default", """
+    @task
+    def echo(v):
+        return v
+
+    with Flow("f") as flow:
+        echo(Parameter("x", default=3, required=True))
 """)
 
 # --- case / merge -------------------------------------------------------------------------
@@ -1172,6 +1250,27 @@ _case("false_case_skips_a_mapped_task_and_its_input", """
     with Flow("f") as flow:
         with case(flag(), True):
             double.map(items())
+""")
+
+_case("merge_skips_none_results", """
+    @task
+    def cond():
+        return True
+
+    @task
+    def nothing():
+        return None
+
+    @task
+    def something():
+        return "something"
+
+    with Flow("f") as flow:
+        c = cond()
+        with case(c, True):
+            a = nothing()
+            b = something()
+        merge(a, b)
 """)
 
 # --- mapping ------------------------------------------------------------------------------
@@ -1391,6 +1490,28 @@ _case("map_over_a_parameter", """
         square.map(Parameter("xs"))
 """)
 
+_case("not_all_skipped_with_all_mapped_children_skipped", """
+    @task
+    def skip_all(x):
+        raise signals.SKIP("skip")
+
+    @task(trigger=triggers.not_all_skipped, skip_on_upstream_skip=False)
+    def after(xs):
+        return xs
+
+    with Flow("f") as flow:
+        after(skip_all.map([1, 2]))
+""")
+
+_case("constant_argument_for_mapped_task_via_unmapped_constant", """
+    @task
+    def scale(x, factor):
+        return x * factor
+
+    with Flow("f") as flow:
+        scale.map(x=[1, 2], factor=unmapped(3))
+""")
+
 # --- the imperative API -------------------------------------------------------------------
 
 _case("imperative_add_task_and_set_dependencies", """
@@ -1584,6 +1705,22 @@ _case("state_handler_returning_none_keeps_state", """
         a()
 """)
 
+_case("on_failure_with_retries_called_on_each_failure", """
+    CALLS = []
+
+    @task(max_retries=1, retry_delay=timedelta(seconds=0),
+          on_failure=lambda t, s: CALLS.append(type(s).__name__))
+    def bad():
+        raise ValueError("x")
+
+    @task(trigger=triggers.always_run)
+    def report(x):
+        return list(CALLS)
+
+    with Flow("f") as flow:
+        report(bad())
+""")
+
 # --- caching ------------------------------------------------------------------------------
 
 _case("cache_for_reuses_the_result_on_the_second_run", """
@@ -1601,6 +1738,24 @@ _case("cache_for_reuses_the_result_on_the_second_run", """
 
     with Flow("f") as flow:
         diff_cache_after(diff_cached_value())
+""")
+
+_case("cache_for_with_a_mapped_task", """
+    # Every child takes the first fresh cached state of the task name: both get 1.
+    RUNS = 2
+    CALLS = []
+
+    @task(cache_for=timedelta(minutes=10))
+    def diff_cached_square(x):
+        CALLS.append(x)
+        return x * x
+
+    @task
+    def diff_cache_calls(xs):
+        return [xs, len(CALLS)]
+
+    with Flow("f") as flow:
+        diff_cache_calls(diff_cached_square.map([1, 2]))
 """)
 
 # --- tasks: subclasses, names, lists, state-only edges ------------------------------------
@@ -1753,4 +1908,30 @@ _case("dict_and_tuple_arguments_become_tasks", """
     with Flow("f") as flow:
         o = one()
         show({"a": o, "b": 2}, (o, 3))
+""")
+
+_case("task_used_in_two_flows", """
+    @task
+    def a():
+        return 1
+
+    with Flow("first") as other:
+        a()
+
+    with Flow("second") as flow:
+        a()
+        a()
+""")
+
+_case("task_subclass_trigger_and_skip_options", """
+    class Cleanup(Task):
+        def run(self, x):
+            return "cleaned"
+
+    @task
+    def skipper():
+        raise signals.SKIP("skip")
+
+    with Flow("f") as flow:
+        Cleanup(name="cleanup", trigger=triggers.all_finished, skip_on_upstream_skip=False)(skipper())
 """)
