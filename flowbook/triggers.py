@@ -23,16 +23,21 @@ __all__ = [
 
 def upstream_state_list(upstream_states: dict) -> list:
     """Each upstream state once, with a Mapped state replaced by its children's states."""
-    seen: dict = {}
+    states: list = []
     for st in upstream_states.values():
-        for one in (st.map_states if st.is_mapped() else (st,)):
-            seen[id(one)] = one
-    return list(seen.values())
+        if st.is_mapped():
+            states.extend(st.map_states)
+        else:
+            states.append(st)
+    if len(states) > 1:
+        states = list({id(s): s for s in states}.values())
+    return states
 
 
-def _rule(text: str) -> Callable:
+def _rule(text: str, reads_context: bool = False) -> Callable:
     def mark(fn: Callable) -> Callable:
-        fn.rule = text
+        fn.rule = text  # the rule in words, for explanations
+        fn.reads_context = reads_context  # False: a function of the upstream states alone
         return fn
 
     return mark
@@ -40,8 +45,10 @@ def _rule(text: str) -> Callable:
 
 @_rule("runs when every upstream task succeeded (Skipped counts as success)")
 def all_successful(upstream_states: dict) -> bool:
-    if not all(s.is_successful() for s in upstream_state_list(upstream_states)):
-        raise signals.TRIGGERFAIL('trigger "all_successful": some upstream tasks did not succeed')
+    for s in upstream_state_list(upstream_states):
+        if not s.is_successful():
+            raise signals.TRIGGERFAIL(
+                'trigger "all_successful": some upstream tasks did not succeed')
     return True
 
 
@@ -78,7 +85,7 @@ def all_finished(upstream_states: dict) -> bool:
 always_run = all_finished
 
 
-@_rule("never runs by itself: pauses until a person resumes it")
+@_rule("never runs by itself: pauses until a person resumes it", reads_context=True)
 def manual_only(upstream_states: dict) -> bool:
     if context.get("resume"):
         return True
@@ -129,8 +136,7 @@ def _some(kind: str, predicate: str, at_least, at_most) -> Callable:
         return True
 
     trigger.__name__ = trigger.__qualname__ = f"some_{kind}"
-    trigger.rule = _bounds_rule(kind, at_least, at_most)
-    return trigger
+    return _rule(_bounds_rule(kind, at_least, at_most))(trigger)
 
 
 def some_successful(at_least: float | None = None, at_most: float | None = None) -> Callable:

@@ -54,6 +54,7 @@ class Flow:
         self._edges_to: dict = {}  # Task -> [Edge into it]
         self._edges_from: dict = {}  # Task -> [Edge out of it]
         self._upstream: dict = {}  # Task -> [upstream Task per edge]: graphlib's input
+        self._mapped: set = set()  # tasks with at least one mapped edge into them
         self._reference_tasks: dict = {}  # chosen reference tasks (empty: the terminal tasks)
         self._version = 0  # bumped on every change of the graph, to drop cached orderings
         self._order: tuple = (-1, None)  # (version, topological order) cache
@@ -133,6 +134,8 @@ class Flow:
         self._edges_to[downstream_task].append(edge)
         self._edges_from[upstream_task].append(edge)
         self._upstream[downstream_task].append(upstream_task)
+        if mapped:
+            self._mapped.add(downstream_task)
         self._version += 1
         return edge
 
@@ -164,13 +167,17 @@ class Flow:
         for edge in self._edges_to[task] + self._edges_from[task]:
             self.edges.pop(edge, None)
             if edge.downstream_task is not task:
-                self._edges_to[edge.downstream_task].remove(edge)
-                self._upstream[edge.downstream_task].remove(task)
+                down = edge.downstream_task
+                self._edges_to[down].remove(edge)
+                self._upstream[down].remove(task)
+                if not any(e.mapped for e in self._edges_to[down]):
+                    self._mapped.discard(down)
             if edge.upstream_task is not task:
                 self._edges_from[edge.upstream_task].remove(edge)
         for index in (self.tasks, self._edges_to, self._edges_from, self._upstream,
                       self.constants, self._reference_tasks):
             index.pop(task, None)
+        self._mapped.discard(task)
         self._version += 1
 
     # -- reading the graph ----------------------------------------------------------------

@@ -125,6 +125,19 @@ class Task:
     def run(self) -> Any:
         """The task's work; subclasses override it."""
 
+    def __getitem__(self, key: Any) -> "Task":
+        """Inside a flow, ``task[key]`` is a new task giving that item of the result."""
+        from flowbook.tasks.core import GetItem
+
+        label = key.name if isinstance(key, Task) else repr(key)
+        return GetItem(name=f"{self.name}[{label}]").bind(self, key)
+
+    def __iter__(self) -> Any:
+        if self.nout is None:
+            raise TypeError(f"task {self.name!r} is not iterable; to unpack several results "
+                            "give the task nout=N (e.g. @task(nout=2))")
+        return (self[i] for i in range(self.nout))
+
     @property
     def signature(self) -> inspect.Signature:
         """The signature of ``run`` (without ``self``), computed once per class or function."""

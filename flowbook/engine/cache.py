@@ -13,7 +13,7 @@ from typing import Any
 __all__ = ["duration_only", "all_inputs", "all_parameters", "never_use", "partial_inputs_only",
            "partial_parameters_only", "store", "candidates", "clear"]
 
-_STORE: dict = {}  # cache key (task.cache_key or task.name) -> [Cached states], newest first
+_STORE: dict = {}  # cache key (task.cache_key or task.name) -> [Cached states], oldest first
 _LOCK = threading.Lock()
 
 
@@ -56,9 +56,16 @@ def partial_parameters_only(validate_on: list | None = None):
     return validator
 
 
-def store(key: str, state: Any) -> None:
+def store(key: str, states: list) -> None:
+    """Add a run's Cached states after those kept so far, dropping expired ones.
+
+    Candidates are tried oldest first, as Prefect 1 does.
+    """
+    now = time.time()
     with _LOCK:
-        _STORE[key] = [state] + _STORE.get(key, [])[:9]
+        kept = {id(s): s for s in _STORE.get(key, []) + states
+                if s.cached_result_expiration is None or s.cached_result_expiration > now}
+        _STORE[key] = list(kept.values())
 
 
 def candidates(key: str) -> list:

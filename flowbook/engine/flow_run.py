@@ -8,9 +8,9 @@ then settles the flow's state.
 from __future__ import annotations
 
 import copy
-import graphlib
 import threading
 import time
+from collections import deque
 from typing import Any, Iterable
 
 from flowbook.engine import cache
@@ -37,7 +37,7 @@ class FlowRun:
         self.context = {**context, "flow_name": flow.name, "parameters": parameters}
         self.changes = 0  # state changes so far; a pass that changes nothing ends the loop
         self._constant_edges: dict = {}  # Task -> {Edge: Success} of its constant arguments
-        self._lock = threading.RLock()  # guards states/history for concurrent executors
+        self._lock = threading.Lock()  # guards states/history for concurrent executors
 
     def __repr__(self) -> str:
         return f"<FlowRun of {self.flow.name!r}: {self.state!r}>"
@@ -142,25 +142,44 @@ def _advance(run: FlowRun) -> State:
 
 
 def run_until_blocked(run: FlowRun) -> None:
-    """The one scheduling loop: submit each task once its upstream tasks are through, pass
-    after pass, sleeping until the earliest retry, until only a person can move things on."""
+    """The one scheduling loop: pass after pass over the flow, sleeping until the earliest
+    retry in between, until only a person (or nothing) can move the run on."""
+    order = run.flow.sorted_tasks()  # graphlib's order; raises FlowCycleError on a cycle
     while True:
         changes = run.changes
-        sorter = graphlib.TopologicalSorter(run.flow._upstream)
-        sorter.prepare()
-        submitted: dict = {}
-        while sorter.is_active():
-            for task in sorter.get_ready():
-                if _settled(run.states.get(task)):
-                    sorter.done(task)
-                else:
-                    submitted[run.executor.submit(_run_one, run, task)] = task
-            for handle in run.executor.wait(list(submitted)):
-                sorter.done(submitted.pop(handle))
+        _run_pass(run, order)
         wake = _next_wake(run)
         if wake is None or (run.changes == changes and wake <= time.time()):
             return
         time.sleep(max(0.0, wake - time.time()))
+
+
+def _run_pass(run: FlowRun, order: tuple) -> None:
+    """Submit every unsettled task once all of its upstream tasks are through this pass
+    (graphlib's ready/done protocol, with the cycle check done once in ``order``)."""
+    flow = run.flow
+    upstream, edges_from, states = flow._upstream, flow._edges_from, run.states
+    waiting = {task: len(upstream[task]) for task in order}  # upstream tasks not through yet
+    ready = deque(task for task in order if not waiting[task])
+    in_flight: dict = {}  # executor handle -> task
+    while ready or in_flight:
+        while ready:
+            task = ready.popleft()
+            if _settled(states.get(task)):
+                _through(task, edges_from, waiting, ready)
+            else:
+                in_flight[run.executor.submit(_run_one, run, task)] = task
+        if in_flight:
+            for handle in run.executor.wait(list(in_flight)):
+                _through(in_flight.pop(handle), edges_from, waiting, ready)
+
+
+def _through(task: Any, edges_from: dict, waiting: dict, ready: deque) -> None:
+    for edge in edges_from[task]:
+        down = edge.downstream_task
+        waiting[down] -= 1
+        if not waiting[down]:
+            ready.append(down)
 
 
 def _settled(state: State | None) -> bool:
@@ -181,7 +200,7 @@ def _next_wake(run: FlowRun) -> float | None:
 def _run_one(run: FlowRun, task: Any) -> None:
     state = run.states.get(task) or Pending()
     upstream = _upstream_states(run, task)
-    if any(edge.mapped for edge in upstream):
+    if task in run.flow._mapped:
         _run_mapped(run, task, state, upstream)
     else:
         run_task(TaskRun(task, state, upstream, None, run))
@@ -293,9 +312,9 @@ def _waiting_message(run: FlowRun) -> str:
 
 def _remember_cached(run: FlowRun) -> None:
     for task, st in run.states.items():
-        for s in (st.map_states if st.is_mapped() else (st,)):
-            if s.is_cached():
-                cache.store(task.cache_key or task.name, s)
+        if task.cache_for is not None:
+            parts = st.map_states if st.is_mapped() else (st,)
+            cache.store(task.cache_key or task.name, [s for s in parts if s.is_cached()])
 
 
 # -- helpers for resume and retry ---------------------------------------------------------

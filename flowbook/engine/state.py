@@ -133,14 +133,19 @@ class Resume(Scheduled):
 
 
 class Retrying(Scheduled):
-    """Failed, and will run again at ``start_time``; ``run_count`` runs were made so far."""
+    """Failed, and will run again at ``start_time``; ``run_count`` runs were made so far.
 
-    __slots__ = ("run_count",)
+    A task that failed while looping continues its loop: ``loop_count`` is the iteration to
+    resume and ``result`` that iteration's input (``task_loop_result``).
+    """
+
+    __slots__ = ("run_count", "loop_count")
 
     def __init__(self, message=None, result=None, start_time=None, run_count: int | None = None,
-                 *, why=None):
+                 loop_count: int | None = None, *, why=None):
         super().__init__(message, result, start_time, why=why)
         self.run_count = run_count  # None until the engine fills it in (a RETRY signal)
+        self.loop_count = loop_count  # the LOOP iteration to resume, None when not looping
 
 
 class Running(State):

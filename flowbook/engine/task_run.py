@@ -32,7 +32,7 @@ class TaskRun:
     """Everything one run of one task (or one mapped child) reads, passed explicitly."""
 
     __slots__ = ("task", "state", "upstream", "map_index", "run", "run_count", "loop_count",
-                 "loop_result", "resume")
+                 "loop_result", "resume", "_values")
 
     def __init__(self, task: Any, state: State, upstream: dict, map_index: int | None, run: Any):
         self.task = task  # the Task being run
@@ -44,6 +44,7 @@ class TaskRun:
         self.loop_count: int | None = None  # LOOP iteration (None: not looping)
         self.loop_result: Any = None  # the previous iteration's LOOP result
         self.resume = False  # a person approved this run (Resume state)
+        self._values: dict | None = None  # context_values(), built once until a field changes
 
     def change(self, new: State) -> State:
         """Enter ``new``: state handlers may replace it, then it is recorded and published."""
@@ -69,6 +70,8 @@ class TaskRun:
 
     def context_values(self) -> dict:
         """What ``flowbook.context`` holds while this run's user code executes."""
+        if self._values is not None:
+            return self._values
         name = self.task.name
         values = dict(self.run.context)
         values["task_name"] = name
@@ -79,6 +82,7 @@ class TaskRun:
         if self.loop_count is not None:
             values["task_loop_count"] = self.loop_count
             values["task_loop_result"] = self.loop_result
+        self._values = values
         return values
 
 
@@ -91,14 +95,18 @@ def run_task(tr: TaskRun) -> State:
         return state
     _start(tr, state)
     upstream_states = triggers.upstream_state_list(tr.upstream)
-    if not all(s.is_finished() for s in upstream_states):
-        return state
-    if tr.task.skip_on_upstream_skip and any(s.is_skipped() for s in upstream_states):
-        return tr.change(_skipped_by_upstream(tr))
+    for st in upstream_states:
+        if not st.is_finished():
+            return state
+    if tr.task.skip_on_upstream_skip:
+        for st in upstream_states:
+            if st.is_skipped():
+                return tr.change(_skipped_by_upstream(tr))
     inputs = {e.key: s.result for e, s in tr.upstream.items() if e.key is not None}
-    reused = _cached(tr, inputs)
-    if reused is not None:
-        return tr.change(reused)
+    if tr.task.cache_for is not None:
+        reused = _cached(tr, inputs)
+        if reused is not None:
+            return tr.change(reused)
     refused = _trigger(tr)
     if refused is not None:
         return tr.change(refused)
@@ -115,6 +123,8 @@ def _waiting(state: State) -> bool:
 def _start(tr: TaskRun, state: State) -> None:
     if isinstance(state, Retrying):
         tr.run_count = (state.run_count or 1) + 1
+        if state.loop_count is not None:
+            tr.loop_count, tr.loop_result = state.loop_count, state.result
     tr.resume = isinstance(state, Resume) or (state.is_paused() and state.start_time is not None)
 
 
@@ -137,8 +147,6 @@ def _skipped_by_upstream(tr: TaskRun) -> State:
 
 def _cached(tr: TaskRun, inputs: dict) -> State | None:
     task = tr.task
-    if task.cache_for is None:
-        return None
     for candidate in cache.candidates(task.cache_key or task.name):
         if task.cache_validator(candidate, inputs, tr.run.parameters):
             return candidate
@@ -147,9 +155,12 @@ def _cached(tr: TaskRun, inputs: dict) -> State | None:
 
 def _trigger(tr: TaskRun) -> State | None:
     """None when the trigger passes, else the state it decided (TriggerFailed, Paused, ...)."""
-    saved = context._replace(tr.context_values())
+    trigger = tr.task.trigger
+    # Custom triggers (and manual_only) may read flowbook.context; built-in ones need not.
+    saved = context._replace(tr.context_values()) if getattr(
+        trigger, "reads_context", True) else None
     try:
-        if tr.task.trigger(tr.upstream):
+        if trigger(tr.upstream):
             return None
         refused: State = TRIGGERFAIL("Trigger failed: it returned False").state
     except PrefectStateSignal as sig:
@@ -157,8 +168,9 @@ def _trigger(tr: TaskRun) -> State | None:
     except Exception as exc:
         refused = TriggerFailed(f"Trigger raised an error: {exc!r}", result=exc)
     finally:
-        context._replace(saved)
-    name, rule = triggers.describe(tr.task.trigger)
+        if saved is not None:
+            context._replace(saved)
+    name, rule = triggers.describe(trigger)
     refused.why = Decision(name, rule, _upstream_names(tr), str(refused.message))
     return refused
 
@@ -169,11 +181,14 @@ def _execute(tr: TaskRun, inputs: dict) -> State:
         state = tr.change(_call(tr, inputs))
         if state.is_successful() and not state.is_skipped() and tr.task.cache_for is not None:
             state = tr.change(_to_cached(tr, state, inputs))
-        state = tr.change(_retry_state(tr, state))
+        if state.is_failed():
+            state = tr.change(_retry_state(tr, state))
         if not state.is_looped():
             return state
         tr.loop_count = state.loop_count + 1
         tr.loop_result = state.result
+        tr.run_count = 1  # as in Prefect 1, each iteration counts its own attempts
+        tr._values = None
 
 
 def _call(tr: TaskRun, inputs: dict) -> State:
@@ -250,8 +265,11 @@ def _retry_state(tr: TaskRun, state: State) -> State:
         return state
     if task.retry_on and state.result is not None and not isinstance(state.result, task.retry_on):
         return state
+    looping = tr.loop_count is not None
     return Retrying(f"Retrying task (after attempt {tr.run_count} of {task.max_retries + 1})",
-                    start_time=time.time() + (task.retry_delay or 0.0), run_count=tr.run_count)
+                    result=tr.loop_result if looping else None,
+                    start_time=time.time() + (task.retry_delay or 0.0), run_count=tr.run_count,
+                    loop_count=tr.loop_count)
 
 
 # -- mapped parents -----------------------------------------------------------------------

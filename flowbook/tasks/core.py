@@ -11,7 +11,7 @@ from typing import Any
 from flowbook.core.edge import EdgeAnnotation
 from flowbook.core.task import Task
 
-__all__ = ["Constant", "List", "Tuple", "Set", "Dict", "as_task"]
+__all__ = ["Constant", "GetItem", "List", "Tuple", "Set", "Dict", "as_task"]
 
 
 class Constant(Task):
@@ -27,6 +27,13 @@ class Constant(Task):
 
     def run(self) -> Any:
         return self.value
+
+
+class GetItem(Task):
+    """``task[key]`` inside a flow: the item ``key`` of the task's result."""
+
+    def run(self, task_result: Any, key: Any) -> Any:
+        return task_result[key]
 
 
 class List(Task):
