@@ -480,6 +480,39 @@ _case("manual_only_ignores_upstream_failure", """
         gate(bad())
 """)
 
+_case("triggers_below_an_empty_map", """
+    # An empty Mapped upstream is an upstream with no states: any_successful and any_failed
+    # fail (their zero-upstream pass looks at the edges), all_* pass, not_all_skipped skips.
+    @task
+    def nothing():
+        return []
+
+    @task
+    def double(x):
+        return 2 * x
+
+    def make(name, trigger):
+        @task(name=name, trigger=trigger, skip_on_upstream_skip=False)
+        def t(xs):
+            return [name, xs]
+        return t
+
+    checks = [
+        ("all_successful", triggers.all_successful),
+        ("all_failed", triggers.all_failed),
+        ("any_successful", triggers.any_successful),
+        ("any_failed", triggers.any_failed),
+        ("all_finished", triggers.all_finished),
+        ("not_all_skipped", triggers.not_all_skipped),
+        ("some_successful_at_least_1", triggers.some_successful(at_least=1)),
+        ("some_failed_at_most_0", triggers.some_failed(at_most=0)),
+    ]
+    with Flow("f") as flow:
+        m = double.map(nothing())
+        for name, trigger in checks:
+            make(name, trigger)(m)
+""")
+
 # --- signals ------------------------------------------------------------------------------
 
 _case("signal_success_with_and_without_result", """
@@ -1273,6 +1306,76 @@ _case("merge_skips_none_results", """
         merge(a, b)
 """)
 
+_case("case_on_a_failed_condition", """
+    @task
+    def cond():
+        raise ValueError("no condition")
+
+    @task
+    def inside():
+        return "inside"
+
+    @task
+    def other():
+        return "other"
+
+    with Flow("f") as flow:
+        c = cond()
+        with case(c, True):
+            a = inside()
+        with case(c, False):
+            b = other()
+        merge(a, b)
+""")
+
+_case("nested_case_blocks", """
+    @task
+    def first():
+        return 1
+
+    @task
+    def second():
+        return "b"
+
+    @task
+    def deep():
+        return "deep"
+
+    @task
+    def shallow():
+        return "shallow"
+
+    with Flow("f") as flow:
+        with case(first(), 1):
+            s = shallow()
+            with case(second(), "a"):
+                d = deep()
+""")
+
+_case("case_branch_with_a_downstream_outside", """
+    @task
+    def flag():
+        return False
+
+    @task
+    def inside():
+        return "inside"
+
+    @task
+    def outside(x):
+        return x
+
+    @task(skip_on_upstream_skip=False)
+    def tolerant(x):
+        return x
+
+    with Flow("f") as flow:
+        with case(flag(), True):
+            i = inside()
+        outside(i)
+        tolerant(i)
+""")
+
 # --- mapping ------------------------------------------------------------------------------
 
 _case("map_over_a_list_with_unmapped", """
@@ -1510,6 +1613,92 @@ _case("constant_argument_for_mapped_task_via_unmapped_constant", """
 
     with Flow("f") as flow:
         scale.map(x=[1, 2], factor=unmapped(3))
+""")
+
+_case("map_downstream_of_an_empty_map", """
+    @task
+    def nothing():
+        return []
+
+    @task
+    def double(x):
+        return 2 * x
+
+    with Flow("f") as flow:
+        double.map(double.map(nothing()))
+""")
+
+_case("unmapped_constant_list", """
+    @task
+    def pick(i, xs):
+        return xs[i]
+
+    with Flow("f") as flow:
+        pick.map([0, 1], unmapped(["a", "b", "c"]))
+""")
+
+_case("mapped_children_skip_downstream_without_skip_check", """
+    @task
+    def keep_odd(x):
+        if x % 2 == 0:
+            raise signals.SKIP("even")
+        return x
+
+    @task(skip_on_upstream_skip=False)
+    def describe(x):
+        return type(x).__name__
+
+    with Flow("f") as flow:
+        describe.map(keep_odd.map([1, 2, 3]))
+""")
+
+_case("mapped_child_retry_signal", """
+    @task
+    def once(x):
+        if x == 1 and context.task_run_count == 1:
+            raise signals.RETRY("again")
+        return [x, context.task_run_count]
+
+    with Flow("f") as flow:
+        once.map([0, 1])
+""")
+
+_case("mapped_task_with_a_state_only_upstream", """
+    @task
+    def bad():
+        raise ValueError("x")
+
+    @task
+    def double(x):
+        return 2 * x
+
+    with Flow("f") as flow:
+        double.map([1, 2], upstream_tasks=[unmapped(bad())])
+""")
+
+_case("looping_mapped_child", """
+    @task
+    def countdown(x):
+        n = context.get("task_loop_result", x)
+        if n > 0:
+            raise signals.LOOP(result=n - 1)
+        return [x, context.get("task_loop_count")]
+
+    with Flow("f") as flow:
+        countdown.map([0, 2])
+""")
+
+_case("parameter_of_a_mapped_reduce_with_default_list", """
+    @task
+    def total(xs):
+        return sum(xs)
+
+    @task
+    def inc(x):
+        return x + 1
+
+    with Flow("f") as flow:
+        total(inc.map(Parameter("xs", default=[1, 2, 3])))
 """)
 
 # --- the imperative API -------------------------------------------------------------------
@@ -1756,6 +1945,19 @@ _case("cache_for_with_a_mapped_task", """
 
     with Flow("f") as flow:
         diff_cache_calls(diff_cached_square.map([1, 2]))
+""")
+
+_case("running_twice_without_cache_runs_twice", """
+    RUNS = 2
+    CALLS = []
+
+    @task
+    def counted():
+        CALLS.append(1)
+        return len(CALLS)
+
+    with Flow("f") as flow:
+        counted()
 """)
 
 # --- tasks: subclasses, names, lists, state-only edges ------------------------------------
