@@ -1701,6 +1701,45 @@ _case("parameter_of_a_mapped_reduce_with_default_list", """
         total(inc.map(Parameter("xs", default=[1, 2, 3])))
 """)
 
+_case("map_with_a_failed_mapped_parent_as_mapped_upstream", """
+    # inc maps over a list and over double, whose mapping Failed ("unmappable result")
+    # and so carries no result at all: Prefect then makes zero children (a mapped edge
+    # from a state without a result ends the children at index 0); the flow succeeds.
+    @task
+    def number():
+        return 5
+
+    @task
+    def double(x):
+        return 2 * x
+
+    @task
+    def inc(item):
+        return item + 1
+
+    with Flow("f") as flow:
+        d = double.map(number())
+        inc.map(item=[0, 1], upstream_tasks=[d])
+""")
+
+_case("map_with_a_failed_mapped_parent_as_mapped_data", """
+    # As above, with a data edge: zero children.
+    @task
+    def number():
+        return 5
+
+    @task
+    def double(x):
+        return 2 * x
+
+    @task
+    def add(item, x):
+        return item + x
+
+    with Flow("f") as flow:
+        add.map(item=[0, 1], x=double.map(number()))
+""")
+
 # --- the imperative API -------------------------------------------------------------------
 
 _case("imperative_add_task_and_set_dependencies", """

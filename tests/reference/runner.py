@@ -108,14 +108,14 @@ def summarise(engine_name: str, source: str) -> dict:
 
 @contextlib.contextmanager
 def _isolated(engine_name: str):
-    """Prefect keeps a process-wide result cache; give each case an empty one."""
+    """Prefect side: an empty process-wide result cache for each case, and "y" to the
+    `input()` prompt with which `flow.run()` asks whether to resume each Paused task."""
     if engine_name != "prefect":
         yield
         return
     import prefect
 
     with prefect.context(caches={}), mock.patch.object(builtins, "input", lambda *a: "y"):
-        # Prefect asks `input()` whether to resume each Paused task: answer "y".
         yield
 
 
@@ -188,7 +188,7 @@ def _task_rows(name: str, task_state) -> list:
     if task_state is None:
         return [[name, None, None]]
     rows = [[name, type(task_state).__name__, plain(task_state.result)]]
-    if type(task_state).__name__ == "Mapped":
+    if task_state.is_mapped():
         for i, child in enumerate(task_state.map_states):
             rows.append([f"{name}[{i}]", type(child).__name__, plain(child.result)])
     return rows
