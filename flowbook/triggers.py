@@ -62,7 +62,8 @@ def all_failed(upstream_states: dict) -> bool:
 @_rule("runs when at least one upstream task succeeded")
 def any_successful(upstream_states: dict) -> bool:
     states = upstream_state_list(upstream_states)
-    if states and not any(s.is_successful() for s in states):
+    # "No upstream" means no edges: below an empty map there are edges but no states.
+    if upstream_states and not any(s.is_successful() for s in states):
         raise signals.TRIGGERFAIL('trigger "any_successful": no upstream task succeeded')
     return True
 
@@ -70,7 +71,7 @@ def any_successful(upstream_states: dict) -> bool:
 @_rule("runs when at least one upstream task failed")
 def any_failed(upstream_states: dict) -> bool:
     states = upstream_state_list(upstream_states)
-    if states and not any(s.is_failed() for s in states):
+    if upstream_states and not any(s.is_failed() for s in states):
         raise signals.TRIGGERFAIL('trigger "any_failed": no upstream task failed')
     return True
 

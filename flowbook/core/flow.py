@@ -53,7 +53,6 @@ class Flow:
         self.constants: dict = {}  # Task -> {argument name: plain value}
         self._edges_to: dict = {}  # Task -> [Edge into it]
         self._edges_from: dict = {}  # Task -> [Edge out of it]
-        self._upstream: dict = {}  # Task -> [upstream Task per edge]: graphlib's input
         self._mapped: set = set()  # tasks with at least one mapped edge into them
         self._reference_tasks: dict = {}  # chosen reference tasks (empty: the terminal tasks)
         self._version = 0  # bumped on every change of the graph, to drop cached orderings
@@ -96,7 +95,6 @@ class Flow:
         self.tasks[task] = None
         self._edges_to[task] = []
         self._edges_from[task] = []
-        self._upstream[task] = []
         self._version += 1
         case = building.active_case()
         if case is not None:
@@ -133,7 +131,6 @@ class Flow:
         self.edges[edge] = None
         self._edges_to[downstream_task].append(edge)
         self._edges_from[upstream_task].append(edge)
-        self._upstream[downstream_task].append(upstream_task)
         if mapped:
             self._mapped.add(downstream_task)
         self._version += 1
@@ -169,12 +166,11 @@ class Flow:
             if edge.downstream_task is not task:
                 down = edge.downstream_task
                 self._edges_to[down].remove(edge)
-                self._upstream[down].remove(task)
                 if not any(e.mapped for e in self._edges_to[down]):
                     self._mapped.discard(down)
             if edge.upstream_task is not task:
                 self._edges_from[edge.upstream_task].remove(edge)
-        for index in (self.tasks, self._edges_to, self._edges_from, self._upstream,
+        for index in (self.tasks, self._edges_to, self._edges_from,
                       self.constants, self._reference_tasks):
             index.pop(task, None)
         self._mapped.discard(task)
@@ -195,13 +191,13 @@ class Flow:
         return list(self._edges_from.get(task, ()))
 
     def upstream_tasks(self, task: Task) -> set:
-        return set(self._upstream.get(task, ()))
+        return {e.upstream_task for e in self._edges_to.get(task, ())}
 
     def downstream_tasks(self, task: Task) -> set:
         return {e.downstream_task for e in self._edges_from.get(task, ())}
 
     def root_tasks(self) -> set:
-        return {t for t in self.tasks if not self._upstream[t]}
+        return {t for t in self.tasks if not self._edges_to[t]}
 
     def terminal_tasks(self) -> set:
         return {t for t in self.tasks if not self._edges_from[t]}
@@ -232,7 +228,8 @@ class Flow:
         version, order = self._order
         if version != self._version:
             try:
-                order = tuple(graphlib.TopologicalSorter(self._upstream).static_order())
+                graph = {t: [e.upstream_task for e in edges] for t, edges in self._edges_to.items()}
+                order = tuple(graphlib.TopologicalSorter(graph).static_order())
             except graphlib.CycleError as exc:
                 cycle = exc.args[1]
                 raise FlowCycleError(self.name, list(reversed(cycle))) from None

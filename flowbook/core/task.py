@@ -85,7 +85,7 @@ class Task:
         if not isinstance(self.name, str):
             raise TypeError(f"a task name must be a str, not {type(self.name).__name__}")
         self.slug = slug
-        self.tags = set(tags or ())
+        self.tags = frozenset(tags or ())
         self.max_retries = max_retries or 0
         self.retry_delay = _seconds(retry_delay, "retry_delay", self.name)
         if self.max_retries and self.retry_delay is None:
@@ -107,14 +107,15 @@ class Task:
         self.cache_validator = cache_validator or cache.duration_only
         self.cache_key = cache_key
         self.checkpoint = checkpoint
-        self.state_handlers = list(state_handlers or ())
+        # Immutable, so the many tasks of a large flow share one empty tuple/frozenset.
+        self.state_handlers = tuple(state_handlers or ())
         for handler in self.state_handlers:
             if not callable(handler):
                 raise TypeError(f"task {self.name!r}: state handler {handler!r} is not callable")
         if on_failure is not None:
             if not callable(on_failure):
                 raise TypeError(f"task {self.name!r}: on_failure {on_failure!r} is not callable")
-            self.state_handlers.append(_on_failure_handler(on_failure))
+            self.state_handlers += (_on_failure_handler(on_failure),)
         self.log_stdout = log_stdout
         self.nout = nout
         self.auto_generated = False
@@ -153,8 +154,6 @@ class Task:
         """A copy of this task with some attributes (``name``, ``trigger``, ...) replaced."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new.tags = set(self.tags)
-        new.state_handlers = list(self.state_handlers)
         for key, value in task_args.items():
             if not hasattr(self, key):
                 raise AttributeError(f"task {self.name!r} has no attribute {key!r} to set "

@@ -31,7 +31,6 @@ class FlowRun:
         self.flow = flow  # the Flow being run
         self.parameters = parameters  # parameter name -> value (defaults filled in)
         self.states: dict = dict(task_states)  # Task -> latest State; absent: not run yet
-        self.history: dict = {}  # Task, or (Task, map_index) for a child -> [State, ...]
         self.state: State | None = None  # the flow's state
         self.executor = executor  # submits task runs (LocalExecutor by default)
         self.context = {**context, "flow_name": flow.name, "parameters": parameters}
@@ -42,20 +41,19 @@ class FlowRun:
     def __repr__(self) -> str:
         return f"<FlowRun of {self.flow.name!r}: {self.state!r}>"
 
-    def record(self, task: Any, map_index: int | None, old: State | None, new: State) -> None:
-        """Store a task's (or child's) new state, keep its history, publish the change."""
-        key = task if map_index is None else (task, map_index)
+    def record(self, task: Any, map_index: int | None, old: State | None, new: State) -> State:
+        """Store a task's (or child's) new state and publish the change; returns the state
+        stored. History is kept as a chain: each state links to the one it replaced."""
+        if new.previous is not None:  # already in a history (a reused Cached state): copy it
+            new = copy.copy(new)
+        new.previous = old
         with self._lock:
             if map_index is None:
                 self.states[task] = new
-            past = self.history.get(key)
-            if past is None:
-                self.history[key] = [new] if old is None else [old, new]
-            else:
-                past.append(new)
             self.changes += 1
         if self.flow.events:
             self.flow.events.publish(TaskStateChanged(self, task, map_index, old, new))
+        return new
 
     def set_state(self, new: State) -> None:
         """Enter a new flow state, through the flow's state handlers."""
@@ -68,7 +66,16 @@ class FlowRun:
 
     def task_history(self, task: Any, map_index: int | None = None) -> list:
         """Every state ``task`` (or its child ``map_index``) went through, oldest first."""
-        return list(self.history.get(task if map_index is None else (task, map_index), ()))
+        latest = self.states.get(task)
+        if latest is not None and map_index is not None:
+            children = latest.map_states if latest.is_mapped() else ()
+            latest = children[map_index] if map_index < len(children) else None
+        history, seen = [], set()
+        while latest is not None and id(latest) not in seen:
+            seen.add(id(latest))
+            history.append(latest)
+            latest = latest.previous
+        return history[::-1]
 
 
 # -- entry points -------------------------------------------------------------------------
@@ -101,8 +108,8 @@ def resume(run: FlowRun, tasks: Iterable) -> State:
     for task in targets:
         st = run.states[task]
         if st.is_mapped():
-            st.map_states = [Resume("Approval given to resume.") if c.is_paused() else c
-                             for c in st.map_states]
+            st.map_states = [_linked(Resume("Approval given to resume."), c) if c.is_paused()
+                             else c for c in st.map_states]
         else:
             run.record(task, None, st, Resume("Approval given to resume."))
     return _advance(run)
@@ -145,9 +152,12 @@ def run_until_blocked(run: FlowRun) -> None:
     """The one scheduling loop: pass after pass over the flow, sleeping until the earliest
     retry in between, until only a person (or nothing) can move the run on."""
     order = run.flow.sorted_tasks()  # graphlib's order; raises FlowCycleError on a cycle
+    terminal = run.flow.terminal_tasks()
     while True:
         changes = run.changes
         _run_pass(run, order)
+        if not _unfinished(run, terminal):
+            return  # as in Prefect 1: the run ends with its terminal tasks, retries or not
         wake = _next_wake(run)
         if wake is None or (run.changes == changes and wake <= time.time()):
             return
@@ -158,8 +168,8 @@ def _run_pass(run: FlowRun, order: tuple) -> None:
     """Submit every unsettled task once all of its upstream tasks are through this pass
     (graphlib's ready/done protocol, with the cycle check done once in ``order``)."""
     flow = run.flow
-    upstream, edges_from, states = flow._upstream, flow._edges_from, run.states
-    waiting = {task: len(upstream[task]) for task in order}  # upstream tasks not through yet
+    edges_to, edges_from, states = flow._edges_to, flow._edges_from, run.states
+    waiting = {task: len(edges_to[task]) for task in order}  # upstream edges not through yet
     ready = deque(task for task in order if not waiting[task])
     in_flight: dict = {}  # executor handle -> task
     while ready or in_flight:
@@ -186,7 +196,10 @@ def _settled(state: State | None) -> bool:
     """Finished for good in this run (a mapped task only once all its children are)."""
     if state is None or not state.is_finished():
         return False
-    return not state.is_mapped() or all(c.is_finished() for c in state.map_states)
+    if not state.is_mapped():
+        return True
+    children = state.map_states
+    return len(children) >= state.n_map_states and all(c.is_finished() for c in children)
 
 
 def _next_wake(run: FlowRun) -> float | None:
@@ -211,14 +224,16 @@ def _run_mapped(run: FlowRun, task: Any, state: State, upstream: dict) -> None:
     if not parent.is_mapped():
         return
     old = parent.map_states
+    # As in Prefect 1: a parent mapped in an earlier pass may fill up to n_map_states children.
+    existing = max(len(old), parent.n_map_states) if state.is_mapped() else len(old)
     children = []
-    for i, child_upstream in enumerate(child_upstreams(upstream)):
+    for i, child_upstream in enumerate(child_upstreams(upstream, existing)):
         child = old[i] if i < len(old) else Pending()
         if not _settled(child):
             child = run_task(TaskRun(task, child, child_upstream, i, run))
         children.append(child)
     parent.map_states = children
-    parent.result = [c.result for c in children]
+    parent.result, parent.has_result = [c.result for c in children], True
 
 
 def _upstream_states(run: FlowRun, task: Any) -> dict:
@@ -255,7 +270,7 @@ def _flattened(state: State, mapped: bool) -> State:
     if state.is_mapped():
         flat = copy.copy(state)
         flat.map_states = [part for child in state.map_states for part in _split(child)]
-        flat.result = [c.result for c in flat.map_states]
+        flat.result, flat.has_result = [c.result for c in flat.map_states], True
         return flat
     if not state.is_successful() or state.is_skipped():
         return state
@@ -291,8 +306,7 @@ def _final_state(run: FlowRun) -> State:
         return [s for t in tasks
                 for s in (result[t].map_states if result[t].is_mapped() else (result[t],))]
 
-    waiting = [s for s in expand(flow.terminal_tasks()) if not s.is_finished()]
-    if waiting:
+    if _unfinished(run, flow.terminal_tasks()):
         return Running(_waiting_message(run), result=result)
     key_states = expand(flow.reference_tasks())
     if any(s.is_failed() for s in key_states):
@@ -300,6 +314,18 @@ def _final_state(run: FlowRun) -> State:
     if all(s.is_successful() for s in key_states):
         return Success("All reference tasks succeeded.", result=result)
     return Success("No reference tasks failed.", result=result)
+
+
+def _unfinished(run: FlowRun, tasks: Iterable) -> bool:
+    """Whether any of ``tasks`` (or any child of a mapped one) has not finished."""
+    for task in tasks:
+        st = run.states.get(task)
+        if st is None:
+            return True
+        for s in (st.map_states if st.is_mapped() else (st,)):
+            if not s.is_finished():
+                return True
+    return False
 
 
 def _waiting_message(run: FlowRun) -> str:
@@ -380,7 +406,7 @@ def _with_unsuccessful_downstream(run: FlowRun, targets: list) -> list:
             continue
         st = run.states.get(task)
         unsuccessful = st is not None and (_failed_parts(st) or not st.is_successful())
-        if unsuccessful and any(up in chosen for up in run.flow._upstream[task]):
+        if unsuccessful and any(e.upstream_task in chosen for e in run.flow._edges_to[task]):
             chosen[task] = None
     return list(chosen)
 
@@ -390,7 +416,13 @@ def _reset(run: FlowRun, task: Any) -> None:
     if st is None or not st.is_finished() and not st.is_paused():
         return
     if st.is_mapped():
-        st.map_states = [Pending("Retry requested.") if c.is_failed() or c.is_cancelled() else c
-                         for c in st.map_states]
+        st.map_states = [_linked(Pending("Retry requested."), c)
+                         if c.is_failed() or c.is_cancelled() else c for c in st.map_states]
     else:
         run.record(task, None, st, Pending("Retry requested."))
+
+
+def _linked(new: State, old: State) -> State:
+    """``new`` as the successor of a mapped child's ``old`` state in its history."""
+    new.previous = old
+    return new

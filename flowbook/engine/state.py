@@ -23,6 +23,9 @@ __all__ = [
 ]
 
 
+_NO_RESULT: Any = type("NoResult", (), {"__repr__": lambda self: "NoResult"})()
+
+
 @dataclass(frozen=True)
 class Decision:
     """Why a task was skipped, paused or not run: the rule that decided, as data."""
@@ -36,13 +39,17 @@ class Decision:
 class State:
     """Base of every state: a message, a result and the time it was entered."""
 
-    __slots__ = ("message", "result", "timestamp", "why")
+    __slots__ = ("message", "result", "has_result", "timestamp", "why", "previous")
 
-    def __init__(self, message: Any = None, result: Any = None, *, why: Decision | None = None):
+    def __init__(self, message: Any = None, result: Any = _NO_RESULT, *,
+                 why: Decision | None = None):
         self.message = message  # a str (or the exception/signal that caused the state)
-        self.result = result  # return value; the exception for Failed; the signal for signals
+        # return value; the exception for Failed; the signal for signals; None when none
+        self.result = None if result is _NO_RESULT else result
+        self.has_result = result is not _NO_RESULT  # False: nothing produced a result
         self.timestamp = time.time()  # when this state was created (seconds since the epoch)
         self.why = why  # the Decision behind a TriggerFailed/Skipped/Paused state, if any
+        self.previous: State | None = None  # the state this one replaced in a run (history)
 
     def __repr__(self) -> str:
         if self.message is None:
@@ -111,7 +118,8 @@ class Scheduled(Pending):
 
     __slots__ = ("start_time",)
 
-    def __init__(self, message=None, result=None, start_time: float | None = None, *, why=None):
+    def __init__(self, message=None, result=_NO_RESULT, start_time: float | None = None, *,
+                 why=None):
         super().__init__(message, result, why=why)
         self.start_time = self.timestamp if start_time is None else start_time
 
@@ -121,7 +129,8 @@ class Paused(Scheduled):
 
     __slots__ = ()
 
-    def __init__(self, message=None, result=None, start_time: float | None = None, *, why=None):
+    def __init__(self, message=None, result=_NO_RESULT, start_time: float | None = None, *,
+                 why=None):
         super().__init__(message, result, why=why)
         self.start_time = start_time  # None: no automatic resumption
 
@@ -141,7 +150,8 @@ class Retrying(Scheduled):
 
     __slots__ = ("run_count", "loop_count")
 
-    def __init__(self, message=None, result=None, start_time=None, run_count: int | None = None,
+    def __init__(self, message=None, result=_NO_RESULT, start_time=None,
+                 run_count: int | None = None,
                  loop_count: int | None = None, *, why=None):
         super().__init__(message, result, start_time, why=why)
         self.run_count = run_count  # None until the engine fills it in (a RETRY signal)
@@ -171,7 +181,8 @@ class Looped(Finished):
 
     __slots__ = ("loop_count",)
 
-    def __init__(self, message=None, result=None, loop_count: int | None = None, *, why=None):
+    def __init__(self, message=None, result=_NO_RESULT, loop_count: int | None = None, *,
+                 why=None):
         super().__init__(message, result, why=why)
         self.loop_count = loop_count  # None until the engine fills it in
 
@@ -187,7 +198,8 @@ class Cached(Success):
 
     __slots__ = ("cached_inputs", "cached_parameters", "cached_result_expiration")
 
-    def __init__(self, message=None, result=None, cached_inputs=None, cached_parameters=None,
+    def __init__(self, message=None, result=_NO_RESULT, cached_inputs=None,
+                 cached_parameters=None,
                  cached_result_expiration: float | None = None, *, why=None):
         super().__init__(message, result, why=why)
         self.cached_inputs = cached_inputs  # the inputs the result was computed from
@@ -198,11 +210,14 @@ class Cached(Success):
 class Mapped(Success):
     """A mapped task: one child state per element in ``map_states``; ``result`` lists theirs."""
 
-    __slots__ = ("map_states",)
+    __slots__ = ("map_states", "n_map_states")
 
-    def __init__(self, message=None, result=None, map_states: list | None = None, *, why=None):
+    def __init__(self, message=None, result=_NO_RESULT, map_states: list | None = None,
+                 n_map_states: int | None = None, *, why=None):
         super().__init__(message, result, why=why)
         self.map_states = [] if map_states is None else map_states  # one State per child
+        # how many children the mapped inputs allowed when mapping began
+        self.n_map_states = len(self.map_states) if n_map_states is None else n_map_states
 
 
 class Skipped(Success):

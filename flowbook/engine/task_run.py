@@ -53,8 +53,7 @@ class TaskRun:
             return old
         if self.task.state_handlers:
             new = self._handled(old, new)
-        self.state = new
-        self.run.record(self.task, self.map_index, old, new)
+        self.state = new = self.run.record(self.task, self.map_index, old, new)
         return new
 
     def _handled(self, old: State, new: State) -> State:
@@ -294,12 +293,18 @@ def prepare_mapped_parent(tr: TaskRun) -> State:
     if not all(hasattr(s.result, "__getitem__") for _, s in mapped
                if s.is_successful() and not s.is_mapped()):
         return tr.change(Failed("At least one upstream state has an unmappable result."))
-    return tr.change(Mapped("Ready to proceed with mapping."))
+    lengths = [len(s.result) for _, s in mapped if s.is_successful() and not s.is_mapped()]
+    lengths += [s.n_map_states for _, s in mapped if s.is_mapped()]
+    return tr.change(Mapped("Ready to proceed with mapping.", n_map_states=min(lengths, default=0)))
 
 
-def child_upstreams(upstream: dict) -> list:
+def child_upstreams(upstream: dict, existing: int = 0) -> list:
     """One ``{Edge: State}`` per mapped child: element ``i`` of each mapped upstream, the
-    whole state of the others; as many children as the shortest mapped upstream."""
+    whole state of the others; as many children as the shortest mapped upstream.
+
+    A mapped upstream that produced no result at all (say, a mapped parent that failed)
+    allows no more children than the ``existing`` ones, as in Prefect 1.
+    """
     children: list = []
     if not any(edge.mapped for edge in upstream):
         return children
@@ -313,6 +318,10 @@ def child_upstreams(upstream: dict) -> list:
                 if i >= len(st.map_states):
                     return children
                 one[edge] = st.map_states[i]
+            elif not st.has_result:
+                if i >= existing:
+                    return children
+                one[edge] = st
             else:
                 try:
                     element = st.result[i] if hasattr(st.result, "__getitem__") else None
@@ -322,5 +331,3 @@ def child_upstreams(upstream: dict) -> list:
                 one[edge].result = element
         children.append(one)
         i += 1
-    return children
-
