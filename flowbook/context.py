@@ -1,4 +1,4 @@
-"""``flowbook.context``: what a running task can know about its run (Prefect 1's ``prefect.context``).
+"""``flowbook.context``: what a running task knows of its run (like ``prefect.context``).
 
 The engine sets it around every call into user code (a task body, a trigger, a state handler):
 ``task_name``, ``task_full_name``, ``task_run_count``, ``task_loop_count``, ``task_loop_result``,
@@ -32,7 +32,8 @@ class Context(threading.local):
         try:
             return self.__dict__["_values"][key]
         except KeyError:
-            raise AttributeError(f"context has no value {key!r}; use context.get({key!r})") from None
+            raise AttributeError(
+                f"context has no value {key!r}; use context.get({key!r})") from None
 
     def __setattr__(self, key: str, value: Any) -> None:
         self._values[key] = value

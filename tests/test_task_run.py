@@ -3,7 +3,7 @@
 import time
 
 from builders import chain_flow, passthrough, raises, returns
-from flowbook import Flow, context, task, triggers
+from flowbook import context, task, triggers
 from flowbook.engine import signals
 from flowbook.engine import state as st
 

@@ -10,7 +10,7 @@ __all__ = ["Edge", "EdgeAnnotation", "unmapped", "mapped", "flatten"]
 
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """``upstream_task`` runs before ``downstream_task``; with a ``key`` it also feeds that argument."""
+    """``upstream_task`` runs before ``downstream_task``; with a ``key`` it feeds that argument."""
 
     upstream_task: Any  # the Task whose state (and, with a key, result) flows along the edge
     downstream_task: Any  # the Task that waits for it

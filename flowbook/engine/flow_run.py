@@ -97,14 +97,7 @@ def start(flow: Any, parameters: dict | None = None, task_states: dict | None = 
 
 def resume(run: FlowRun, tasks: Iterable) -> State:
     """Approve paused tasks (every paused task and child when none are named); continue."""
-    named = _resolve(run.flow, tasks)
-    targets = named or [t for t in run.flow.tasks if _paused_parts(run.states.get(t))]
-    if not targets:
-        raise ValueError(f"flow {run.flow.name!r} has no paused task to resume")
-    for task in targets:
-        if not _paused_parts(run.states.get(task)):
-            raise ValueError(f"task {task.name!r} is not paused (it is "
-                             f"{_describe(run.states.get(task))}); only paused tasks resume")
+    targets = _targets(run, tasks, _paused_parts, "paused", "is not paused", "resume")
     for task in targets:
         st = run.states[task]
         if st.is_mapped():
@@ -118,14 +111,7 @@ def resume(run: FlowRun, tasks: Iterable) -> State:
 def retry(run: FlowRun, tasks: Iterable) -> State:
     """Run failed tasks again (all failed when none are named) and what did not succeed
     below them; every other task keeps its state and result."""
-    named = _resolve(run.flow, tasks)
-    targets = named or [t for t in run.flow.tasks if _failed_parts(run.states.get(t))]
-    if not targets:
-        raise ValueError(f"flow {run.flow.name!r} has no failed task to retry")
-    for task in targets:
-        if not _failed_parts(run.states.get(task)):
-            raise ValueError(f"task {task.name!r} did not fail (it is "
-                             f"{_describe(run.states.get(task))}); only failed tasks retry")
+    targets = _targets(run, tasks, _failed_parts, "failed", "did not fail", "retry")
     for task in _with_unsuccessful_downstream(run, targets):
         _reset(run, task)
     return _advance(run)
@@ -358,6 +344,20 @@ def _check_parameters(flow: Any, given: dict | None) -> dict:
         raise ValueError(f"flow {flow.name!r} needs the required parameters {missing}; pass "
                          "them with flow.run(parameters={...})")
     return {**{n: p.default for n, p in params.items() if n not in given}, **given}
+
+
+def _targets(run: FlowRun, tasks: Iterable, eligible: Any, kind: str, refusal: str,
+             verb: str) -> list:
+    """The named tasks (all eligible ones when none are named), each checked eligible."""
+    targets = _resolve(run.flow, tasks) or [
+        t for t in run.flow.tasks if eligible(run.states.get(t))]
+    if not targets:
+        raise ValueError(f"flow {run.flow.name!r} has no {kind} task to {verb}")
+    for task in targets:
+        if not eligible(run.states.get(task)):
+            raise ValueError(f"task {task.name!r} {refusal} (it is "
+                             f"{_describe(run.states.get(task))}); only {kind} tasks {verb}")
+    return targets
 
 
 def _resolve(flow: Any, tasks: Iterable) -> list:
