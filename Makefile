@@ -24,7 +24,7 @@ lab: $(BIN)/.installed
 ifeq ($(HEADLESS),1)
 	$(BIN)/python notebooks/run_headless.py
 else
-	$(BIN)/jupyter lab --ip=127.0.0.1 notebooks/
+	$(BIN)/jupyter lab --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 endif
 
 bench: $(BIN)/.installed
