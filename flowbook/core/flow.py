@@ -269,16 +269,16 @@ class Flow:
 
     def resume(self, *tasks: Any) -> Any:
         """Approve paused tasks (all of them when none are named) and continue the last run."""
-        from flowbook.engine import flow_run
+        from flowbook.engine import continuation
 
-        return flow_run.resume(self._last_run("resume"), tasks)
+        return continuation.resume(self._last_run("resume"), tasks)
 
     def retry(self, *tasks: Any) -> Any:
         """Run failed tasks again (all when none are named), and what did not succeed below
         them, continuing the last run and keeping every other result."""
-        from flowbook.engine import flow_run
+        from flowbook.engine import continuation
 
-        return flow_run.retry(self._last_run("retry"), tasks)
+        return continuation.retry(self._last_run("retry"), tasks)
 
     def _last_run(self, action: str) -> Any:
         if self.last_run is None:

@@ -1,7 +1,7 @@
 """A flow run: where every task stands, and the one scheduling loop that moves it forward.
 
-``start`` begins a run, ``resume`` and ``retry`` continue the latest one; all three end in
-``_advance``, which runs ``run_until_blocked`` (the only place deciding what runs next) and
+``start`` begins a run (``flowbook.engine.continuation`` resumes or retries one); both end in
+``advance``, which runs ``run_until_blocked`` (the only place deciding what runs next) and
 then settles the flow's state.
 """
 
@@ -15,12 +15,10 @@ from typing import Any, Iterable
 
 from flowbook.engine import cache
 from flowbook.engine.events import FlowStateChanged, TaskStateChanged
-from flowbook.engine.state import (
-    Cancelled, Failed, Pending, Resume, Running, State, Success,
-)
+from flowbook.engine.state import Cancelled, Failed, Pending, Running, State, Success
 from flowbook.engine.task_run import TaskRun, child_upstreams, prepare_mapped_parent, run_task
 
-__all__ = ["FlowRun", "start", "resume", "retry", "run_until_blocked"]
+__all__ = ["FlowRun", "start", "advance", "run_until_blocked"]
 
 
 class FlowRun:
@@ -92,34 +90,12 @@ def start(flow: Any, parameters: dict | None = None, task_states: dict | None = 
     run = FlowRun(flow, values, task_states or {}, executor or LocalExecutor(), context or {})
     flow.last_run = run
     run.set_state(Running("Running flow."))
-    return _advance(run)
-
-
-def resume(run: FlowRun, tasks: Iterable) -> State:
-    """Approve paused tasks (every paused task and child when none are named); continue."""
-    targets = _targets(run, tasks, _paused_parts, "paused", "is not paused", "resume")
-    for task in targets:
-        st = run.states[task]
-        if st.is_mapped():
-            st.map_states = [_linked(Resume("Approval given to resume."), c) if c.is_paused()
-                             else c for c in st.map_states]
-        else:
-            run.record(task, None, st, Resume("Approval given to resume."))
-    return _advance(run)
-
-
-def retry(run: FlowRun, tasks: Iterable) -> State:
-    """Run failed tasks again (all failed when none are named) and what did not succeed
-    below them; every other task keeps its state and result."""
-    targets = _targets(run, tasks, _failed_parts, "failed", "did not fail", "retry")
-    for task in _with_unsuccessful_downstream(run, targets):
-        _reset(run, task)
-    return _advance(run)
+    return advance(run)
 
 
 # -- the scheduling loop ------------------------------------------------------------------
 
-def _advance(run: FlowRun) -> State:
+def advance(run: FlowRun) -> State:
     try:
         run_until_blocked(run)
     except KeyboardInterrupt as exc:
@@ -315,7 +291,7 @@ def _unfinished(run: FlowRun, tasks: Iterable) -> bool:
 
 
 def _waiting_message(run: FlowRun) -> str:
-    paused = [t.name for t in run.flow.tasks if _paused_parts(run.states.get(t))]
+    paused = [t.name for t in run.flow.tasks if has_paused_parts(run.states.get(t))]
     if paused:
         return (f"Waiting for approval of {', '.join(paused)}: resume with flow.resume() "
                 "or the widget.")
@@ -329,7 +305,7 @@ def _remember_cached(run: FlowRun) -> None:
             cache.store(task.cache_key or task.name, [s for s in parts if s.is_cached()])
 
 
-# -- helpers for resume and retry ---------------------------------------------------------
+# -- helpers ------------------------------------------------------------------------------
 
 def _check_parameters(flow: Any, given: dict | None) -> dict:
     given = dict(given or {})
@@ -346,83 +322,13 @@ def _check_parameters(flow: Any, given: dict | None) -> dict:
     return {**{n: p.default for n, p in params.items() if n not in given}, **given}
 
 
-def _targets(run: FlowRun, tasks: Iterable, eligible: Any, kind: str, refusal: str,
-             verb: str) -> list:
-    """The named tasks (all eligible ones when none are named), each checked eligible."""
-    targets = _resolve(run.flow, tasks) or [
-        t for t in run.flow.tasks if eligible(run.states.get(t))]
-    if not targets:
-        raise ValueError(f"flow {run.flow.name!r} has no {kind} task to {verb}")
-    for task in targets:
-        if not eligible(run.states.get(task)):
-            raise ValueError(f"task {task.name!r} {refusal} (it is "
-                             f"{_describe(run.states.get(task))}); only {kind} tasks {verb}")
-    return targets
-
-
-def _resolve(flow: Any, tasks: Iterable) -> list:
-    """Tasks given as Task objects or unique names."""
-    found = []
-    for item in tasks:
-        if isinstance(item, str):
-            matches = flow.get_tasks(name=item)
-            if not matches:
-                raise ValueError(f"flow {flow.name!r} has no task named {item!r}")
-            if len(matches) > 1:
-                raise ValueError(f"flow {flow.name!r} has {len(matches)} tasks named {item!r}; "
-                                 "pass the Task object instead of its name")
-            found.append(matches[0])
-        else:
-            flow._require(item)
-            found.append(item)
-    return found
-
-
-def _describe(state: State | None) -> str:
+def state_name(state: State | None) -> str:
     return "not run yet" if state is None else type(state).__name__
 
 
-def _paused_parts(state: State | None) -> bool:
+def has_paused_parts(state: State | None) -> bool:
     if state is None:
         return False
     if state.is_mapped():
         return any(c.is_paused() for c in state.map_states)
     return state.is_paused()
-
-
-def _failed_parts(state: State | None) -> bool:
-    if state is None:
-        return False
-    if state.is_mapped():
-        return any(c.is_failed() or c.is_cancelled() for c in state.map_states)
-    return state.is_failed() or state.is_cancelled()
-
-
-def _with_unsuccessful_downstream(run: FlowRun, targets: list) -> list:
-    """``targets`` and every task below them that did not succeed, in run order."""
-    chosen = dict.fromkeys(targets)
-    for task in run.flow.sorted_tasks():
-        if task in chosen:
-            continue
-        st = run.states.get(task)
-        unsuccessful = st is not None and (_failed_parts(st) or not st.is_successful())
-        if unsuccessful and any(e.upstream_task in chosen for e in run.flow._edges_to[task]):
-            chosen[task] = None
-    return list(chosen)
-
-
-def _reset(run: FlowRun, task: Any) -> None:
-    st = run.states.get(task)
-    if st is None or not st.is_finished() and not st.is_paused():
-        return
-    if st.is_mapped():
-        st.map_states = [_linked(Pending("Retry requested."), c)
-                         if c.is_failed() or c.is_cancelled() else c for c in st.map_states]
-    else:
-        run.record(task, None, st, Pending("Retry requested."))
-
-
-def _linked(new: State, old: State) -> State:
-    """``new`` as the successor of a mapped child's ``old`` state in its history."""
-    new.previous = old
-    return new
