@@ -9,7 +9,7 @@ carries its ``rule`` in words, which the widget shows to explain a decision.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable
 
 from flowbook.context import context
 from flowbook.engine import signals
@@ -161,8 +161,3 @@ def describe(trigger: Callable) -> tuple[str, str]:
         doc = (getattr(trigger, "__doc__", None) or "").strip().splitlines()
         rule = doc[0] if doc else "a custom trigger"
     return name, rule
-
-
-def builtin_names() -> Iterable[str]:
-    """Names of the built-in triggers (for error messages and the magics' help)."""
-    return [n for n in __all__ if n not in ("upstream_state_list", "describe")]

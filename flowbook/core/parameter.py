@@ -9,9 +9,6 @@ from flowbook.core.task import Task
 
 __all__ = ["Parameter"]
 
-_NO_DEFAULT = object()
-
-
 class Parameter(Task):
     """A named input of a flow. Required when it has no default (or a default of None).
 

@@ -14,7 +14,6 @@ import inspect
 from typing import Any, Callable, Iterable
 
 from flowbook.core import building
-from flowbook.core.edge import EdgeAnnotation
 
 __all__ = ["Task", "FunctionTask", "task"]
 
@@ -250,7 +249,3 @@ def task(fn: Callable | None = None, **task_options: Any) -> Any:
     if fn is None:
         return lambda f: FunctionTask(f, **task_options)
     return FunctionTask(fn, **task_options)
-
-
-def is_annotation(value: Any) -> bool:
-    return isinstance(value, EdgeAnnotation)
