@@ -12,10 +12,19 @@ from flowbook.core.flow import Flow, FlowCycleError
 from flowbook.core.parameter import Parameter
 from flowbook.core.task import Task, task
 from flowbook.engine import signals, state
+from flowbook.notebook.registry import notebook_flow
 from flowbook.tasks.control_flow import case, merge
 
 __all__ = [
     "task", "Task", "Flow", "FlowCycleError", "Parameter", "case", "merge", "unmapped",
-    "mapped", "flatten", "context", "triggers", "signals", "state",
+    "mapped", "flatten", "context", "triggers", "signals", "state", "notebook_flow",
+    "load_ipython_extension",
 ]
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython):  # noqa: ANN001 - IPython's extension hook
+    """``%load_ext flowbook``: register the ``%%task`` and ``%flow`` magics."""
+    from flowbook.notebook.magics import load_ipython_extension as load
+
+    load(ipython)

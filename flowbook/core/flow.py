@@ -176,6 +176,17 @@ class Flow:
         self._mapped.discard(task)
         self._version += 1
 
+    def remove_edge(self, edge: Edge) -> None:
+        """Remove one edge (the tasks stay in the flow)."""
+        if edge not in self.edges:
+            raise ValueError(f"flow {self.name!r} has no edge {edge!r}")
+        del self.edges[edge]
+        self._edges_to[edge.downstream_task].remove(edge)
+        self._edges_from[edge.upstream_task].remove(edge)
+        if not any(e.mapped for e in self._edges_to[edge.downstream_task]):
+            self._mapped.discard(edge.downstream_task)
+        self._version += 1
+
     # -- reading the graph ----------------------------------------------------------------
 
     def _require(self, task: Any) -> None:

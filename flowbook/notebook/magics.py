@@ -1,0 +1,208 @@
+"""The IPython magics ``%%task`` and ``%flow``: a thin layer over the public API.
+
+Options are declared with IPython's ``magic_arguments`` (so ``%%task?`` and ``%flow?`` show
+generated help); every user mistake becomes a ``UsageError``, which IPython shows as a
+message without a traceback.
+"""
+
+from __future__ import annotations
+
+import ast
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from flowbook.core.flow import FlowCycleError
+from flowbook.notebook import authoring, registry, report
+
+__all__ = ["FlowbookMagics", "load_ipython_extension"]
+
+COMMANDS = ("run", "show", "resume", "retry", "reference", "remove", "list", "reset")
+EXECUTORS = "local (the default), threads, dask or dask=ADDRESS"
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext flowbook``: register ``%%task`` and ``%flow``."""
+    ipython.register_magics(FlowbookMagics)
+
+
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    """Report flowbook's refusals as UsageErrors: a message, no traceback."""
+    try:
+        yield
+    except (authoring.CellError, FlowCycleError, LookupError, ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _parse(magic: Any, line: str, name: str) -> Any:
+    """The magic's arguments; a mistake shows the usage line with every option."""
+    try:
+        return parse_argstring(magic, line)
+    except UsageError as exc:
+        usage = magic.parser.format_usage().replace("::", "").strip()
+        raise UsageError(f"{exc}\nusage: {usage}\n(`{name}?` shows the help)") from None
+
+
+@magics_class
+class FlowbookMagics(Magics):
+    """``%%task`` defines a task from a cell; ``%flow`` runs and manages flows."""
+
+    @magic_arguments(name="%task")  # the help's usage line then reads %%task
+    @argument("name", help="the task's name; the notebook binds it to the Task")
+    @argument("--flow", help="the flow to add the task to: a Flow variable or a notebook flow "
+                             "name (default: the notebook's flow, flowbook.notebook_flow())")
+    @argument("--trigger", help="when the task runs: a name from flowbook.triggers "
+                                "(always_run, ...), a call such as "
+                                "\"some_successful(at_least=2)\", or a notebook function")
+    @argument("--max-retries", type=int, metavar="N", help="retry a failure up to N times")
+    @argument("--retry-delay", type=float, metavar="SECONDS", help="wait before each retry")
+    @argument("--timeout", type=float, metavar="SECONDS", help="fail the task (TimedOut) after "
+                                                               "this long")
+    @argument("--upstream", nargs="+", default=[], metavar="NAME",
+              help="tasks to run first without using their results (state-only edges)")
+    @argument("--no-skip-on-upstream-skip", action="store_true",
+              help="run even when an upstream task was skipped")
+    @argument("--reference", action="store_true",
+              help="make it a reference task: the flow's state follows it")
+    @cell_magic
+    def task(self, line: str, cell: str) -> None:
+        """Make the cell's code a task of a flow.
+
+        The names the code reads that are names of other tasks become its inputs: it sees
+        their results under those names. The last expression (or a ``return``) is the
+        result. Running the cell again redefines the task in place.
+        """
+        args = _parse(self.task, line, "%%task")
+        namespace = self.shell.user_ns
+        with _usage_errors():
+            flow = registry.find_flow(args.flow, namespace, create=True)
+            new = authoring.define_task(
+                flow, args.name, self.shell.transform_cell(cell), namespace,
+                trigger=args.trigger, max_retries=args.max_retries,
+                retry_delay=args.retry_delay, timeout=args.timeout, upstream=args.upstream,
+                skip_on_upstream_skip=not args.no_skip_on_upstream_skip,
+                reference=args.reference)
+        print(report.task_summary(flow, new))
+
+    @magic_arguments()
+    @argument("command", choices=COMMANDS, help="run [FLOW] | show [FLOW] | resume [TASK ...] "
+                                                "| retry [TASK ...] | reference [TASK ...] | "
+                                                "remove TASK | list [FLOW] | reset [FLOW]")
+    @argument("names", nargs="*", help="the FLOW (run, show, list, reset) or the TASKs")
+    @argument("--flow", help="the flow of the TASKs (default: the notebook's flow)")
+    @argument("--executor", default="local", help=f"run: where tasks run: {EXECUTORS}")
+    @argument("--param", action="append", default=[], metavar="NAME=VALUE",
+              help="run: a parameter value (a Python literal, else a string); repeatable")
+    @line_magic
+    def flow(self, line: str) -> Any:
+        """Run, inspect and change flows; ``state = %flow run`` keeps the flow's state."""
+        args = _parse(self.flow, line, "%flow")
+        with _usage_errors():
+            return getattr(self, f"_{args.command}")(args)
+
+    # -- the commands ---------------------------------------------------------------------
+
+    def _run(self, args: Any) -> Any:
+        flow = self._flow_argument(args)
+        authoring.connect_pending(flow)
+        parameters = _parameters(args.param)
+        executor = _executor(args.executor)
+        return self._watch(flow, lambda: flow.run(parameters=parameters, executor=executor))
+
+    def _resume(self, args: Any) -> Any:
+        flow = registry.find_flow(args.flow, self.shell.user_ns)
+        return self._watch(flow, lambda: flow.resume(*args.names))
+
+    def _retry(self, args: Any) -> Any:
+        flow = registry.find_flow(args.flow, self.shell.user_ns)
+        return self._watch(flow, lambda: flow.retry(*args.names))
+
+    def _show(self, args: Any) -> Any:
+        flow = self._flow_argument(args)
+        view = _view(flow)
+        if view is None:
+            print(report.run_summary(flow) if flow.last_run else report.task_table(flow))
+        return view
+
+    def _list(self, args: Any) -> None:
+        print(report.task_table(self._flow_argument(args)))
+
+    def _reference(self, args: Any) -> None:
+        flow = registry.find_flow(args.flow, self.shell.user_ns)
+        if args.names:
+            flow.set_reference_tasks([authoring.find_task(flow, n) for n in args.names])
+        names = ", ".join(sorted(t.name for t in flow.reference_tasks()))
+        chosen = "" if flow._reference_tasks else " (the terminal tasks, by default)"
+        print(f"reference tasks of flow {flow.name!r}: {names or 'none'}{chosen}")
+
+    def _remove(self, args: Any) -> None:
+        if len(args.names) != 1:
+            raise UsageError("%flow remove takes one TASK name, e.g. `%flow remove tear_down`")
+        flow = registry.find_flow(args.flow, self.shell.user_ns)
+        authoring.remove_task(flow, args.names[0], self.shell.user_ns)
+        print(f"removed task {args.names[0]!r} from flow {flow.name!r}")
+
+    def _reset(self, args: Any) -> None:
+        flow = self._flow_argument(args)
+        authoring.reset_flow(flow, self.shell.user_ns)
+        print(f"flow {flow.name!r} is empty again")
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _flow_argument(self, args: Any) -> Any:
+        """The FLOW of run/show/list/reset: a positional name, else --flow, else the default."""
+        if len(args.names) > 1:
+            raise UsageError(f"%flow {args.command} takes at most one FLOW, got "
+                             f"{' '.join(args.names)}")
+        name = args.names[0] if args.names else args.flow
+        return registry.find_flow(name, self.shell.user_ns)
+
+    def _watch(self, flow: Any, action: Any) -> Any:
+        """Show the live view of ``flow``, then do ``action`` (which runs it)."""
+        view = _view(flow)
+        if view is not None:
+            from IPython.display import display
+
+            display(view)
+        state = action()
+        if view is None:
+            print(report.run_summary(flow))
+        return state
+
+
+def _view(flow: Any) -> Any:
+    """The live widget of ``flow``, or None where flowbook has no widget."""
+    import flowbook
+
+    show = getattr(flowbook, "show", None)
+    return show(flow) if show is not None else None
+
+
+def _parameters(pairs: list) -> dict:
+    params = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise UsageError(f"--param {pair!r} is not NAME=VALUE, e.g. --param n=3")
+        try:
+            params[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            params[name] = text  # not a Python literal: the text itself
+    return params
+
+
+def _executor(spec: str) -> Any:
+    from flowbook import executors
+
+    kind, _, address = spec.partition("=")
+    if kind == "local" and not address:
+        return executors.LocalExecutor()
+    if kind == "threads" and not address:
+        return executors.LocalDaskExecutor(scheduler="threads")
+    if kind == "dask":
+        return executors.DaskExecutor(address=address or None)
+    raise UsageError(f"unknown --executor {spec!r}; use {EXECUTORS}")

@@ -1,0 +1,89 @@
+"""Plain-text reports for the magics: a task's one-line summary, a flow's task table, a run.
+
+>>> from flowbook import Flow
+>>> from flowbook.notebook.authoring import define_task
+>>> flow, ns = Flow("demo"), {}
+>>> _ = define_task(flow, "cluster", "'spark://1'", ns)
+>>> print(task_summary(flow, define_task(flow, "job", "cluster.upper()", ns)))
+job in flow 'demo' | inputs: cluster | trigger: all_successful
+>>> _ = flow.run()
+>>> print(run_summary(flow))
+flow 'demo': Success (All reference tasks succeeded.) | 2 Success
+  cluster  Success
+  job      Success
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from flowbook import triggers
+from flowbook.engine.flow_run import state_name
+from flowbook.notebook.cell_task import CellTask
+
+__all__ = ["task_summary", "task_table", "run_summary"]
+
+
+def task_summary(flow: Any, task: Any) -> str:
+    """One line: the task's flow, inputs, state-only upstreams, trigger and options."""
+    inputs = [e.upstream_task.name for e in flow.edges_to(task) if e.key]
+    waits = [e.upstream_task.name for e in flow.edges_to(task) if not e.key]
+    parts = [f"{task.name} in flow {flow.name!r}",
+             f"inputs: {', '.join(inputs) or 'none'}"]
+    if waits:
+        parts.append(f"after: {', '.join(waits)}")
+    parts.append(f"trigger: {_trigger_name(task)}")
+    if task.max_retries:
+        parts.append(f"retries: {task.max_retries} every {task.retry_delay:g} s")
+    if task.timeout is not None:
+        parts.append(f"timeout: {task.timeout:g} s")
+    if not task.skip_on_upstream_skip:
+        parts.append("runs when upstream skipped")
+    if task in flow._reference_tasks:
+        parts.append("reference task")
+    missing = [n for n in getattr(task, "upstream_names", ()) if n not in waits + inputs]
+    if missing:
+        parts.append(f"waiting for tasks not defined yet: {', '.join(missing)}")
+    return " | ".join(parts)
+
+
+def task_table(flow: Any) -> str:
+    """Every task of the flow: how it was defined, its inputs, trigger and latest state."""
+    run = flow.last_run
+    rows = [("task", "kind", "inputs", "trigger", "state")]
+    for task in flow.tasks:
+        if task.auto_generated:
+            continue
+        inputs = ", ".join(e.upstream_task.name for e in flow.edges_to(task) if e.key)
+        kind = "%%task" if isinstance(task, CellTask) else type(task).__name__
+        st = run.states.get(task) if run is not None else None
+        rows.append((task.name, kind, inputs or "-", _trigger_name(task),
+                     state_name(st)))
+    if len(rows) == 1:
+        return f"flow {flow.name!r} has no tasks yet; add one with a %%task cell"
+    return _columns(rows)
+
+
+def run_summary(flow: Any) -> str:
+    """The latest run: the flow's state, a count per state, and each task's state."""
+    run = flow.last_run
+    if run is None:
+        return f"flow {flow.name!r} has not run yet; run it with %flow run"
+    counts = Counter(state_name(st) for st in run.states.values())
+    head = (f"flow {flow.name!r}: {state_name(run.state)} ({run.state.message}) | "
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    rows = [(t.name, state_name(run.states.get(t)))
+            for t in flow.sorted_tasks() if not t.auto_generated]
+    return head + "\n" + _columns(rows, indent="  ")
+
+
+def _trigger_name(task: Any) -> str:
+    """The trigger as the cell wrote it (``always_run``), else the function's name."""
+    return getattr(task, "trigger_text", None) or triggers.describe(task.trigger)[0]
+
+
+def _columns(rows: list, indent: str = "") -> str:
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(indent + "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+                     for r in rows)
