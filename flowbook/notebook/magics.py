@@ -82,7 +82,7 @@ class FlowbookMagics(Magics):
             flow = registry.find_flow(args.flow, namespace, create=True)
             new = authoring.define_task(
                 flow, args.name, self.shell.transform_cell(cell), namespace,
-                trigger=args.trigger, max_retries=args.max_retries,
+                trigger=_unquote(args.trigger), max_retries=args.max_retries,
                 retry_delay=args.retry_delay, timeout=args.timeout, upstream=args.upstream,
                 skip_on_upstream_skip=not args.no_skip_on_upstream_skip,
                 reference=args.reference)
@@ -182,10 +182,17 @@ def _view(flow: Any) -> Any:
     return show(flow) if show is not None else None
 
 
+def _unquote(text: str | None) -> str | None:
+    """IPython's argument splitter keeps quotes: "some_successful(at_least=2)" -> unquoted."""
+    if text and len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
 def _parameters(pairs: list) -> dict:
     params = {}
     for pair in pairs:
-        name, sep, text = pair.partition("=")
+        name, sep, text = _unquote(pair).partition("=")
         if not sep or not name.isidentifier():
             raise UsageError(f"--param {pair!r} is not NAME=VALUE, e.g. --param n=3")
         try:
