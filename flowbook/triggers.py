@@ -107,14 +107,15 @@ def not_all_skipped(upstream_states: dict) -> bool:
 
 def _bounds_rule(kind: str, at_least, at_most) -> str:
     def bound(b):
-        return f"{b:.0%} of upstream tasks" if b < 1 else f"{b:g}"
+        return f"{b:.0%}" if 0 < b < 1 else f"{b:g}"
 
     parts = []
     if at_least is not None:
         parts.append(f"at least {bound(at_least)}")
     if at_most is not None:
         parts.append(f"at most {bound(at_most)}")
-    return f"runs when {' and '.join(parts) or 'any number of'} upstream tasks {kind}"
+    verb = "succeeded" if kind == "successful" else kind
+    return f"runs when {' and '.join(parts) or 'any number'} of the upstream tasks {verb}"
 
 
 def _some(kind: str, predicate: str, at_least, at_most) -> Callable:

@@ -123,7 +123,7 @@ class FlowbookMagics(Magics):
 
     def _show(self, args: Any) -> Any:
         flow = self._flow_argument(args)
-        view = _view(flow)
+        view = _view(flow, self.shell)
         if view is None:
             print(report.run_summary(flow) if flow.last_run else report.task_table(flow))
         return view
@@ -162,24 +162,31 @@ class FlowbookMagics(Magics):
         return registry.find_flow(name, self.shell.user_ns)
 
     def _watch(self, flow: Any, action: Any) -> Any:
-        """Show the live view of ``flow``, then do ``action`` (which runs it)."""
-        view = _view(flow)
-        if view is not None:
-            from IPython.display import display
-
-            display(view)
-        state = action()
+        """Show the live view of ``flow``, then do ``action`` (which runs it). The display is
+        updated once more at the end, so static outputs (nbconvert, a terminal) show the
+        final states."""
+        view = _view(flow, self.shell)
         if view is None:
+            state = action()
             print(report.run_summary(flow))
-        return state
+            return state
+        from IPython.display import display
+
+        handle = display(view, display_id=True)
+        try:
+            return action()
+        finally:
+            handle.update(view)
 
 
-def _view(flow: Any) -> Any:
-    """The live widget of ``flow``, or None where flowbook has no widget."""
+def _view(flow: Any, shell: Any) -> Any:
+    """The live widget of ``flow`` in a notebook; None in a terminal (no kernel, so no
+    widgets), where the magics print text instead."""
+    if getattr(shell, "kernel", None) is None:
+        return None
     import flowbook
 
-    show = getattr(flowbook, "show", None)
-    return show(flow) if show is not None else None
+    return flowbook.show(flow)
 
 
 def _unquote(text: str | None) -> str | None:
