@@ -18,9 +18,16 @@ from flowbook.tasks.control_flow import case, merge
 __all__ = [
     "task", "Task", "Flow", "FlowCycleError", "Parameter", "case", "merge", "unmapped",
     "mapped", "flatten", "context", "triggers", "signals", "state", "notebook_flow",
-    "load_ipython_extension",
+    "load_ipython_extension", "show",
 ]
 __version__ = "0.1.0"
+
+
+def show(flow: Flow):  # -> flowbook.widget.FlowWidget, imported only when called
+    """The live widget of ``flow``: display it, or leave it as a cell's last expression."""
+    from flowbook.widget.flow_widget import FlowWidget
+
+    return FlowWidget(flow)
 
 
 def load_ipython_extension(ipython):  # noqa: ANN001 - IPython's extension hook

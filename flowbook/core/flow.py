@@ -308,3 +308,24 @@ class Flow:
         Returns a function that unsubscribes.
         """
         return self.events.subscribe(callback)
+
+    # -- seeing ---------------------------------------------------------------------------
+
+    def widget(self) -> Any:
+        """The live widget of this flow (same as ``flowbook.show(flow)``): the DAG coloured by
+        state, Resume/Retry buttons and a panel saying why each task ran or not."""
+        from flowbook.widget.flow_widget import FlowWidget
+
+        return FlowWidget(self)
+
+    def visualize(self, flow_state: Any = None, filename: str | None = None,
+                  format: str | None = None) -> Any:
+        """The flow as a ``graphviz.Digraph``, coloured by ``flow_state.result`` (a flow
+        State from ``flow.run()``) when given; with ``filename``, also rendered to that file
+        (``format``: "pdf", "png", "svg", ...; Graphviz's default otherwise)."""
+        from flowbook.widget.drawing import draw, render_file
+
+        graph = draw(self, flow_state.result if flow_state is not None else None)
+        if filename:
+            render_file(graph, filename, format)
+        return graph

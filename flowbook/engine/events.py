@@ -13,7 +13,9 @@ from typing import Any, Callable
 __all__ = ["TaskStateChanged", "FlowStateChanged", "EventBus"]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ costs four times as much, and an event is built on
+# every state change while someone listens. Treat events as read-only all the same.
+@dataclass(slots=True, eq=False)
 class TaskStateChanged:
     """A task (or, with ``map_index``, one mapped child) went from ``old`` to ``new``."""
 
@@ -28,7 +30,7 @@ class TaskStateChanged:
         return self.new.timestamp
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class FlowStateChanged:
     """The flow run went from ``old`` to ``new``."""
 

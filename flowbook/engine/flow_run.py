@@ -33,6 +33,7 @@ class FlowRun:
         self.executor = executor  # submits task runs (LocalExecutor by default)
         self.context = {**context, "flow_name": flow.name, "parameters": parameters}
         self.changes = 0  # state changes so far; a pass that changes nothing ends the loop
+        self.outputs: dict = {}  # (Task, map_index) -> TaskOutput: what its body printed
         self._constant_edges: dict = {}  # Task -> {Edge: Success} of its constant arguments
         self._lock = threading.Lock()  # guards states/history for concurrent executors
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from flowbook import triggers
 from flowbook.context import context
-from flowbook.engine import cache
+from flowbook.engine import cache, capture
 from flowbook.engine.signals import TRIGGERFAIL, PrefectStateSignal
 from flowbook.engine.state import (
     Cached, Decision, Failed, Mapped, Resume, Retrying, Running, Skipped, State,
@@ -177,7 +177,9 @@ def _trigger(tr: TaskRun) -> State | None:
 def _execute(tr: TaskRun, inputs: dict) -> State:
     while True:
         tr.change(Running("Starting task run."))
-        state = tr.change(_call(tr, inputs))
+        with capture.Capture(tr.run.outputs, tr.task, tr.map_index):  # keep what it prints
+            outcome = _call(tr, inputs)
+        state = tr.change(outcome)
         if state.is_successful() and not state.is_skipped() and tr.task.cache_for is not None:
             state = tr.change(_to_cached(tr, state, inputs))
         if state.is_failed():
@@ -233,11 +235,13 @@ def _call_with_timeout(fn: Any, inputs: dict, values: dict, seconds: float) -> A
     returns, but its result is discarded.
     """
     outcome: list = []
+    output = capture.for_helper_thread()  # the helper's prints belong to the same task run
 
     def target() -> None:
         context._replace(values)
         try:
-            outcome.append((True, fn(**inputs)))
+            with output:
+                outcome.append((True, fn(**inputs)))
         except BaseException as exc:  # handed to the caller's thread below
             outcome.append((False, exc))
 

@@ -1,0 +1,147 @@
+"""What a task's body prints: stdout and stderr kept per task run, and still shown as usual.
+
+When the first task body runs, ``sys.stdout`` and ``sys.stderr`` are wrapped in routers. A
+write from a thread that is running a task body is kept in that task's ``TaskOutput``
+(``run.outputs[(task, map_index)]``); every write, kept or not, goes on to the stream the
+router wraps, so the notebook shows exactly what it would without flowbook.
+
+The routers stay in place after the body ends: putting the streams back after every task
+costs three times as much as the whole capture, and a router that no body uses only passes
+writes through. When someone replaces ``sys.stdout`` (``redirect_stdout``, pytest's capsys),
+the next task body wraps the new stream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from threading import get_ident
+from typing import Any
+
+__all__ = ["TaskOutput", "Capture", "current", "for_helper_thread"]
+
+LIMIT = 1_000_000  # characters kept per stream of one task run; the rest is counted, not kept
+
+_lock = threading.Lock()  # guards the replacement of sys.stdout/sys.stderr
+_routers: list = [None, None]  # the stdout and stderr routers installed last
+_active: dict = {}  # thread id -> the Capture of the task body running in that thread
+
+
+class TaskOutput:
+    """The text one task (or mapped child) printed, over all its attempts."""
+
+    __slots__ = ("_parts", "_sizes", "dropped")
+
+    def __init__(self) -> None:
+        self._parts: dict = {"stdout": [], "stderr": []}  # stream -> chunks, in order
+        self._sizes: dict = {"stdout": 0, "stderr": 0}  # stream -> characters kept
+        self.dropped = 0  # characters not kept because a stream reached LIMIT
+
+    def add(self, stream: str, text: str) -> None:
+        room = max(LIMIT - self._sizes[stream], 0)
+        if len(text) > room:
+            self.dropped += len(text) - room
+            text = text[:room]
+        if text:
+            self._parts[stream].append(text)
+            self._sizes[stream] += len(text)
+
+    @property
+    def stdout(self) -> str:
+        return "".join(self._parts["stdout"])
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self._parts["stderr"])
+
+    def __repr__(self) -> str:
+        return f"<TaskOutput: {self._sizes['stdout']} + {self._sizes['stderr']} characters>"
+
+
+class Capture:
+    """Context manager around one task body: this thread's writes go (also) to
+    ``outputs[(task, map_index)]``, which is created on the first write."""
+
+    __slots__ = ("outputs", "key", "_ident", "_previous")
+
+    def __init__(self, outputs: dict, task: Any, map_index: int | None):
+        self.outputs = outputs  # the run's {(task, map_index): TaskOutput}
+        self.key = (task, map_index)  # where this body's text goes
+        self._ident = 0  # the thread this capture was entered in
+        self._previous: Capture | None = None  # the capture it hides there (a nested run)
+
+    def follow(self) -> Capture:
+        """A capture writing to the same place, for a helper thread running the body."""
+        return Capture(self.outputs, *self.key)
+
+    def write(self, stream: str, text: str) -> None:
+        out = self.outputs.get(self.key)
+        if out is None:
+            out = self.outputs[self.key] = TaskOutput()
+        out.add(stream, text)
+
+    def __enter__(self) -> Capture:
+        self._ident = ident = get_ident()
+        self._previous = _active.get(ident)
+        _active[ident] = self  # only this thread touches its own key
+        if sys.stdout is not _routers[0] or sys.stderr is not _routers[1]:
+            _install()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is None:
+            del _active[self._ident]
+        else:
+            _active[self._ident] = self._previous
+
+
+def current() -> Capture | None:
+    """The capture of the task body running in this thread, if any."""
+    return _active.get(get_ident())
+
+
+def for_helper_thread() -> Any:
+    """A context manager for a helper thread running this thread's task body (a timeout),
+    so that its writes are kept with the same task run."""
+    capture = current()
+    return contextlib.nullcontext() if capture is None else capture.follow()
+
+
+class _Router:
+    """Stands in for sys.stdout or sys.stderr: copies a task body's writes to its capture
+    and passes every write on to the stream it wraps."""
+
+    def __init__(self, stream: str, original: Any):
+        self._stream = stream  # "stdout" or "stderr"
+        self._original = original  # the stream it wraps
+
+    def write(self, text: str) -> Any:
+        capture = _active.get(get_ident())
+        if capture is not None and isinstance(text, str):
+            capture.write(self._stream, text)
+        return self._original.write(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self._original.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._original, name)
+
+    def __repr__(self) -> str:
+        return f"<flowbook router of {self._original!r}>"
+
+
+def _install() -> None:
+    """Wrap the current sys.stdout and sys.stderr (those that are not routers already)."""
+    with _lock:
+        for i, name in enumerate(("stdout", "stderr")):
+            stream = getattr(sys, name)
+            if not isinstance(stream, _Router):
+                stream = _Router(name, stream)
+                setattr(sys, name, stream)
+            _routers[i] = stream

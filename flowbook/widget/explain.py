@@ -1,0 +1,176 @@
+"""Plain-text explanations of a task's run: why it ran or not, its history, result and errors.
+
+Everything here returns text (the panel escapes it) and survives whatever a task produced: a
+result whose ``repr`` raises or runs to megabytes, an exception without a traceback.
+
+>>> from flowbook.engine.state import Decision, Failed, Success
+>>> why = Decision("all_successful", "runs when every upstream task succeeded",
+...                (("extract", Success()), ("run_job", Failed())), "it did not run")
+>>> why_text(why)
+'all_successful runs when every upstream task succeeded; run_job is Failed'
+"""
+
+from __future__ import annotations
+
+import os
+import reprlib
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from flowbook.widget.palette import state_name
+
+__all__ = ["why_text", "passed_text", "upstream_lines", "history_lines", "result_preview", "traceback_text",
+           "latest_decision", "counts_text", "message_text", "safe_repr"]
+
+# For the built-in rules, which upstream states decided against the task. A rule not listed
+# here (a custom trigger, any_successful, ...) is explained by every upstream state.
+_AGAINST: dict = {
+    "all_successful": lambda s: not s.is_successful(),
+    "not_all_skipped": lambda s: not s.is_successful(),
+    "all_failed": lambda s: not s.is_failed(),
+    "all_finished": lambda s: not s.is_finished(),
+    "skip_on_upstream_skip": lambda s: s.is_skipped(),
+}
+_FLOWBOOK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def why_text(decision: Any) -> str:
+    """One sentence: the rule that decided and the upstream states that made it decide so."""
+    against = _AGAINST.get(decision.trigger)
+    upstream = [(name, state) for name, state in decision.upstream
+                if against is None or _matches(state, against)]
+    if against is not None and not upstream and decision.trigger == "not_all_skipped":
+        upstream = list(decision.upstream)  # every upstream was skipped
+    if not decision.upstream:
+        facts = "it has no upstream tasks"
+    else:
+        facts = ", ".join(_upstream_fact(name, state, against) for name, state in upstream)
+    return f"{decision.trigger} {decision.rule}; {facts or 'no upstream state decided'}"
+
+
+def passed_text(trigger: Any, upstream: list) -> str:
+    """Why a task that ran was let run: its trigger, and the upstream states it passed on
+    (``upstream``: ``[(name, State), ...]``)."""
+    from flowbook import triggers
+
+    name, rule = triggers.describe(trigger)
+    facts = ", ".join(_upstream_fact(n, s, None) for n, s in upstream if s is not None)
+    return f"{name} {rule}; it passed ({facts or 'no upstream tasks'})"
+
+
+def upstream_lines(decision: Any) -> list:
+    """``["extract: Success", ...]``: every upstream state the decision saw."""
+    return [f"{name}: {_state_fact(state, None)}" for name, state in decision.upstream]
+
+
+def _matches(state: Any, predicate: Callable) -> bool:
+    if state.is_mapped() and state.map_states:
+        return any(predicate(child) for child in state.map_states)
+    return predicate(state)
+
+
+def _upstream_fact(name: str, state: Any, against: Callable | None) -> str:
+    return f"{name} is {_state_fact(state, against)}"
+
+
+def _state_fact(state: Any, against: Callable | None) -> str:
+    """``Failed``; for a mapped state its children (those ``against`` picks, if given)."""
+    if not (state.is_mapped() and state.map_states):
+        return state_name(state)
+    children = state.map_states
+    chosen = [c for c in children if against is None or against(c)]
+    return (f"{state_name(state)} ({counts_text(Counter(map(state_name, chosen)))} "
+            f"of {len(children)} children)")
+
+
+def counts_text(counts: Counter) -> str:
+    """``"3 Success, 1 Failed"`` (most frequent first)."""
+    return ", ".join(f"{n} {name}" for name, n in counts.most_common())
+
+
+def latest_decision(history: list) -> Any:
+    """The Decision of the latest state in ``history`` that has one (None if none has)."""
+    for state in reversed(history):
+        if state.why is not None:
+            return state.why
+    return None
+
+
+def history_lines(history: list) -> list:
+    """``[(clock time, "+seconds", state name, message), ...]`` oldest first."""
+    if not history:
+        return []
+    start = history[0].timestamp
+    return [(_clock(s.timestamp), f"+{s.timestamp - start:.3f} s", state_name(s),
+             message_text(s.message)) for s in history]
+
+
+def _clock(stamp: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp % 1 * 1000):03d}"
+
+
+def message_text(message: Any) -> str:
+    """A state's message as text (a non-str message, such as an exception, by its repr)."""
+    if message is None:
+        return ""
+    return message if isinstance(message, str) else safe_repr(message, 500)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 400
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 20
+
+
+def safe_repr(value: Any, limit: int = 400) -> str:
+    """``repr(value)``, shortened to ``limit`` characters; never raises."""
+    try:
+        text = _REPR.repr(value)
+    except Exception as exc:
+        try:
+            text = f"<{type(value).__name__} object: its repr() raised {exc!r}>"
+        except Exception:
+            text = "<an object whose repr() raised>"
+    if len(text) > limit:
+        text = text[:limit] + f"… ({len(text) - limit} more characters)"
+    return text
+
+
+def result_preview(state: Any, limit: int = 400) -> str:
+    """The state's result as a short repr, or why there is none."""
+    if state is None:
+        return "(not run yet)"
+    if not state.has_result:
+        return "(no result)"
+    return safe_repr(state.result, limit)
+
+
+def traceback_text(state: Any) -> str | None:
+    """The traceback of a failed state's exception, without flowbook's own frames; None when
+    there is no exception or every frame is flowbook's (a built-in trigger's signal)."""
+    exc = state.result if state is not None and state.is_failed() else None
+    if not isinstance(exc, BaseException) or exc.__traceback__ is None:
+        return None
+    try:
+        report = traceback.TracebackException.from_exception(exc)
+        if not _drop_flowbook_frames(report):
+            return None
+        return "".join(report.format())
+    except Exception as err:  # a broken __str__ on the exception, say
+        return f"(the traceback could not be formatted: {err!r})"
+
+
+def _drop_flowbook_frames(report: traceback.TracebackException) -> bool:
+    """Keep only the user's frames in the report and its causes; False when the exception
+    itself was raised by flowbook alone."""
+    seen: set = set()
+    kept = None
+    while report is not None and id(report) not in seen:
+        seen.add(id(report))
+        frames = [f for f in report.stack if not f.filename.startswith(_FLOWBOOK_DIR)]
+        kept = bool(frames) if kept is None else kept
+        report.stack = traceback.StackSummary.from_list(frames)
+        report = report.__cause__ or report.__context__
+    return bool(kept)

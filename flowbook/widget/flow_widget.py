@@ -1,0 +1,264 @@
+"""FlowWidget: the live view of a flow's runs in a notebook, built from ipywidgets.
+
+It shows the DAG coloured by state, a status line, ``Resume <task>`` / ``Retry <task>``
+buttons and a panel explaining the chosen task. It follows the flow's latest run, including
+runs started after it was created, and holds no engine logic: it reads states, and its
+buttons call ``flow.resume`` / ``flow.retry`` in a background thread so the kernel stays free.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from typing import Any
+
+import ipywidgets as widgets
+import traitlets
+
+from flowbook.core.naming import unique_names
+from flowbook.widget import panel
+from flowbook.widget.drawing import DrawingError, draw, render_svg
+from flowbook.widget.palette import colour_of, shares, state_name
+from flowbook.widget.svg import ColourableSvg
+from flowbook.widget.tracking import RunTracker, Snapshot
+
+__all__ = ["FlowWidget", "MAX_DRAWN"]
+
+MAX_DRAWN = 2000  # tasks; a bigger flow is not drawn (dot takes seconds, the SVG megabytes)
+SVG_BYTES_PER_SECOND = 2_000_000  # a big drawing is redrawn less often, to keep this rate
+
+
+class FlowWidget(widgets.VBox):
+    """The live DAG of ``flow``: display it (or leave it as a cell's last expression)."""
+
+    fills = traitlets.Dict(help="unique task name -> the fill colour it is drawn with")
+    states = traitlets.Dict(help="unique task name -> its state's name ('not run' if none)")
+    counts = traitlets.Dict(help="state name -> how many tasks are in it")
+    actions = traitlets.List(help="the buttons on offer: 'Resume <name>', 'Retry <name>'")
+    selected = traitlets.Unicode(None, allow_none=True,
+                                 help="unique name of the task shown in the panel")
+    problem = traitlets.Unicode("", help="why the drawing or the last button did not work")
+    busy = traitlets.Bool(False, help="a Resume or Retry is running in a background thread")
+    redraw_interval = traitlets.Float(0.25, help="least seconds between two redraws")
+
+    def __init__(self, flow: Any, **kwargs: Any):
+        self.flow = flow  # the Flow shown
+        self._lock = threading.RLock()  # one redraw or action bookkeeping at a time
+        self._closed = False
+        self._shape: Any = None  # the graph shape the layout below was made for
+        self._names: dict = {}  # Task -> unique name, for that shape
+        self._tasks: dict = {}  # unique name -> Task
+        self._svg: ColourableSvg | None = None  # the layout; None when not drawn
+        self._svg_text = ""  # the latest coloured SVG
+        self._problems = {"drawing": "", "action": "", "redraw": ""}  # source -> message
+        self._snapshot = Snapshot()  # what the latest redraw showed
+        self._buttons: dict = {}  # button label -> Button, kept across redraws
+        self._targets: dict = {}  # button label -> (verb, Task)
+        self._action: threading.Thread | None = None  # the latest Resume/Retry thread
+        self.status, self.notice = widgets.HTML(), widgets.HTML()
+        self.drawing, self.legend = widgets.HTML(), widgets.HTML()
+        self.button_box = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
+        self.selector = widgets.Dropdown(description="Task", options=[], value=None)
+        self.panel = widgets.HTML(html.escape(panel.NO_TASK))
+        super().__init__(children=[self.status, self.notice, self.drawing, self.legend,
+                                   self.button_box, self.selector, self.panel], **kwargs)
+        self.add_class("flowbook-widget")
+        self.selector.observe(self._on_selector, names="value")
+        self._tracker = RunTracker(flow, self.refresh, interval=self.redraw_interval)
+        self.refresh()
+
+    def __repr__(self) -> str:
+        return f"<FlowWidget of flow {self.flow.name!r}>"
+
+    # -- redrawing ----------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Redraw from the latest run now (changes also redraw by themselves, throttled)."""
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self._redraw(self._tracker.snapshot())
+                self._problems["redraw"] = ""
+            except Exception as exc:  # showing a run must never break it
+                self._problems["redraw"] = f"flowbook could not redraw the widget: {exc!r}"
+            self._show_problems()
+
+    def _redraw(self, snap: Snapshot) -> None:
+        self._ensure_layout()
+        names = self._names
+        self._snapshot = snap
+        fills = {name: colour_of(snap.states.get(task)) for task, name in names.items()}
+        self.fills = fills
+        self.states = {name: state_name(snap.states.get(task)) for task, name in names.items()}
+        tally = panel.counts(snap, list(names))
+        self.counts = dict(tally)
+        self.status.value = panel.status_html(self.flow.name, snap, tally)
+        self.legend.value = panel.legend_html(tally)
+        if self._svg is not None:
+            bars = {i: shares([c for c in snap.children[t] if c is not None] or [None])
+                    for i, t in enumerate(names) if snap.children.get(t)}
+            self._svg_text = self._svg.render(list(fills.values()), bars)
+            markup = f'<div class="flowbook-dag" style="overflow:auto;max-height:36em">' \
+                     f"{self._svg_text}</div>"
+            if self.drawing.value != markup:
+                self.drawing.value = markup
+        self._offer_actions(snap)
+        self._show_panel()
+
+    def _ensure_layout(self) -> None:
+        """Lay the flow out with dot when its shape (tasks, edges, reference tasks) changed."""
+        flow = self.flow
+        shape = (flow._version, frozenset(flow.reference_tasks()))
+        if shape == self._shape:
+            return
+        self._shape = shape
+        self._names = unique_names(flow)
+        self._tasks = {name: task for task, name in self._names.items()}
+        self.selector.options = list(self._tasks)
+        self._svg, self._svg_text, self.drawing.value = None, "", ""
+        if len(self._names) > MAX_DRAWN:
+            self._problems["drawing"] = (
+                f"The flow has {len(self._names)} tasks; flowbook draws flows of up to "
+                f"{MAX_DRAWN}. The status line and the task panel still work.")
+            return
+        try:
+            svg = render_svg(draw(flow, names=self._names))
+        except DrawingError as exc:
+            self._problems["drawing"] = str(exc)
+            return
+        self._problems["drawing"] = ""
+        self._svg = ColourableSvg(svg, list(self._tasks))
+        self._tracker.interval = max(self.redraw_interval, len(svg) / SVG_BYTES_PER_SECOND)
+
+    def _show_problems(self) -> None:
+        self.problem = "\n".join(p for p in self._problems.values() if p)
+        self.notice.value = "".join(
+            f'<div class="flowbook-problem" style="color:#b00020">{html.escape(p)}</div>'
+            for p in self._problems.values() if p)
+
+    @traitlets.observe("redraw_interval")
+    def _on_interval(self, change: dict) -> None:
+        tracker = getattr(self, "_tracker", None)  # None while __init__ sets traits
+        if tracker is not None:
+            tracker.interval = change["new"]
+
+    # -- the task panel -------------------------------------------------------------------
+
+    def _on_selector(self, change: dict) -> None:
+        self.selected = change["new"]
+
+    @traitlets.validate("selected")
+    def _valid_selection(self, proposal: dict) -> Any:
+        name = proposal["value"]
+        if name is not None and name not in self._tasks:
+            raise traitlets.TraitError(
+                f"flow {self.flow.name!r} has no task named {name!r}; choose one of: "
+                f"{', '.join(self._tasks)}")
+        return name
+
+    @traitlets.observe("selected")
+    def _on_selected(self, change: dict) -> None:
+        with self._lock:
+            if self.selector.value != change["new"]:
+                self.selector.value = change["new"]
+            self._show_panel()
+
+    def _show_panel(self) -> None:
+        task = self._tasks.get(self.selected)
+        self.panel.value = (html.escape(panel.NO_TASK) if task is None else
+                            panel.task_html(self._snapshot, task, self._names))
+
+    # -- Resume and Retry -----------------------------------------------------------------
+
+    def _offer_actions(self, snap: Snapshot) -> None:
+        """One button per paused task (Resume) and per failed task (Retry)."""
+        targets = {}
+        for task, name in self._names.items():
+            parts = snap.children.get(task) or [snap.states.get(task)]
+            parts = [p for p in parts if p is not None]
+            if any(p.is_paused() for p in parts):
+                targets[f"Resume {name}"] = ("Resume", task)
+            elif any(p.is_failed() for p in parts):
+                targets[f"Retry {name}"] = ("Retry", task)
+        if list(targets) == self.actions:
+            return
+        for label in set(self._buttons) - set(targets):
+            self._buttons.pop(label).close()
+        for label, (verb, _) in targets.items():
+            if label not in self._buttons:
+                button = widgets.Button(description=label, disabled=self.busy,
+                                        button_style="primary" if verb == "Resume" else "warning",
+                                        layout=widgets.Layout(width="auto"))
+                button.on_click(self._on_click)
+                self._buttons[label] = button
+        self._targets = targets
+        self.button_box.children = [self._buttons[label] for label in targets]
+        self.actions = list(targets)
+
+    def _on_click(self, button: Any) -> None:
+        with self._lock:
+            target = self._targets.get(button.description)
+            if target is None or self.busy or self._closed:
+                return
+            self.busy = True
+            verb, task = target
+            self._action = threading.Thread(target=self._act, args=(verb, task),
+                                            name=f"flowbook {button.description}", daemon=True)
+        self._action.start()
+
+    def _act(self, verb: str, task: Any) -> None:
+        """Runs in the background thread: continue the run, then show where it got."""
+        problem = ""
+        try:
+            (self.flow.resume if verb == "Resume" else self.flow.retry)(task)
+        except Exception as exc:
+            problem = f"{verb} {self._names.get(task, task.name)} did not work: {exc}"
+        with self._lock:
+            self._problems["action"] = problem
+            self.busy = False
+        self.refresh()
+
+    @traitlets.observe("busy")
+    def _on_busy(self, change: dict) -> None:
+        for button in list(self._buttons.values()):
+            button.disabled = change["new"]
+
+    def wait_for_action(self, timeout: float | None = None) -> bool:
+        """Wait until the latest Resume/Retry finished; False if it still runs."""
+        thread = self._action
+        if thread is not None:
+            thread.join(timeout)
+        return not self.busy
+
+    # -- outside a widget frontend --------------------------------------------------------
+
+    def summary(self) -> str:
+        """The status and every task's state, as plain text."""
+        with self._lock:
+            snap = self._snapshot
+            return panel.summary_text(self.flow.name, snap, self._names,
+                                      panel.counts(snap, list(self._names)))
+
+    def svg(self) -> str:
+        """The DAG as drawn now (an SVG document; empty when it cannot be drawn)."""
+        return self._svg_text
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = self.summary()
+        if self._svg_text:
+            bundle["image/svg+xml"] = self._svg_text
+        return bundle
+
+    def close(self) -> None:
+        """Stop following the flow and close the view (the run itself goes on)."""
+        with self._lock:
+            self._closed = True
+            self._tracker.close()
+            self._snapshot, self._svg, self._svg_text = Snapshot(), None, ""
+            for child in [*self.children, *self._buttons.values()]:
+                child.close()
+            self._buttons.clear()
+            self._targets.clear()
+        super().close()

@@ -1,0 +1,146 @@
+"""Following a flow's latest run from its events, for a view that redraws now and then.
+
+Events come from whatever thread runs a task (the kernel's, an executor's, a Resume button's).
+The subscriber notes only what the run's own states do not hold yet (a new run, the state of
+a mapped child) and asks for a redraw: ``on_change`` runs on a timer thread at most every
+``interval`` seconds, ``delay`` after the first change, so a run is never slowed down by
+drawing. ``snapshot()`` reads the latest run's states at that moment.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from collections.abc import Callable
+from typing import Any
+
+from flowbook.engine.events import TaskStateChanged
+
+__all__ = ["RunTracker", "Snapshot"]
+
+
+@dataclass
+class Snapshot:
+    """The latest run as one redraw sees it."""
+
+    run: Any = None  # the FlowRun shown (None: the flow has not run)
+    states: dict = field(default_factory=dict)  # Task -> latest State
+    children: dict = field(default_factory=dict)  # mapped Task -> [child State or None]
+    flow_state: Any = None  # the run's flow State
+    started: float | None = None  # when the run began (epoch seconds)
+    latest: float | None = None  # when its latest change happened
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds from the run's start to its latest change."""
+        if self.started is None or self.latest is None:
+            return 0.0
+        return max(self.latest - self.started, 0.0)
+
+
+class RunTracker:
+    """Subscribes to ``flow``'s run events until ``close()``; keeps no run but the latest."""
+
+    def __init__(self, flow: Any, on_change: Callable[[], Any], delay: float = 0.05,
+                 interval: float = 0.25):
+        self.flow = flow  # the Flow followed
+        self.on_change = on_change  # called on the timer thread after changes
+        self.delay = delay  # seconds between a first change and its redraw
+        self.interval = interval  # least seconds between two redraws
+        self._lock = threading.Lock()  # guards every field below
+        self._run: Any = None  # the latest FlowRun seen
+        self._started: float | None = None  # when that run began
+        self._children: dict = {}  # mapped Task -> {map index: State} from its events
+        self._timer: threading.Timer | None = None  # the pending redraw, if any
+        self._last_redraw = 0.0  # time.monotonic() of the latest redraw
+        self._closed = False
+        if flow.last_run is not None:
+            self._follow(flow.last_run, _first_change(flow.last_run))
+        self._unsubscribe = flow.subscribe(self._on_event)
+
+    def _on_event(self, event: Any) -> None:
+        # The engine's hot path: two checks when the change is an ordinary task's.
+        if event.run is not self._run or (
+                event.__class__ is TaskStateChanged and event.map_index is not None):
+            self._note(event)
+        if self._timer is None:
+            self._schedule()
+
+    def _note(self, event: Any) -> None:
+        with self._lock:
+            if event.run is not self._run:
+                self._follow(event.run, event.timestamp)
+            if event.__class__ is TaskStateChanged and event.map_index is not None:
+                self._children.setdefault(event.task, {})[event.map_index] = event.new
+
+    def _follow(self, run: Any, started: float | None) -> None:
+        self._run, self._started, self._children = run, started, {}
+
+    def _schedule(self) -> None:
+        with self._lock:
+            if self._timer is not None or self._closed:
+                return
+            wait = max(self.delay, self._last_redraw + self.interval - time.monotonic())
+            self._timer = threading.Timer(wait, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._timer = None  # changes from now on ask for another redraw
+            self._last_redraw = time.monotonic()
+            if self._closed:
+                return
+        self.on_change()
+
+    def snapshot(self) -> Snapshot:
+        """The latest run's states now (copied, so the run may go on meanwhile)."""
+        with self._lock:
+            run, started = self._run, self._started
+            seen = {task: dict(children) for task, children in self._children.items()}
+        if run is None:
+            return Snapshot()
+        states = dict(run.states)  # one C-level copy: safe while other threads record
+        children = {task: _merged(state, seen.get(task, {}))
+                    for task, state in states.items() if state.is_mapped() or task in seen}
+        flow_state = run.state
+        stamps = [s.timestamp for s in states.values()]
+        stamps += [c.timestamp for kids in children.values() for c in kids if c is not None]
+        if flow_state is not None:
+            stamps.append(flow_state.timestamp)
+        latest = max(stamps, default=None)
+        return Snapshot(run, states, children, flow_state, started, latest)
+
+    def close(self) -> None:
+        """Stop following: unsubscribe, cancel a pending redraw, forget the run."""
+        with self._lock:
+            self._closed = True
+            timer, self._timer = self._timer, None
+            self._follow(None, None)
+        if timer is not None:
+            timer.cancel()
+        self._unsubscribe()
+
+
+def _merged(state: Any, seen: dict) -> list:
+    """A mapped task's children: the parent's ``map_states``, with newer states from events
+    for children still being run (the parent's list is filled in once they all ran)."""
+    known = list(state.map_states) if state.is_mapped() else []
+    for index, child in seen.items():
+        if index >= len(known):
+            known.extend([None] * (index + 1 - len(known)))
+        if known[index] is None or child.timestamp >= known[index].timestamp:
+            known[index] = child
+    return known
+
+
+def _first_change(run: Any) -> float | None:
+    """When an already running (or finished) run began: its earliest recorded state."""
+    first = None
+    for state in list(run.states.values()):
+        while state is not None:
+            if first is None or state.timestamp < first:
+                first = state.timestamp
+            state = state.previous
+    return first
