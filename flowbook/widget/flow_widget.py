@@ -162,7 +162,7 @@ class FlowWidget(widgets.VBox):
         with self._lock:
             if self.selector.value != change["new"]:
                 self.selector.value = change["new"]
-            self._show_panel()
+        self.refresh()  # the panel shows the task as it is now
 
     def _show_panel(self) -> None:
         task = self._tasks.get(self.selected)
@@ -245,6 +245,7 @@ class FlowWidget(widgets.VBox):
         return self._svg_text
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        self.refresh()  # a display right after a run shows its end, not the last throttled redraw
         bundle = super()._repr_mimebundle_(**kwargs) or {}
         bundle["text/plain"] = self.summary()
         if self._svg_text:

@@ -120,6 +120,8 @@ class RunTracker:
             self._follow(None, None)
         if timer is not None:
             timer.cancel()
+            if timer is not threading.current_thread():
+                timer.join()  # its thread holds this tracker until it ends; it ends at once
         self._unsubscribe()
 
 

@@ -1,0 +1,132 @@
+"""Following a flow's latest run from its events (flowbook/widget/tracking.py)."""
+
+import threading
+import time
+
+import pytest
+
+from flowbook import Flow, task, triggers
+from flowbook.engine.events import TaskStateChanged
+from flowbook.engine.state import Running, Success
+from flowbook.widget.tracking import RunTracker
+
+
+def chain(n=3):
+    @task
+    def inc(x=0):
+        return x + 1
+
+    with Flow("chain") as flow:
+        last = inc()
+        for _ in range(n - 1):
+            last = inc(last)
+    return flow
+
+
+class Calls:
+    """An on_change that counts its calls and lets a test wait for them."""
+
+    def __init__(self):
+        self.count = 0
+        self.called = threading.Event()
+
+    def __call__(self):
+        self.count += 1
+        self.called.set()
+
+
+@pytest.fixture
+def tracker():
+    made = []
+
+    def make(flow, **options):
+        made.append(RunTracker(flow, Calls(), **options))
+        return made[-1]
+
+    yield make
+    for t in made:
+        t.close()
+
+
+def test_snapshot_is_empty_before_the_first_run(tracker):
+    snap = tracker(chain()).snapshot()
+    assert snap.run is None and snap.states == {} and snap.elapsed == 0.0
+
+
+def test_snapshot_follows_the_latest_run(tracker):
+    flow = chain()
+    follow = tracker(flow)
+    flow.run()
+    first = follow.snapshot()
+    assert first.run is flow.last_run and first.flow_state.is_successful()
+    assert all(s.is_successful() for s in first.states.values()) and len(first.states) == 3
+    flow.run()
+    assert follow.snapshot().run is flow.last_run is not first.run
+
+
+def test_a_tracker_made_after_a_run_starts_from_that_run(tracker):
+    flow = chain()
+    flow.run()
+    snap = tracker(flow).snapshot()
+    assert snap.run is flow.last_run and snap.started is not None and snap.elapsed >= 0
+
+
+def test_a_burst_of_changes_makes_one_redraw_and_later_ones_wait_for_the_interval(tracker):
+    flow = chain(50)
+    follow = tracker(flow, delay=0.01, interval=3600)
+    flow.run()  # about 100 task events
+    assert follow.on_change.called.wait(30)
+    flow.run()
+    assert follow.on_change.count == 1 and follow._timer is not None  # waits for the interval
+
+
+def test_close_unsubscribes_and_cancels_a_pending_redraw(tracker):
+    flow = chain()
+    follow = tracker(flow, delay=3600)
+    flow.run()
+    assert follow._timer is not None
+    follow.close()
+    assert not flow.events and follow._timer is None and follow.snapshot().run is None
+    assert follow.on_change.count == 0
+
+
+def test_mapped_children_show_while_they_run(tracker):
+    @task
+    def numbers():
+        return [1, 2, 3]
+
+    @task(trigger=triggers.manual_only)
+    def check(x):
+        return x
+
+    with Flow("map") as flow:
+        check.map(numbers())
+    follow = tracker(flow)
+    flow.run()
+    snap = follow.snapshot()
+    children = snap.children[flow.get_tasks("check")[0]]
+    assert [type(c).__name__ for c in children] == ["Paused"] * 3
+
+
+def test_changes_from_many_threads_end_in_the_latest_states(tracker):
+    flow = chain(1)
+    follow = tracker(flow, delay=0.001, interval=0.001)
+    flow.run()
+    run, inc = flow.last_run, flow.get_tasks("inc")[0]
+
+    def publish(index):
+        for i in range(200):
+            state = Running() if i % 2 == 0 else Success(result=i)
+            follow._on_event(TaskStateChanged(run, inc, index, None, state))
+            time.sleep(0)
+
+    threads = [threading.Thread(target=publish, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        follow.snapshot()  # reading while others write
+    for t in threads:
+        t.join()
+    children = follow.snapshot().children[inc]
+    assert [type(c).__name__ for c in children] == ["Success"] * 4
+    assert [c.result for c in children] == [199] * 4
