@@ -7,8 +7,10 @@ page. Screenshots go to build/test-artifacts/browser/ (after each step, and on f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -185,20 +187,35 @@ def page(lab, tmp_path):
         page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
         try:
             yield page
-        except BaseException:
-            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
-            raise
         finally:
             context.close()
 
 
+@contextlib.contextmanager
+def screenshot_on_failure(page):
+    try:
+        yield
+    except BaseException:
+        page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+        raise
+
+
 def _run_cell(page, index: int) -> None:
+    """Shift+Enter in cell ``index``, then wait until it ran. A keypress that came before the
+    kernel was connected leaves the prompt at [ ] (never [*]): press again."""
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    cell.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
-    prompt = cell.locator(".jp-InputArea-prompt")
-    page.wait_for_function(
-        "el => /\\[\\d+\\]/.test(el.textContent)", arg=prompt.element_handle(), timeout=WAIT_MS)
+    prompt = cell.locator(".jp-InputArea-prompt").element_handle()
+    for _ in range(4):
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_function("el => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
+                                   arg=prompt, timeout=15_000)
+            break
+        except playwright_api.TimeoutError:
+            continue
+    page.wait_for_function("el => /\\[\\d+\\]/.test(el.textContent)", arg=prompt,
+                           timeout=WAIT_MS)
 
 
 def _wait_for_fills(page, expected: dict) -> None:
@@ -217,32 +234,34 @@ def _shot(page, name: str) -> None:
 
 @pytest.mark.timeout(300)
 def test_the_widget_follows_the_run_and_its_buttons_resume_and_retry(lab, page):
-    page.goto(f"{lab['base']}/lab/tree/widget.ipynb?token={lab['token']}")
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
-    _run_cell(page, 0)
-    page.locator(".flowbook-widget svg g.node").first.wait_for()
-    _wait_for_fills(page, {"extract": NOT_RUN, "approve": NOT_RUN, HOSTILE: NOT_RUN})
+    with screenshot_on_failure(page):
+        page.goto(f"{lab['base']}/lab/tree/widget.ipynb?token={lab['token']}")
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+        page.get_by_text(re.compile(r"\| Idle")).first.wait_for()  # the kernel is connected
+        _run_cell(page, 0)
+        page.locator(".flowbook-widget svg g.node").first.wait_for()
+        _wait_for_fills(page, {"extract": NOT_RUN, "approve": NOT_RUN, HOSTILE: NOT_RUN})
 
-    _run_cell(page, 1)
-    _wait_for_fills(page, {"extract": GREEN, "approve": PAUSED, "publish": NOT_RUN,
-                           "load": RED, HOSTILE: GREEN})
-    _shot(page, "1-after-run.png")
+        _run_cell(page, 1)
+        _wait_for_fills(page, {"extract": GREEN, "approve": PAUSED, "publish": NOT_RUN,
+                               "load": RED, HOSTILE: GREEN})
+        _shot(page, "1-after-run.png")
 
-    page.get_by_role("button", name="Resume approve").click()
-    _wait_for_fills(page, {"approve": GREEN, "publish": GREEN, "load": RED})
-    _shot(page, "2-after-resume.png")
+        page.get_by_role("button", name="Resume approve").click()
+        _wait_for_fills(page, {"approve": GREEN, "publish": GREEN, "load": RED})
+        _shot(page, "2-after-resume.png")
 
-    _run_cell(page, 2)
-    page.get_by_role("button", name="Retry load").click()
-    _wait_for_fills(page, {"load": GREEN, "approve": GREEN, "publish": GREEN})
-    page.locator(".flowbook-status", has_text="All reference tasks succeeded").wait_for()
+        _run_cell(page, 2)
+        page.get_by_role("button", name="Retry load").click()
+        _wait_for_fills(page, {"load": GREEN, "approve": GREEN, "publish": GREEN})
+        page.locator(".flowbook-status", has_text="All reference tasks succeeded").wait_for()
 
-    widget = page.locator(".flowbook-widget")
-    widget.locator("select").select_option(label=HOSTILE)
-    page.locator(".flowbook-panel .flowbook-task b", has_text=HOSTILE).wait_for()
-    node_texts = page.evaluate("""() => [...document.querySelectorAll(
-        '.flowbook-widget g.node text')].map(t => t.textContent)""")
-    assert HOSTILE in node_texts  # the name is text in the drawing ...
-    assert widget.locator("img").count() == 0  # ... and no element was made from it
-    assert page.dialogs == []
-    _shot(page, "3-after-retry.png")
+        widget = page.locator(".flowbook-widget")
+        widget.locator("select").select_option(label=HOSTILE)
+        page.locator(".flowbook-panel .flowbook-task b", has_text=HOSTILE).wait_for()
+        node_texts = page.evaluate("""() => [...document.querySelectorAll(
+            '.flowbook-widget g.node text')].map(t => t.textContent)""")
+        assert HOSTILE in node_texts  # the name is text in the drawing ...
+        assert widget.locator("img").count() == 0  # ... and no element was made from it
+        assert page.dialogs == []
+        _shot(page, "3-after-retry.png")
