@@ -4,7 +4,8 @@ Events come from whatever thread runs a task (the kernel's, an executor's, a Res
 The subscriber notes only what the run's own states do not hold yet (a new run, the state of
 a mapped child) and asks for a redraw: ``on_change`` runs on a timer thread at most every
 ``interval`` seconds, ``delay`` after the first change, so a run is never slowed down by
-drawing. ``snapshot()`` reads the latest run's states at that moment.
+drawing; a change of the flow's state (a run began, ended, waits) is drawn ``delay`` after
+it. ``snapshot()`` reads the latest run's states at that moment.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class RunTracker:
         self._started: float | None = None  # when that run began
         self._children: dict = {}  # mapped Task -> {map index: State} from its events
         self._timer: threading.Timer | None = None  # the pending redraw, if any
+        self._due = 0.0  # time.monotonic() when the pending redraw fires
         self._last_redraw = 0.0  # time.monotonic() of the latest redraw
         self._closed = False
         if flow.last_run is not None:
@@ -61,11 +63,14 @@ class RunTracker:
 
     def _on_event(self, event: Any) -> None:
         # The engine's hot path: two checks when the change is an ordinary task's.
-        if event.run is not self._run or (
-                event.__class__ is TaskStateChanged and event.map_index is not None):
+        if event.__class__ is TaskStateChanged:
+            if event.run is not self._run or event.map_index is not None:
+                self._note(event)
+            if self._timer is None:
+                self._schedule()
+        else:  # the flow's state: a run began, ended or waits for a person; show it soon
             self._note(event)
-        if self._timer is None:
-            self._schedule()
+            self._schedule(soon=True)
 
     def _note(self, event: Any) -> None:
         with self._lock:
@@ -77,21 +82,30 @@ class RunTracker:
     def _follow(self, run: Any, started: float | None) -> None:
         self._run, self._started, self._children = run, started, {}
 
-    def _schedule(self) -> None:
+    def _schedule(self, soon: bool = False) -> None:
+        """Ask for a redraw: ``delay`` from now if ``soon``, else also ``interval`` after the
+        last one."""
         with self._lock:
-            if self._timer is not None or self._closed:
+            if self._closed:
                 return
-            wait = max(self.delay, self._last_redraw + self.interval - time.monotonic())
-            self._timer = threading.Timer(wait, self._fire)
+            now = time.monotonic()
+            due = now + self.delay if soon else max(now + self.delay,
+                                                     self._last_redraw + self.interval)
+            if self._timer is not None:
+                if self._due <= due:
+                    return
+                self._timer.cancel()
+            self._due = due
+            self._timer = threading.Timer(due - now, self._fire)
             self._timer.daemon = True
             self._timer.start()
 
     def _fire(self) -> None:
         with self._lock:
+            if self._timer is not threading.current_thread():
+                return  # replaced by a sooner redraw, or closed
             self._timer = None  # changes from now on ask for another redraw
             self._last_redraw = time.monotonic()
-            if self._closed:
-                return
         self.on_change()
 
     def snapshot(self) -> Snapshot:
