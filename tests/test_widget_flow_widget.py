@@ -408,6 +408,29 @@ def test_close_unsubscribes_and_lets_the_widget_go():
     assert ref() is None
 
 
+def test_close_leaves_no_widget_registered_in_ipywidgets():
+    from ipywidgets.widgets.widget import _instances
+
+    flow = pipeline({})
+    before = len(_instances)
+    widget = flowbook.show(flow)
+    flow.run()
+    widget.refresh()  # makes a button too
+    assert len(_instances) > before
+    widget.close()
+    assert len(_instances) == before
+
+
+def test_a_flow_shown_again_is_drawn_without_running_dot(show, monkeypatch):
+    import graphviz
+
+    flow = spark()
+    show(flow)
+    monkeypatch.setattr(graphviz.Source, "pipe", lambda *a, **k: 1 / 0)
+    again = show(flow)
+    assert again.problem == "" and svg_fills(again.svg())["run_job"] == NOT_RUN
+
+
 def test_the_widget_keeps_no_run_but_the_latest(show):
     flow = pipeline({})
     widget = show(flow)

@@ -9,6 +9,8 @@ Every name is escaped: a task called ``<b>x</b>`` is drawn as that text.
 
 from __future__ import annotations
 
+import functools
+import shutil
 from typing import Any
 
 from flowbook.core.naming import unique_names
@@ -100,14 +102,24 @@ def _edge_line(edge: Any, names: dict) -> str:
 def render_svg(graph: Any) -> str:
     """Lay out ``graph`` with ``dot`` and return the SVG text. Raises DrawingError with the
     way out when Graphviz is missing or fails."""
+    dot = shutil.which("dot")
+    if dot is None:
+        raise DrawingError(DOT_MISSING)
+    return _laid_out(graph.source, dot)
+
+
+@functools.lru_cache(maxsize=8)
+def _laid_out(source: str, dot: str) -> str:
+    """The SVG of a DOT source. Cached: a flow shown again (each ``%flow run`` shows a new
+    widget) is drawn at once, without running ``dot``."""
     import graphviz
 
     try:
-        return graph.pipe(format="svg", encoding="utf-8")
+        return graphviz.Source(source).pipe(format="svg", encoding="utf-8")
     except graphviz.ExecutableNotFound as exc:
         raise DrawingError(DOT_MISSING) from exc
     except (graphviz.CalledProcessError, OSError) as exc:
-        raise DrawingError(f"Graphviz's `dot` failed to lay out the flow: {exc}") from exc
+        raise DrawingError(f"Graphviz's `dot` ({dot}) failed to lay out the flow: {exc}") from exc
 
 
 def render_file(graph: Any, filename: str, format: str | None = None) -> str:

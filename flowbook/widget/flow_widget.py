@@ -184,7 +184,7 @@ class FlowWidget(widgets.VBox):
         if list(targets) == self.actions:
             return
         for label in set(self._buttons) - set(targets):
-            self._buttons.pop(label).close()
+            _close(self._buttons.pop(label))
         for label, (verb, _) in targets.items():
             if label not in self._buttons:
                 button = widgets.Button(description=label, disabled=self.busy,
@@ -259,7 +259,20 @@ class FlowWidget(widgets.VBox):
             self._tracker.close()
             self._snapshot, self._svg, self._svg_text = Snapshot(), None, ""
             for child in [*self.children, *self._buttons.values()]:
-                child.close()
+                _close(child)
             self._buttons.clear()
             self._targets.clear()
+        _close_parts(self)
         super().close()
+
+
+def _close(widget: Any) -> None:
+    _close_parts(widget)
+    widget.close()
+
+
+def _close_parts(widget: Any) -> None:
+    """Close a widget's layout and style: ipywidgets keeps them registered otherwise."""
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if isinstance(part, widgets.Widget):
+            part.close()
