@@ -65,5 +65,10 @@ class Context(threading.local):
     def __repr__(self) -> str:
         return f"<Context: {sorted(self._values)}>"
 
+    def __reduce__(self) -> str:
+        # A task body sent to another process (a Dask worker) refers to that process's own
+        # context, which the engine fills in there; pickle the singleton by name.
+        return "context"
+
 
 context = Context()

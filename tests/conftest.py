@@ -15,42 +15,84 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from reference import prefect_env, runner  # noqa: E402
+from reference.cases import EXECUTORS  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def prefect_reference():
-    """A callable `source -> summary` that runs a case under Prefect 1.4.1."""
+    """A callable `source -> summary` that runs a case under Prefect 1.4.1 (once per case
+    text: the same case checked on several executors asks Prefect once)."""
     try:
         python = prefect_env.ensure_prefect_python()
     except prefect_env.PrefectEnvError as exc:
         pytest.fail(str(exc), pytrace=False)
     server = runner.ReferenceServer(python)
-    yield server
+    summaries: dict = {}
+
+    def summarise(source: str) -> dict:
+        if source not in summaries:
+            summaries[source] = server(source)
+        return summaries[source]
+
+    yield summarise
     server.close()
 
 
 @pytest.fixture(scope="session")
-def flowbook_run():
-    """A callable `source -> summary` that runs a case under flowbook in this process."""
-    return lambda source: runner.summarise("flowbook", source)
+def dask_cluster():
+    """One dask.distributed LocalCluster on 127.0.0.1 (two worker processes) per session."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=2, host="127.0.0.1",
+                           dashboard_address=None)
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(scope="session")
+def make_executor(request):
+    """A callable `name -> executor` for the names in EXECUTORS; "dask" connects to the
+    session's LocalCluster (started on first use)."""
+    from flowbook.executors import DaskExecutor, LocalDaskExecutor, LocalExecutor
+
+    def make(name: str):
+        if name == "local":
+            return LocalExecutor()
+        if name == "threads":
+            return LocalDaskExecutor(num_workers=4)
+        if name == "dask":
+            address = request.getfixturevalue("dask_cluster").scheduler_address
+            return DaskExecutor(address=address)
+        raise ValueError(f"unknown executor {name!r}; expected one of {EXECUTORS}")
+    return make
+
+
+@pytest.fixture(scope="session")
+def flowbook_run(make_executor):
+    """A callable `(source, executor name="local") -> summary` that runs a case under
+    flowbook in this process."""
+    return lambda source, executor="local": runner.summarise(
+        "flowbook", source, make_executor(executor))
 
 
 @pytest.fixture(scope="session")
 def differential(prefect_reference, flowbook_run):
-    """A callable `source -> None` that fails unless both engines summarise it the same."""
-    def check(source: str) -> None:
+    """A callable `(source, executor name="local") -> None` that fails unless both engines
+    summarise the case the same."""
+    def check(source: str, executor: str = "local") -> None:
         expected = prefect_reference(source)
-        assert_same_outcome(flowbook_run(source), expected, source)
+        assert_same_outcome(flowbook_run(source, executor), expected, source, executor)
     return check
 
 
-def assert_same_outcome(flowbook_summary: dict, prefect_summary: dict, source: str) -> None:
+def assert_same_outcome(flowbook_summary: dict, prefect_summary: dict, source: str,
+                        executor: str = "local") -> None:
     """Fail with a line diff of the two summaries (and the case) when they differ."""
     if flowbook_summary == prefect_summary:
         return
     diff = difflib.unified_diff(
         _lines(prefect_summary), _lines(flowbook_summary),
-        fromfile="prefect 1.4.1", tofile="flowbook", lineterm="",
+        fromfile="prefect 1.4.1", tofile=f"flowbook ({executor} executor)", lineterm="",
     )
     pytest.fail("flowbook and Prefect 1.4.1 disagree:\n" + "\n".join(diff)
                 + "\n\ncase:\n" + source, pytrace=False)

@@ -267,29 +267,34 @@ class Flow:
 
     def run(self, parameters: dict | None = None, task_states: dict | None = None,
             executor: Any = None, context: dict | None = None) -> Any:
-        """Run the flow in this process and return its flow State.
+        """Run the flow and return its flow State.
 
-        ``state.result`` maps every task to its final state. The run never blocks on a
-        person: with paused tasks left, the returned state is Running; approve them with
-        ``flow.resume()``. Failed tasks can be run again with ``flow.retry()``.
+        ``executor`` runs the tasks: ``LocalExecutor()`` (the default, one after another),
+        ``LocalDaskExecutor()`` (threads in this process) or ``DaskExecutor()`` (a Dask
+        cluster), all from ``flowbook.executors``. ``state.result`` maps every task to its
+        final state. The run never blocks on a person: with paused tasks left, the returned
+        state is Running; approve them with ``flow.resume()``. Failed tasks can be run again
+        with ``flow.retry()``.
         """
         from flowbook.engine import flow_run
 
         return flow_run.start(self, parameters=parameters, task_states=task_states,
                               executor=executor, context=context)
 
-    def resume(self, *tasks: Any) -> Any:
-        """Approve paused tasks (all of them when none are named) and continue the last run."""
+    def resume(self, *tasks: Any, executor: Any = None) -> Any:
+        """Approve paused tasks (all of them when none are named) and continue the last run,
+        on its executor unless ``executor`` is given."""
         from flowbook.engine import continuation
 
-        return continuation.resume(self._last_run("resume"), tasks)
+        return continuation.resume(self._last_run("resume"), tasks, executor)
 
-    def retry(self, *tasks: Any) -> Any:
+    def retry(self, *tasks: Any, executor: Any = None) -> Any:
         """Run failed tasks again (all when none are named), and what did not succeed below
-        them, continuing the last run and keeping every other result."""
+        them, continuing the last run (on its executor unless ``executor`` is given) and
+        keeping every other result."""
         from flowbook.engine import continuation
 
-        return continuation.retry(self._last_run("retry"), tasks)
+        return continuation.retry(self._last_run("retry"), tasks, executor)
 
     def _last_run(self, action: str) -> Any:
         if self.last_run is None:

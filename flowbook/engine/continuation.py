@@ -1,22 +1,26 @@
 """Continuing a run after a person acts: approve paused tasks, or run failed ones again.
 
 Both change task states in the latest run (never a new run) and hand it back to
-``flow_run.advance``; every result that succeeded is kept.
+``flow_run.advance``, on the run's executor unless another is given; every result that
+succeeded is kept.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from flowbook.engine.flow_run import FlowRun, state_name, has_paused_parts, advance
+from flowbook.engine.flow_run import (
+    FlowRun, advance, checked_executor, has_paused_parts, state_name,
+)
 from flowbook.engine.state import Pending, Resume, State
 
 __all__ = ["resume", "retry"]
 
 
-def resume(run: FlowRun, tasks: Iterable) -> State:
+def resume(run: FlowRun, tasks: Iterable, executor: Any = None) -> State:
     """Approve paused tasks (every paused task and child when none are named); continue."""
     targets = _targets(run, tasks, has_paused_parts, "paused", "is not paused", "resume")
+    _use(run, executor)
     for task in targets:
         st = run.states[task]
         if st.is_mapped():
@@ -27,16 +31,23 @@ def resume(run: FlowRun, tasks: Iterable) -> State:
     return advance(run)
 
 
-def retry(run: FlowRun, tasks: Iterable) -> State:
+def retry(run: FlowRun, tasks: Iterable, executor: Any = None) -> State:
     """Run failed tasks again (all failed when none are named) and what did not succeed
     below them; every other task keeps its state and result."""
     targets = _targets(run, tasks, _failed_parts, "failed", "did not fail", "retry")
+    _use(run, executor)
     for task in _with_unsuccessful_downstream(run, targets):
         _reset(run, task)
     return advance(run)
 
 
 # -- helpers ----------------------------------------------------------------------------
+
+def _use(run: FlowRun, executor: Any) -> None:
+    """Continue on ``executor`` from now on (None: keep the run's own)."""
+    if executor is not None:
+        run.executor = checked_executor(executor)
+
 
 def _targets(run: FlowRun, tasks: Iterable, eligible: Any, kind: str, refusal: str,
              verb: str) -> list:

@@ -13,12 +13,14 @@ import time
 from collections import deque
 from typing import Any, Iterable
 
-from flowbook.engine import cache
+from flowbook.engine import cache, remote
 from flowbook.engine.events import FlowStateChanged, TaskStateChanged
 from flowbook.engine.state import Cancelled, Failed, Pending, Running, State, Success
-from flowbook.engine.task_run import TaskRun, child_upstreams, prepare_mapped_parent, run_task
+from flowbook.engine.task_run import (
+    TaskRun, child_upstreams, may_start, prepare_mapped_parent, run_task,
+)
 
-__all__ = ["FlowRun", "start", "advance", "run_until_blocked"]
+__all__ = ["FlowRun", "start", "advance", "run_until_blocked", "checked_executor"]
 
 
 class FlowRun:
@@ -35,33 +37,44 @@ class FlowRun:
         self.changes = 0  # state changes so far; a pass that changes nothing ends the loop
         self.outputs: dict = {}  # (Task, map_index) -> TaskOutput: what its body printed
         self._constant_edges: dict = {}  # Task -> {Edge: Success} of its constant arguments
-        self._lock = threading.Lock()  # guards states/history for concurrent executors
+        # Held while a change is stored and published: task runs in other threads record too.
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"<FlowRun of {self.flow.name!r}: {self.state!r}>"
 
     def record(self, task: Any, map_index: int | None, old: State | None, new: State) -> State:
         """Store a task's (or child's) new state and publish the change; returns the state
-        stored. History is kept as a chain: each state links to the one it replaced."""
+        stored. History is kept as a chain: each state links to the one it replaced.
+
+        Task runs in other threads call this too: subscribers get one event at a time, in
+        the order the changes were stored."""
         if new.previous is not None:  # already in a history (a reused Cached state): copy it
             new = copy.copy(new)
         new.previous = old
         with self._lock:
             if map_index is None:
                 self.states[task] = new
+            else:
+                _store_child(self.states.get(task), map_index, new)
             self.changes += 1
-        if self.flow.events:
-            self.flow.events.publish(TaskStateChanged(self, task, map_index, old, new))
+            if self.flow.events:
+                self.flow.events.publish(TaskStateChanged(self, task, map_index, old, new))
         return new
+
+    def cached_states(self, key: str) -> list:
+        """The Cached states a task with this cache key may reuse, oldest first."""
+        return cache.candidates(key)
 
     def set_state(self, new: State) -> None:
         """Enter a new flow state, through the flow's state handlers."""
         old = self.state
         for handler in self.flow.state_handlers:
             new = handler(self.flow, old, new) or new
-        self.state = new
-        if self.flow.events:
-            self.flow.events.publish(FlowStateChanged(self, old, new))
+        with self._lock:
+            self.state = new
+            if self.flow.events:
+                self.flow.events.publish(FlowStateChanged(self, old, new))
 
     def task_history(self, task: Any, map_index: int | None = None) -> list:
         """Every state ``task`` (or its child ``map_index``) went through, oldest first."""
@@ -82,23 +95,34 @@ class FlowRun:
 def start(flow: Any, parameters: dict | None = None, task_states: dict | None = None,
           executor: Any = None, context: dict | None = None) -> State:
     """Begin a run of ``flow`` and take it as far as it goes without a person."""
-    from flowbook.executors import LocalExecutor
-
     values = _check_parameters(flow, parameters)
     flow.validate()
     for task in task_states or {}:
         flow._require(task)
-    run = FlowRun(flow, values, task_states or {}, executor or LocalExecutor(), context or {})
+    run = FlowRun(flow, values, task_states or {}, checked_executor(executor), context or {})
     flow.last_run = run
     run.set_state(Running("Running flow."))
     return advance(run)
+
+
+def checked_executor(executor: Any) -> Any:
+    """``executor``, or a new LocalExecutor for None; refuses what cannot run tasks."""
+    from flowbook.executors import LocalExecutor, is_executor
+
+    if executor is None:
+        return LocalExecutor()
+    if not is_executor(executor):
+        raise TypeError(f"executor {executor!r} cannot run tasks: pass LocalExecutor(), "
+                        "LocalDaskExecutor() or DaskExecutor() from flowbook.executors")
+    return executor
 
 
 # -- the scheduling loop ------------------------------------------------------------------
 
 def advance(run: FlowRun) -> State:
     try:
-        run_until_blocked(run)
+        with run.executor.start():
+            run_until_blocked(run)
     except KeyboardInterrupt as exc:
         run.set_state(Cancelled("The run was interrupted; continue it with flow.retry().",
                                 result=run.states))
@@ -127,32 +151,134 @@ def run_until_blocked(run: FlowRun) -> None:
         time.sleep(max(0.0, wake - time.time()))
 
 
+class _Pass:
+    """One pass over the flow, graphlib's ready/done protocol: a task is through once it
+    has run as far as it can now; tasks whose upstream tasks are all through are ready."""
+
+    __slots__ = ("run", "edges_from", "waiting", "ready", "in_flight", "children_left")
+
+    def __init__(self, run: FlowRun, order: tuple):
+        edges_to = run.flow._edges_to
+        self.run = run
+        self.edges_from = run.flow._edges_from  # Task -> [Edge out of it]
+        self.waiting = {task: len(edges_to[task]) for task in order}  # edges not through yet
+        self.ready = deque(task for task in order if not self.waiting[task])  # to launch
+        self.in_flight: dict = {}  # executor handle -> the TaskRun it runs
+        self.children_left: dict = {}  # mapped Task -> how many of its children are in flight
+
+    def done(self, tr: TaskRun) -> None:
+        """A task run finished; its task is through once no child of it is in flight."""
+        task = tr.task
+        if tr.map_index is not None:
+            left = self.children_left[task] = self.children_left[task] - 1
+            if left:
+                return
+            del self.children_left[task]
+            _gather(self.run.states[task])
+        self.through(task)
+
+    def through(self, task: Any) -> None:
+        for edge in self.edges_from[task]:
+            down = edge.downstream_task
+            self.waiting[down] -= 1
+            if not self.waiting[down]:
+                self.ready.append(down)
+
+
 def _run_pass(run: FlowRun, order: tuple) -> None:
-    """Submit every unsettled task once all of its upstream tasks are through this pass
-    (graphlib's ready/done protocol, with the cycle check done once in ``order``)."""
-    flow = run.flow
-    edges_to, edges_from, states = flow._edges_to, flow._edges_from, run.states
-    waiting = {task: len(edges_to[task]) for task in order}  # upstream edges not through yet
-    ready = deque(task for task in order if not waiting[task])
-    in_flight: dict = {}  # executor handle -> task
-    while ready or in_flight:
-        while ready:
-            task = ready.popleft()
-            if _settled(states.get(task)):
-                _through(task, edges_from, waiting, ready)
-            else:
-                in_flight[run.executor.submit(_run_one, run, task)] = task
-        if in_flight:
-            for handle in run.executor.wait(list(in_flight)):
-                _through(in_flight.pop(handle), edges_from, waiting, ready)
+    """Submit every ready task, wait for any to finish, submit what became ready; until
+    every task is through. With a concurrent executor, tasks run as their upstreams end."""
+    p = _Pass(run, order)
+    executor = run.executor
+    while p.ready or p.in_flight:
+        while p.ready:
+            _launch(p, p.ready.popleft())
+        if p.in_flight:
+            for handle in executor.wait(p.in_flight.keys()):
+                tr = p.in_flight.pop(handle)
+                _settle(run, tr, handle)
+                p.done(tr)
 
 
-def _through(task: Any, edges_from: dict, waiting: dict, ready: deque) -> None:
-    for edge in edges_from[task]:
-        down = edge.downstream_task
-        waiting[down] -= 1
-        if not waiting[down]:
-            ready.append(down)
+def _launch(p: _Pass, task: Any) -> None:
+    """Submit what ``task`` can run now: its own run, or its mapped children's runs."""
+    runs = _task_runs(p.run, task)
+    if not runs:
+        p.through(task)
+        return
+    if runs[0].map_index is not None:
+        p.children_left[task] = len(runs)
+    for tr in runs:
+        _submit(p, tr)
+
+
+def _submit(p: _Pass, tr: TaskRun) -> None:
+    executor = p.run.executor
+    if not executor.remote:
+        p.in_flight[executor.submit(run_task, tr, name=tr.task.name)] = tr
+        return
+    payload = remote.pack(tr)
+    if isinstance(payload, remote.Report):  # it cannot travel: it ends here
+        remote.settle(tr, payload)
+        p.done(tr)
+        return
+    p.in_flight[executor.submit(remote.run_packed, payload, name=tr.task.name)] = tr
+
+
+def _settle(run: FlowRun, tr: TaskRun, handle: Any) -> None:
+    """Take in a finished task run: in this process its states are recorded already (an
+    error here is flowbook's own); from a worker they are recorded now."""
+    if not run.executor.remote:
+        run.executor.result(handle)
+        return
+    try:
+        outcome = run.executor.result(handle)
+    except Exception as exc:  # a lost worker, a cancelled future: the task's failure
+        outcome = exc
+    remote.settle(tr, outcome)
+
+
+def _task_runs(run: FlowRun, task: Any) -> list:
+    """The task runs that can move ``task`` on now (none: it is through)."""
+    state = run.states.get(task)
+    if _settled(state):
+        return []
+    state = state or Pending()
+    upstream = _upstream_states(run, task)
+    if task in run.flow._mapped:
+        return _child_runs(run, task, state, upstream)
+    if not may_start(state, upstream):
+        return []
+    return [TaskRun(task, state, upstream, None, run)]
+
+
+def _child_runs(run: FlowRun, task: Any, state: State, upstream: dict) -> list:
+    """Map the task (in this thread) and return the runs of its children that can move on."""
+    parent = prepare_mapped_parent(TaskRun(task, state, upstream, None, run))
+    if not parent.is_mapped():
+        return []
+    old = parent.map_states
+    # As in Prefect 1: a parent mapped in an earlier pass may fill up to n_map_states children.
+    existing = max(len(old), parent.n_map_states) if state.is_mapped() else len(old)
+    children, runs = [], []
+    for i, child_upstream in enumerate(child_upstreams(upstream, existing)):
+        child = old[i] if i < len(old) else Pending()
+        children.append(child)
+        if not _settled(child) and may_start(child, child_upstream):
+            runs.append(TaskRun(task, child, child_upstream, i, run))
+    parent.map_states = children  # record() keeps each child's latest state here
+    _gather(parent)
+    return runs
+
+
+def _gather(parent: State) -> None:
+    """A mapped parent's result: its children's results."""
+    parent.result, parent.has_result = [c.result for c in parent.map_states], True
+
+
+def _store_child(parent: State | None, map_index: int, new: State) -> None:
+    if parent is not None and parent.is_mapped() and map_index < len(parent.map_states):
+        parent.map_states[map_index] = new
 
 
 def _settled(state: State | None) -> bool:
@@ -171,32 +297,6 @@ def _next_wake(run: FlowRun) -> float | None:
              for s in (st.map_states if st.is_mapped() else (st,))
              if s.is_scheduled() and s.start_time is not None]
     return min(times, default=None)
-
-
-def _run_one(run: FlowRun, task: Any) -> None:
-    state = run.states.get(task) or Pending()
-    upstream = _upstream_states(run, task)
-    if task in run.flow._mapped:
-        _run_mapped(run, task, state, upstream)
-    else:
-        run_task(TaskRun(task, state, upstream, None, run))
-
-
-def _run_mapped(run: FlowRun, task: Any, state: State, upstream: dict) -> None:
-    parent = prepare_mapped_parent(TaskRun(task, state, upstream, None, run))
-    if not parent.is_mapped():
-        return
-    old = parent.map_states
-    # As in Prefect 1: a parent mapped in an earlier pass may fill up to n_map_states children.
-    existing = max(len(old), parent.n_map_states) if state.is_mapped() else len(old)
-    children = []
-    for i, child_upstream in enumerate(child_upstreams(upstream, existing)):
-        child = old[i] if i < len(old) else Pending()
-        if not _settled(child):
-            child = run_task(TaskRun(task, child, child_upstream, i, run))
-        children.append(child)
-    parent.map_states = children
-    parent.result, parent.has_result = [c.result for c in children], True
 
 
 def _upstream_states(run: FlowRun, task: Any) -> dict:

@@ -15,14 +15,15 @@ from typing import Any
 
 from flowbook import triggers
 from flowbook.context import context
-from flowbook.engine import cache, capture
+from flowbook.engine import capture
 from flowbook.engine.signals import TRIGGERFAIL, PrefectStateSignal
 from flowbook.engine.state import (
     Cached, Decision, Failed, Mapped, Resume, Retrying, Running, Skipped, State,
     Success, TimedOut, TriggerFailed,
 )
 
-__all__ = ["TaskRun", "TaskTimeoutSignal", "run_task", "prepare_mapped_parent", "child_upstreams"]
+__all__ = ["TaskRun", "TaskTimeoutSignal", "run_task", "may_start", "prepare_mapped_parent",
+           "child_upstreams"]
 
 _SKIP_RULE = ("a task is skipped when an upstream task was skipped "
               "(set skip_on_upstream_skip=False to run it anyway)")
@@ -112,6 +113,14 @@ def run_task(tr: TaskRun) -> State:
     return _execute(tr, inputs)
 
 
+def may_start(state: State, upstream: dict) -> bool:
+    """Whether ``run_task`` can move a task in ``state`` on now: it is pending, not waiting,
+    and every upstream task has finished (the scheduling loop asks before submitting)."""
+    if not state.is_pending() or _waiting(state):
+        return False
+    return all(st.is_finished() for st in triggers.upstream_state_list(upstream))
+
+
 def _waiting(state: State) -> bool:
     """Scheduled for later, or paused until a person acts."""
     if not state.is_scheduled() or isinstance(state, Resume):
@@ -146,7 +155,7 @@ def _skipped_by_upstream(tr: TaskRun) -> State:
 
 def _cached(tr: TaskRun, inputs: dict) -> State | None:
     task = tr.task
-    for candidate in cache.candidates(task.cache_key or task.name):
+    for candidate in tr.run.cached_states(task.cache_key or task.name):
         if task.cache_validator(candidate, inputs, tr.run.parameters):
             return candidate
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
-__all__ = ["CASES", "DIVERGENCES"]
+__all__ = ["CASES", "DIVERGENCES", "EXECUTORS", "ONLY_ON", "runs_on"]
 
 CASES: dict[str, str] = {}
 
@@ -2190,3 +2190,32 @@ DIVERGENCES: dict[str, tuple[dict, dict, str]] = {
         "ValueError, before anything runs).",
     ),
 }
+
+
+# --- executors ----------------------------------------------------------------------------
+
+EXECUTORS = ("local", "threads", "dask")  # flowbook's executors every case runs on by default
+
+_SHARED_LIST = ("its tasks talk through a module-level list; tasks on a DaskExecutor run in "
+                "worker processes, each with its own copy of the list (as under Prefect 1's "
+                "DaskExecutor)")
+
+# Cases that hold only on some executors: case name -> (the executors, why).
+ONLY_ON: dict[str, tuple[tuple[str, ...], str]] = {
+    **{name: (("local", "threads"), _SHARED_LIST) for name in (
+        "loop_then_failure_is_retried_from_the_loop", "retries_then_success",
+        "retries_exhausted", "retry_on_filters_exceptions", "loop_and_retry_counts",
+        "state_handler_records_transitions", "on_failure_called_with_failed_state",
+        "on_failure_with_retries_called_on_each_failure",
+        "cache_for_reuses_the_result_on_the_second_run", "cache_for_with_a_mapped_task",
+        "running_twice_without_cache_runs_twice", "upstream_tasks_are_state_only_edges",
+    )},
+    "retries_at_different_delays": (
+        ("local",), "two independent tasks append to one list, and a concurrent executor "
+                    "runs them in no fixed order; " + _SHARED_LIST),
+}
+
+
+def runs_on(name: str) -> tuple[str, ...]:
+    """The executors case ``name`` is checked on."""
+    return ONLY_ON.get(name, (EXECUTORS, ""))[0]

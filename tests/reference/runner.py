@@ -95,12 +95,14 @@ class CaseError(Exception):
         self.original = original
 
 
-def summarise(engine_name: str, source: str) -> dict:
-    """Run the case `source` under `engine_name` and summarise the last flow run."""
+def summarise(engine_name: str, source: str, executor=None) -> dict:
+    """Run the case `source` under `engine_name` and summarise the last flow run.
+
+    flowbook only: `executor` (a flowbook executor) runs the flow instead of the default."""
     names = bind_names(engine_name)
     try:
         with _isolated(engine_name):
-            flow, flow_state = _run_case(engine_name, names, source)
+            flow, flow_state = _run_case(engine_name, names, source, executor)
     except CaseError as exc:
         return {"error": error_kind(exc.original)}
     return summarise_flow_state(flow, flow_state)
@@ -108,9 +110,12 @@ def summarise(engine_name: str, source: str) -> dict:
 
 @contextlib.contextmanager
 def _isolated(engine_name: str):
-    """Prefect side: an empty process-wide result cache for each case, and "y" to the
+    """An empty process-wide result cache for each case; Prefect side: "y" to the
     `input()` prompt with which `flow.run()` asks whether to resume each Paused task."""
     if engine_name != "prefect":
+        from flowbook.engine import cache
+
+        cache.clear()
         yield
         return
     import prefect
@@ -119,16 +124,17 @@ def _isolated(engine_name: str):
         yield
 
 
-def _run_case(engine_name: str, names: dict, source: str):
+def _run_case(engine_name: str, names: dict, source: str, executor=None):
     """Exec the case and run its flow RUNS times; return (flow, last flow state)."""
     namespace = dict(names, __name__="flowbook_case")
+    options = {} if executor is None else {"executor": executor}
     try:
         exec(compile(source, "<case>", "exec"), namespace)
         flow = namespace["flow"]
         params = namespace.get("PARAMS")
         flow_state = None
         for _ in range(namespace.get("RUNS", 1)):
-            flow_state = flow.run(parameters=params)
+            flow_state = flow.run(parameters=params, **options)
             if engine_name == "flowbook":
                 flow_state = _approve_paused(flow, flow_state, names["state"])
     except KeyboardInterrupt:
