@@ -1,4 +1,4 @@
-"""Drawing a flow (flowbook/widget/drawing.py) and Flow.visualize: pure (flow, states) -> Digraph."""
+"""Drawing a flow (flowbook/widget/drawing.py), and Flow.visualize: (flow, states) -> Digraph."""
 
 import re
 

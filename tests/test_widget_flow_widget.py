@@ -174,6 +174,19 @@ def test_trigger_failed_and_timed_out_tasks_get_retry_buttons(show):
     assert widget.actions == ["Retry run_job", "Retry report", "Retry slow"]
 
 
+def test_a_cancelled_task_gets_a_retry_button_that_runs_it(show):
+    from flowbook.engine.state import Cancelled
+
+    flow = spark()
+    create = flow.get_tasks("create_cluster")[0]
+    widget = show(flow)
+    flow.run(task_states={create: Cancelled("interrupted")})
+    widget.refresh()
+    assert widget.actions[0] == "Retry create_cluster"  # run_job and report failed below it
+    click(widget, "Retry create_cluster")
+    assert widget.states["create_cluster"] == "Success"
+
+
 def test_clicking_resume_runs_in_the_background_and_the_downstream_task_follows(show):
     release = threading.Event()
 
@@ -283,6 +296,21 @@ def test_the_selector_and_selected_stay_in_step(show):
     assert widget.selector.value == "load"
     with pytest.raises(Exception, match="has no task named 'nope'"):
         widget.selected = "nope"
+
+
+def test_the_widget_follows_tasks_added_to_the_flow_and_keeps_the_choice(show):
+    flow = spark()
+    widget = show(flow)
+    flow.run()
+    widget.selected = "run_job"
+    report = flow.get_tasks("report")[0]
+    with flow:
+        report(report)  # a second task named report, below the first
+    widget.refresh()
+    assert widget.states == {"create_cluster": "Success", "run_job": "Failed",
+                             "report": "TriggerFailed", "report-2": "not run"}
+    assert set(svg_fills(widget.svg())) == set(widget.states)
+    assert widget.selected == widget.selector.value == "run_job"
 
 
 def test_html_in_names_and_messages_is_shown_as_text(show):

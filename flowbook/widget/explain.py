@@ -22,8 +22,10 @@ from typing import Any
 
 from flowbook.widget.palette import state_name
 
-__all__ = ["why_text", "passed_text", "upstream_lines", "history_lines", "result_preview", "traceback_text",
-           "latest_decision", "counts_text", "message_text", "safe_repr"]
+__all__ = [
+    "why_text", "passed_text", "upstream_lines", "history_lines", "result_preview",
+    "traceback_text", "latest_decision", "counts_text", "message_text", "safe_repr",
+]
 
 # For the built-in rules, which upstream states decided against the task. A rule not listed
 # here (a custom trigger, any_successful, ...) is explained by every upstream state.

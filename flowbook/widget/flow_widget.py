@@ -45,6 +45,7 @@ class FlowWidget(widgets.VBox):
         self.flow = flow  # the Flow shown
         self._lock = threading.RLock()  # one redraw or action bookkeeping at a time
         self._closed = False
+        self._redrawing = False  # inside _ensure_layout (which may change the selection)
         self._shape: Any = None  # the graph shape the layout below was made for
         self._names: dict = {}  # Task -> unique name, for that shape
         self._tasks: dict = {}  # unique name -> Task
@@ -85,7 +86,11 @@ class FlowWidget(widgets.VBox):
             self._show_problems()
 
     def _redraw(self, snap: Snapshot) -> None:
-        self._ensure_layout()
+        self._redrawing = True  # a selection changed by the layout needs no redraw of its own
+        try:
+            self._ensure_layout()
+        finally:
+            self._redrawing = False
         names = self._names
         self._snapshot = snap
         fills = {name: colour_of(snap.states.get(task)) for task, name in names.items()}
@@ -109,25 +114,26 @@ class FlowWidget(widgets.VBox):
     def _ensure_layout(self) -> None:
         """Lay the flow out with dot when its shape (tasks, edges, reference tasks) changed."""
         flow = self.flow
-        shape = (flow._version, frozenset(flow.reference_tasks()))
+        shape = (flow._version, frozenset(flow.reference_tasks()))  # _version: bumped on edits
         if shape == self._shape:
             return
         self._shape = shape
         self._names = unique_names(flow)
         self._tasks = {name: task for task, name in self._names.items()}
-        self.selector.options = list(self._tasks)
-        self._svg, self._svg_text, self.drawing.value = None, "", ""
-        if len(self._names) > MAX_DRAWN:
-            self._problems["drawing"] = (
-                f"The flow has {len(self._names)} tasks; flowbook draws flows of up to "
-                f"{MAX_DRAWN}. The status line and the task panel still work.")
-            return
+        chosen = self.selected
+        self.selector.options = list(self._tasks)  # ipywidgets then picks the first option
+        self.selector.value = chosen if chosen in self._tasks else None
+        self._svg, self._problems["drawing"] = None, ""
         try:
+            if len(self._names) > MAX_DRAWN:
+                raise DrawingError(
+                    f"The flow has {len(self._names)} tasks; flowbook draws flows of up to "
+                    f"{MAX_DRAWN}. The status line and the task panel still work.")
             svg = render_svg(draw(flow, names=self._names))
         except DrawingError as exc:
             self._problems["drawing"] = str(exc)
+            self._svg_text = self.drawing.value = ""
             return
-        self._problems["drawing"] = ""
         self._svg = ColourableSvg(svg, list(self._tasks))
         self._tracker.interval = max(self.redraw_interval, len(svg) / SVG_BYTES_PER_SECOND)
 
@@ -162,7 +168,8 @@ class FlowWidget(widgets.VBox):
         with self._lock:
             if self.selector.value != change["new"]:
                 self.selector.value = change["new"]
-        self.refresh()  # the panel shows the task as it is now
+            if not self._redrawing:
+                self.refresh()  # the panel shows the task as it is now
 
     def _show_panel(self) -> None:
         task = self._tasks.get(self.selected)
@@ -172,14 +179,14 @@ class FlowWidget(widgets.VBox):
     # -- Resume and Retry -----------------------------------------------------------------
 
     def _offer_actions(self, snap: Snapshot) -> None:
-        """One button per paused task (Resume) and per failed task (Retry)."""
+        """One button per paused task (Resume) and per failed or cancelled task (Retry)."""
         targets = {}
         for task, name in self._names.items():
             parts = snap.children.get(task) or [snap.states.get(task)]
             parts = [p for p in parts if p is not None]
             if any(p.is_paused() for p in parts):
                 targets[f"Resume {name}"] = ("Resume", task)
-            elif any(p.is_failed() for p in parts):
+            elif any(p.is_failed() or p.is_cancelled() for p in parts):
                 targets[f"Retry {name}"] = ("Retry", task)
         if list(targets) == self.actions:
             return

@@ -102,7 +102,7 @@ def task_html(snapshot: Any, task: Any, names: dict) -> str:
 
 
 def _head(name: str, state: Any) -> str:
-    message = "" if state is None or state.message is None else explain.message_text(state.message)
+    message = "" if state is None else explain.message_text(state.message)
     return (f'<div class="flowbook-task">{_swatch(colour_of(state))}<b>{html.escape(name)}</b>'
             f" · {html.escape(state_name(state))}"
             + (f" · {html.escape(message)}" if message else "") + "</div>")
@@ -170,7 +170,7 @@ def _children(run: Any, task: Any, children: list) -> str:
     tally = Counter(state_name(c) for c in children)
     rows = []
     for index, child in enumerate(children[:CHILDREN_SHOWN]):
-        message = "" if child is None or child.message is None else explain.message_text(child.message)
+        message = "" if child is None else explain.message_text(child.message)
         rows.append(f"<tr><td>[{index}]</td><td>{_swatch(colour_of(child))}"
                     f"{html.escape(state_name(child))}</td><td>{html.escape(message)}</td></tr>")
     more = len(children) - CHILDREN_SHOWN
