@@ -16,17 +16,15 @@ BINDER = ROOT / "binder"
 
 def notebook_imports():
     """Top-level modules imported by the tutorial notebooks' code cells."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    to_python = TransformerManager().transform_cell  # %magics -> plain Python calls
     modules = set()
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         for cell in json.loads(path.read_text())["cells"]:
             if cell["cell_type"] != "code":
                 continue
-            source = "".join(cell["source"])
-            if source.lstrip().startswith("%%"):
-                continue  # a cell magic's body is not plain Python at the top level
-            code = "\n".join(line for line in source.splitlines()
-                             if not line.lstrip().startswith(("%", "!")))
-            for node in ast.walk(ast.parse(code)):
+            for node in ast.walk(ast.parse(to_python("".join(cell["source"])))):
                 if isinstance(node, ast.Import):
                     modules.update(a.name.split(".")[0] for a in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -40,7 +38,7 @@ def test_binder_files_exist_and_ask_for_graphviz():
 
 
 def test_notebooks_import_something_to_check():
-    assert "flowbook" in notebook_imports()
+    assert {"flowbook", "time"} <= set(notebook_imports())
 
 
 @pytest.mark.timeout(900)
@@ -54,7 +52,8 @@ def test_binder_installs_flowbook_and_what_the_notebooks_import(tmp_path):
     subprocess.run(pip + ["-r", str(BINDER / "requirements.txt")], check=True, env=env,
                    cwd=ROOT)
     subprocess.run([str(BINDER / "postBuild")], check=True, env=env, cwd=ROOT)
-    modules = notebook_imports() + ["jupyterlab", "ipywidgets", "graphviz", "flowbook.notebook.magics"]
+    modules = notebook_imports() + ["jupyterlab", "ipywidgets", "graphviz", "distributed",
+                                    "flowbook.notebook.magics", "flowbook.widget"]
     script = ("import importlib, sys\n"
               f"for m in {modules!r}:\n"
               "    importlib.import_module(m)\n"
