@@ -21,8 +21,8 @@ from __future__ import annotations
 import os
 import queue
 import re
+import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Callable, Collection, Iterator
 
@@ -81,41 +81,77 @@ class LocalDaskExecutor:
                              f"{num_workers!r}")
         self.scheduler = scheduler
         self.num_workers = num_workers
-        self._pool: ThreadPoolExecutor | None = None  # while started (threads only)
-        self._finished: queue.SimpleQueue = queue.SimpleQueue()  # futures done, not yet waited
+        self._pool: _ThreadPool | None = None  # while started with threads
 
     @contextmanager
     def start(self) -> Iterator["LocalDaskExecutor"]:
         if self.scheduler == "synchronous":
             yield self
             return
-        workers = self.num_workers or os.cpu_count() or 1
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="flowbook-task")
-        self._finished = queue.SimpleQueue()
+        self._pool = _ThreadPool(self.num_workers or os.cpu_count() or 1)
         clean = False
         try:
             yield self
             clean = True
         finally:
-            # On an error or an interrupt, drop what has not started; running calls finish
-            # in the background (Python cannot stop a thread).
-            self._pool.shutdown(wait=clean, cancel_futures=True)
+            self._pool.close(clean)
             self._pool = None
 
     def submit(self, fn: Callable, *args: Any, name: str = "") -> Any:
-        if self._pool is None:
-            if self.scheduler == "synchronous":
-                return _Done(fn(*args))
-            raise RuntimeError("LocalDaskExecutor.submit() was called outside start(); "
-                               "use `with executor.start(): ...`")
-        future = self._pool.submit(fn, *args)
-        future.add_done_callback(self._finished.put)
-        return future
+        if self._pool is not None:
+            return self._pool.submit(fn, args)
+        if self.scheduler == "synchronous":
+            return _Done(fn(*args))
+        raise RuntimeError("LocalDaskExecutor.submit() was called outside start(); "
+                           "use `with executor.start(): ...`")
 
     def wait(self, handles: Collection) -> list:
-        if self._pool is None:
-            return list(handles)
-        # Every submitted future lands in the queue once; the loop waits on all it submitted.
+        # Each call is reported once; the loop always waits on every call it submitted.
+        return list(handles) if self._pool is None else self._pool.finished_calls()
+
+    def result(self, handle: Any) -> Any:
+        if isinstance(handle, _Call) and handle.error is not None:
+            raise handle.error
+        return handle.value
+
+    def __repr__(self) -> str:
+        return f"LocalDaskExecutor(scheduler={self.scheduler!r}, num_workers={self.num_workers})"
+
+
+class _Call:
+    """One call submitted to a ``_ThreadPool``, and its outcome once it has run."""
+
+    __slots__ = ("fn", "args", "value", "error")
+
+    def __init__(self, fn: Callable, args: tuple):
+        self.fn = fn  # what to call
+        self.args = args  # with these positional arguments
+        self.value: Any = None  # what it returned
+        self.error: BaseException | None = None  # what it raised, if it did
+
+
+class _ThreadPool:
+    """Threads taking calls from one queue and putting each, run, on another.
+
+    Leaner than ``concurrent.futures``: no future, lock or callback per call, which keeps
+    a trivial task's cost near the engine's own.
+    """
+
+    def __init__(self, size: int):
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()  # submitted, not yet taken
+        self._finished: queue.SimpleQueue = queue.SimpleQueue()  # run, not yet reported
+        self._threads = [threading.Thread(target=self._work, name=f"flowbook-task-{i}",
+                                          daemon=True) for i in range(size)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable, args: tuple) -> _Call:
+        call = _Call(fn, args)
+        self._calls.put(call)
+        return call
+
+    def finished_calls(self) -> list:
+        """The calls run since the last time asked; blocks until there is at least one."""
         done = [self._finished.get()]
         try:
             while True:
@@ -123,11 +159,31 @@ class LocalDaskExecutor:
         except queue.Empty:
             return done
 
-    def result(self, handle: Any) -> Any:
-        return handle.value if isinstance(handle, _Done) else handle.result()
+    def close(self, clean: bool) -> None:
+        """Stop the threads; after an error or an interrupt, drop the calls not started
+        (running ones finish in the background: Python cannot stop a thread)."""
+        if not clean:
+            try:
+                while True:
+                    self._calls.get_nowait()
+            except queue.Empty:
+                pass
+        for _ in self._threads:
+            self._calls.put(None)
+        if clean:
+            for thread in self._threads:
+                thread.join()
 
-    def __repr__(self) -> str:
-        return f"LocalDaskExecutor(scheduler={self.scheduler!r}, num_workers={self.num_workers})"
+    def _work(self) -> None:
+        while True:
+            call = self._calls.get()
+            if call is None:
+                return
+            try:
+                call.value = call.fn(*call.args)
+            except BaseException as exc:  # reported to the loop through result()
+                call.error = exc
+            self._finished.put(call)
 
 
 class DaskExecutor:
@@ -135,8 +191,8 @@ class DaskExecutor:
 
     With ``address`` (``"tcp://127.0.0.1:8786"``) it connects to that scheduler. Without,
     each run starts a ``cluster_class`` (default ``distributed.LocalCluster`` on 127.0.0.1,
-    ``cluster_kwargs`` passed on, ``adapt_kwargs`` to ``cluster.adapt``) and closes it at the
-    end. ``client_kwargs`` go to ``distributed.Client``. Task bodies, their arguments and
+    its dashboard on a free port; ``cluster_kwargs`` passed on, ``adapt_kwargs`` to
+    ``cluster.adapt``) and closes it at the end. ``client_kwargs`` go to ``distributed.Client``. Task bodies, their arguments and
     results travel by pickle (cloudpickle), so define tasks in the notebook or in a module
     the workers can import.
     """
@@ -167,8 +223,7 @@ class DaskExecutor:
                               "'flowbook[dask]' (or 'dask[distributed]')") from exc
         cluster = None
         if self.address is None:
-            options = {"host": "127.0.0.1", "dashboard_address": None, **self.cluster_kwargs}
-            cluster = (self.cluster_class or LocalCluster)(**options)
+            cluster = (self.cluster_class or LocalCluster)(**self._cluster_options())
             if self.adapt_kwargs:
                 cluster.adapt(**self.adapt_kwargs)
         try:
@@ -183,6 +238,14 @@ class DaskExecutor:
             if cluster is not None:
                 cluster.close()
             self.client, self._completed, self._outcomes = None, None, {}
+
+    def _cluster_options(self) -> dict:
+        options = dict(self.cluster_kwargs)
+        if self.cluster_class is None:  # LocalCluster: only this machine may connect
+            options.setdefault("dashboard_address", "127.0.0.1:0")  # (any free port)
+            if options.get("processes", True):  # (without processes it needs no network)
+                options.setdefault("host", "127.0.0.1")
+        return options
 
     def submit(self, fn: Callable, *args: Any, name: str = "") -> Any:
         if self.client is None:

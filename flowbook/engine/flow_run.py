@@ -2,7 +2,9 @@
 
 ``start`` begins a run (``flowbook.engine.continuation`` resumes or retries one); both end in
 ``advance``, which runs ``run_until_blocked`` (the only place deciding what runs next) and
-then settles the flow's state.
+then settles the flow's state. The loop hands task runs to the run's executor and waits for
+any to finish; with a concurrent executor, task runs record their states from other threads
+(``FlowRun.record`` is thread-safe), and from other processes through ``engine.remote``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from flowbook.engine.state import Cancelled, Failed, Pending, Running, State, Su
 from flowbook.engine.task_run import (
     TaskRun, child_upstreams, may_start, prepare_mapped_parent, run_task,
 )
+from flowbook.engine.upstream import upstream_states
 
 __all__ = ["FlowRun", "start", "advance", "run_until_blocked", "checked_executor"]
 
@@ -244,7 +247,7 @@ def _task_runs(run: FlowRun, task: Any) -> list:
     if _settled(state):
         return []
     state = state or Pending()
-    upstream = _upstream_states(run, task)
+    upstream = upstream_states(run, task)
     if task in run.flow._mapped:
         return _child_runs(run, task, state, upstream)
     if not may_start(state, upstream):
@@ -297,66 +300,6 @@ def _next_wake(run: FlowRun) -> float | None:
              for s in (st.map_states if st.is_mapped() else (st,))
              if s.is_scheduled() and s.start_time is not None]
     return min(times, default=None)
-
-
-def _upstream_states(run: FlowRun, task: Any) -> dict:
-    """``{Edge: State}`` for the task's trigger and inputs, constants included."""
-    flow = run.flow
-    upstream = {}
-    for edge in flow._edges_to[task]:
-        st = run.states.get(edge.upstream_task)
-        if st is None:
-            st = Pending("Task state not available.")
-        if edge.flattened:
-            st = _flattened(st, edge.mapped)
-        upstream[edge] = st
-    if task in flow.constants:
-        upstream.update(_constant_edges(run, task))
-    return upstream
-
-
-def _constant_edges(run: FlowRun, task: Any) -> dict:
-    edges = run._constant_edges.get(task)
-    if edges is None:
-        from flowbook.core.edge import Edge
-        from flowbook.tasks.core import Constant
-
-        edges = run._constant_edges[task] = {
-            Edge(Constant(value), task, key): Success("Constant argument.", result=value)
-            for key, value in run.flow.constants[task].items()}
-    return edges
-
-
-def _flattened(state: State, mapped: bool) -> State:
-    """The state with its list-of-lists result flattened (for a mapped upstream: children
-    with one state per element)."""
-    if state.is_mapped():
-        flat = copy.copy(state)
-        flat.map_states = [part for child in state.map_states for part in _split(child)]
-        flat.result, flat.has_result = [c.result for c in flat.map_states], True
-        return flat
-    if not state.is_successful() or state.is_skipped():
-        return state
-    try:
-        items = [y for x in state.result for y in x]
-    except TypeError:
-        return state
-    flat = copy.copy(state)
-    flat.result = items
-    return flat
-
-
-def _split(child: State) -> list:
-    if not child.is_successful() or child.is_skipped():
-        return [child]
-    if not (hasattr(child.result, "__len__") and hasattr(child.result, "__getitem__")):
-        return [child]
-    parts = []
-    for item in child.result:
-        part = copy.copy(child)
-        part.result = item
-        parts.append(part)
-    return parts
 
 
 # -- the flow's state ---------------------------------------------------------------------

@@ -122,14 +122,16 @@ def _detached(state: State) -> State:
 
 def _culprit(tr: TaskRun) -> str:
     """Which part of a task run pickle refuses, in words."""
-    import cloudpickle
-
     for edge, st in tr.upstream.items():
-        try:
-            cloudpickle.dumps(st.result)
-        except Exception:
+        if not _picklable(st.result):
             what = f"argument {edge.key!r}" if edge.key else "the result"
             return f"{what} from task {edge.upstream_task.name!r}"
+    for name, value in tr.run.parameters.items():
+        if not _picklable(value):
+            return f"the value of parameter {name!r}"
+    for name, value in tr.run.context.items():
+        if not _picklable(value):
+            return f"the context value {name!r}"
     return f"task {tr.task.name!r} itself (its function, or something it refers to)"
 
 

@@ -194,6 +194,7 @@ def _execute(tr: TaskRun, inputs: dict) -> State:
         if state.is_failed():
             state = tr.change(_retry_state(tr, state))
         if not state.is_looped():
+            tr._values = None  # the body is done; the loop may hold tr until it waits on it
             return state
         tr.loop_count = state.loop_count + 1
         tr.loop_result = state.result

@@ -1,0 +1,67 @@
+"""Task bodies for the executor tests, in a module Dask workers import by name.
+
+Workers started by the tests have this directory on their path (a LocalCluster inherits the
+test process's ``sys.path``; ``dask worker`` processes get it through PYTHONPATH), so these
+functions travel by reference, as a user's own module would.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from flowbook import context, signals
+
+
+def where(x=None):
+    """The process and thread this ran in."""
+    return {"pid": os.getpid(), "thread": threading.get_ident()}
+
+
+def span(seconds: float, x=None):
+    """Sleep ``seconds``; return when it started and ended (epoch seconds)."""
+    start = time.time()
+    time.sleep(seconds)
+    return start, time.time()
+
+
+def square(x):
+    return x * x
+
+
+def total(xs):
+    return sum(xs)
+
+
+def fail_first_run(x=None):
+    """Fails on its first attempt, succeeds on the next (no shared memory needed)."""
+    if context.get("task_run_count", 1) == 1:
+        raise ValueError("first attempt fails")
+    return context.get("task_run_count")
+
+
+def needs_file(path: str):
+    """Fails until ``path`` exists (workers and the kernel share the file system)."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(path)
+    return "found"
+
+
+def sleep_then_return(seconds: float):
+    time.sleep(seconds)
+    return "finished"
+
+
+def lock(x=None):
+    """A result pickle cannot send."""
+    return threading.Lock()
+
+
+def shout(text: str):
+    print(f"worker says {text}")
+    return text
+
+
+def skip_me(x=None):
+    raise signals.SKIP("skipped on purpose")
