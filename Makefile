@@ -47,6 +47,7 @@ endif
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/parallel.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build
