@@ -88,6 +88,9 @@ class LocalDaskExecutor:
         if self.scheduler == "synchronous":
             yield self
             return
+        if self._pool is not None:
+            raise RuntimeError(f"{self!r} is already running a flow; give each flow that runs "
+                               "at the same time an executor of its own")
         self._pool = _ThreadPool(self.num_workers or os.cpu_count() or 1)
         clean = False
         try:
@@ -221,14 +224,16 @@ class DaskExecutor:
         except ImportError as exc:
             raise ImportError("DaskExecutor needs dask.distributed: pip install "
                               "'flowbook[dask]' (or 'dask[distributed]')") from exc
+        if self.client is not None:
+            raise RuntimeError(f"{self!r} is already running a flow; give each flow that runs "
+                               "at the same time an executor of its own")
         cluster = None
         if self.address is None:
             cluster = (self.cluster_class or LocalCluster)(**self._cluster_options())
             if self.adapt_kwargs:
                 cluster.adapt(**self.adapt_kwargs)
         try:
-            self.client = Client(self.address or cluster, set_as_default=False,
-                                 **self.client_kwargs)
+            self.client = self._connect(Client, cluster)
             self._completed = as_completed(loop=self.client.loop, with_results=True,
                                            raise_errors=False)
             yield self
@@ -238,6 +243,18 @@ class DaskExecutor:
             if cluster is not None:
                 cluster.close()
             self.client, self._completed, self._outcomes = None, None, {}
+
+    def _connect(self, client_class: Any, cluster: Any) -> Any:
+        try:
+            return client_class(self.address or cluster, set_as_default=False,
+                                **self.client_kwargs)
+        except OSError as exc:  # distributed's connection timeouts are OSErrors too
+            if cluster is not None:
+                raise
+            raise ConnectionError(
+                f"DaskExecutor could not reach a Dask scheduler at {self.address!r} ({exc}); "
+                "start one with `dask scheduler` (and workers with `dask worker ADDRESS`), "
+                "or use DaskExecutor() without an address for a local cluster") from exc
 
     def _cluster_options(self) -> dict:
         options = dict(self.cluster_kwargs)

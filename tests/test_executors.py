@@ -72,6 +72,22 @@ def test_dask_executor_takes_an_address_or_a_cluster_not_both():
         DaskExecutor(address="tcp://127.0.0.1:8786", cluster_kwargs={"n_workers": 1})
 
 
+def test_an_executor_running_one_flow_refuses_a_second_at_the_same_time(threads):
+    with Flow("f") as flow:
+        task(dask_tasks.where)()
+    with threads.start(), pytest.raises(RuntimeError, match="executor of its own"):
+        flow.run(executor=threads)
+
+
+def test_an_unreachable_scheduler_address_is_an_error_naming_it_and_the_way_out():
+    executor = DaskExecutor(address="tcp://127.0.0.1:9", client_kwargs={"timeout": "1s"})
+    with Flow("f") as flow:
+        task(dask_tasks.where)()
+    with pytest.raises(ConnectionError, match="127.0.0.1:9.*dask scheduler"):
+        flow.run(executor=executor)
+    assert type(flow.last_state) is st.Failed
+
+
 def test_importing_flowbook_and_its_executors_does_not_import_dask():
     code = ("import sys, flowbook, flowbook.executors; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
@@ -443,6 +459,16 @@ def test_pause_resume_and_retry_on_dask(dask, tmp_path):
     assert state.result[gate].result == 9 and type(state.result[bad]) is st.Failed
     ready.touch()
     assert flow.retry().result[bad].result == "found"
+
+
+def test_an_interrupt_while_dask_runs_cancels_the_flow_and_reaches_the_caller(dask):
+    with Flow("f") as flow:
+        task(dask_tasks.sleep_then_return)(2)
+    main = threading.get_ident()
+    threading.Timer(0.3, signal.pthread_kill, (main, signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        flow.run(executor=dask)
+    assert type(flow.last_state) is st.Cancelled and dask.client is None
 
 
 # -- dask: its own cluster --------------------------------------------------------------------
