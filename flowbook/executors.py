@@ -1,6 +1,6 @@
 """Executors run the calls the scheduling loop submits; they decide nothing themselves.
 
-Every executor has the same four members, named after Prefect 1's and used only by
+Every executor has the same four methods, named after Prefect 1's and used only by
 ``flowbook.engine.flow_run``:
 
 - ``start()``: a context manager around one stretch of a run (pools and clusters live inside);
@@ -8,9 +8,9 @@ Every executor has the same four members, named after Prefect 1's and used only 
 - ``wait(handles)`` -> the handles among ``handles`` that have finished (at least one);
 - ``result(handle)`` -> what ``fn`` returned, or raises what it raised.
 
-``remote`` says whether calls run in other processes: the loop then sends them pickled task
-runs that report their states back (``flowbook.engine.remote``). dask is imported only when
-a ``DaskExecutor`` starts.
+and one attribute, ``remote``: whether calls run in other processes, to which the loop then
+sends pickled task runs that report their states back (``flowbook.engine.remote``). dask is
+imported only when a ``DaskExecutor`` starts.
 
 >>> LocalDaskExecutor(num_workers=4)
 LocalDaskExecutor(scheduler='threads', num_workers=4)
@@ -295,5 +295,7 @@ class DaskExecutor:
 
 def is_executor(obj: Any) -> bool:
     """Whether ``obj`` has the members the scheduling loop uses."""
-    return all(callable(getattr(obj, m, None)) for m in ("start", "submit", "wait", "result"))
+    methods = ("start", "submit", "wait", "result")
+    return all(callable(getattr(obj, m, None)) for m in methods) and isinstance(
+        getattr(obj, "remote", None), bool)
 

@@ -126,6 +126,9 @@ def _culprit(tr: TaskRun) -> str:
         if not _picklable(st.result):
             what = f"argument {edge.key!r}" if edge.key else "the result"
             return f"{what} from task {edge.upstream_task.name!r}"
+    for edge in tr.upstream:
+        if not _picklable(edge.upstream_task):
+            return f"upstream task {edge.upstream_task.name!r} (its function or attributes)"
     for name, value in tr.run.parameters.items():
         if not _picklable(value):
             return f"the value of parameter {name!r}"
