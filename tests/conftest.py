@@ -39,20 +39,21 @@ def prefect_reference():
 
 
 @pytest.fixture(scope="session")
-def dask_cluster():
-    """One dask.distributed LocalCluster on 127.0.0.1 (two worker processes) per session."""
-    from distributed import LocalCluster
+def dask_deployment(tmp_path_factory):
+    """A `dask scheduler` and `dask worker` (2 processes, 2 threads each), started as separate
+    processes on 127.0.0.1 for the session; fails if any process survives their stop."""
+    import dask_deployment as deployment_module
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=2, host="127.0.0.1",
-                           dashboard_address="127.0.0.1:0")
-    yield cluster
-    cluster.close()
+    deployment = deployment_module.start(tmp_path_factory.mktemp("dask-deployment"))
+    yield deployment
+    survivors = deployment_module.stop(deployment)
+    assert not survivors, f"processes survived the dask deployment's stop: {survivors}"
 
 
 @pytest.fixture(scope="session")
 def make_executor(request):
     """A callable `name -> executor` for the names in EXECUTORS; "dask" connects to the
-    session's LocalCluster (started on first use)."""
+    session's dask deployment (started on first use)."""
     from flowbook.executors import DaskExecutor, LocalDaskExecutor, LocalExecutor
 
     def make(name: str):
@@ -61,8 +62,7 @@ def make_executor(request):
         if name == "threads":
             return LocalDaskExecutor(num_workers=4)
         if name == "dask":
-            address = request.getfixturevalue("dask_cluster").scheduler_address
-            return DaskExecutor(address=address)
+            return DaskExecutor(address=request.getfixturevalue("dask_deployment").address)
         raise ValueError(f"unknown executor {name!r}; expected one of {EXECUTORS}")
     return make
 

@@ -1,9 +1,9 @@
 """Executors (flowbook/executors.py) and the scheduling loop running tasks concurrently.
 
 Concurrency is shown by rendezvous (a task that can only finish while another runs) and by
-the order of run events, never by how fast something went. The Dask tests use the session's
-LocalCluster (`dask_cluster` in conftest.py); tests/test_dask_processes.py runs against a
-scheduler and a worker started as separate processes.
+the order of run events, never by how fast something went. The Dask tests run on the
+session's deployment: a `dask scheduler` and `dask worker` started as separate processes
+(`dask_deployment` in conftest.py, tests/dask_deployment.py).
 """
 
 import os
@@ -40,8 +40,8 @@ def threads():
 
 
 @pytest.fixture
-def dask(dask_cluster):
-    return DaskExecutor(address=dask_cluster.scheduler_address)
+def dask(dask_deployment):
+    return DaskExecutor(address=dask_deployment.address)
 
 
 # -- choosing an executor -------------------------------------------------------------------
@@ -305,11 +305,14 @@ def test_an_error_of_flowbook_in_a_worker_thread_reaches_the_caller(threads, mon
 
 # -- dask: where and how tasks run ------------------------------------------------------------
 
-def test_dask_runs_task_bodies_in_worker_processes(dask):
+def test_dask_runs_task_bodies_in_the_separate_worker_processes(dask, dask_deployment):
+    import psutil
+
     with Flow("f") as flow:
         t = task(dask_tasks.where)()
-    state = flow.run(executor=dask)
-    assert state.result[t].result["pid"] != os.getpid()
+    pid = flow.run(executor=dask).result[t].result["pid"]
+    workers = psutil.Process(dask_deployment.worker.pid).children(recursive=True)
+    assert pid in {p.pid for p in workers} and pid != os.getpid()
 
 
 def test_tasks_on_dask_overlap_in_time(dask):
