@@ -250,9 +250,15 @@ def _task_runs(run: FlowRun, task: Any) -> list:
     upstream = upstream_states(run, task)
     if task in run.flow._mapped:
         return _child_runs(run, task, state, upstream)
-    if not may_start(state, upstream):
+    if not _worth_sending(run, state, upstream):
         return []
     return [TaskRun(task, state, upstream, None, run)]
+
+
+def _worth_sending(run: FlowRun, state: State, upstream: dict) -> bool:
+    """Whether a task run can get anywhere now. Asked before a round trip to a worker; in
+    this process ``run_task`` finds out as cheaply itself."""
+    return not run.executor.remote or may_start(state, upstream)
 
 
 def _child_runs(run: FlowRun, task: Any, state: State, upstream: dict) -> list:
@@ -267,7 +273,7 @@ def _child_runs(run: FlowRun, task: Any, state: State, upstream: dict) -> list:
     for i, child_upstream in enumerate(child_upstreams(upstream, existing)):
         child = old[i] if i < len(old) else Pending()
         children.append(child)
-        if not _settled(child) and may_start(child, child_upstream):
+        if not _settled(child) and _worth_sending(run, child, child_upstream):
             runs.append(TaskRun(task, child, child_upstream, i, run))
     parent.map_states = children  # record() keeps each child's latest state here
     _gather(parent)
