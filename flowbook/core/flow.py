@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import graphlib
+import os
 from typing import Any, Callable, Iterable
 
 from flowbook.core import building
@@ -44,7 +45,8 @@ class Flow:
     def __init__(self, name: str, tasks: Iterable[Task] | None = None,
                  edges: Iterable[Edge] | None = None,
                  reference_tasks: Iterable[Task] | None = None,
-                 state_handlers: Iterable[Callable] | None = None):
+                 state_handlers: Iterable[Callable] | None = None,
+                 result_dir: Any = None):
         if not isinstance(name, str) or not name:
             raise ValueError(f"a flow needs a non-empty name, got {name!r}")
         self.name = name
@@ -58,6 +60,11 @@ class Flow:
         self._version = 0  # bumped on every change of the graph, to drop cached orderings
         self._order: tuple = (-1, None)  # (version, topological order) cache
         self.state_handlers = list(state_handlers or ())
+        if result_dir is not None and not isinstance(result_dir, (str, os.PathLike)):
+            raise TypeError(f"flow {name!r}: result_dir must be a folder path (str or "
+                            f"pathlib.Path), not {type(result_dir).__name__}")
+        # Folder for checkpoints of successful results (None: none); see engine/checkpoint.py.
+        self.result_dir = result_dir
         self.events = EventBus()  # run events of every run of this flow
         self.last_run: Any = None  # the FlowRun of the latest run, or None
         for t in tasks or ():
@@ -248,13 +255,20 @@ class Flow:
         return order
 
     def validate(self) -> None:
-        """Check the flow can run: no cycle, reference tasks in the flow."""
+        """Check the flow can run: no cycle, reference tasks in the flow, a result_dir for
+        tasks that ask for checkpoints."""
         self.sorted_tasks()
         for t in self._reference_tasks:
             self._require(t)
+        if self.result_dir is None:
+            for t in self.tasks:
+                if t.checkpoint is True:
+                    raise ValueError(f"task {t.name!r} has checkpoint=True, but flow "
+                                     f"{self.name!r} has no result_dir to keep it in; use "
+                                     f"Flow({self.name!r}, result_dir='checkpoints')")
 
     def copy(self) -> "Flow":
-        new = Flow(self.name, state_handlers=self.state_handlers)
+        new = Flow(self.name, state_handlers=self.state_handlers, result_dir=self.result_dir)
         for t in self.tasks:
             new.add_task(t)
         for e in self.edges:

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from typing import Any, Iterable
 
-from flowbook.engine import cache, remote
+from flowbook.engine import cache, checkpoint, remote
 from flowbook.engine.events import FlowStateChanged, TaskStateChanged
 from flowbook.engine.state import Cancelled, Failed, Pending, Running, State, Success
 from flowbook.engine.task_run import (
@@ -40,6 +40,7 @@ class FlowRun:
         self.changes = 0  # state changes so far; a pass that changes nothing ends the loop
         self.outputs: dict = {}  # (Task, map_index) -> TaskOutput: what its body printed
         self._constant_edges: dict = {}  # Task -> {Edge: Success} of its constant arguments
+        self._unique_names: dict | None = None  # Task -> unique name, made when first needed
         # Held while a change is stored and published: task runs in other threads record too.
         self._lock = threading.RLock()
 
@@ -64,6 +65,17 @@ class FlowRun:
             if self.flow.events:
                 self.flow.events.publish(TaskStateChanged(self, task, map_index, old, new))
         return new
+
+    def checkpoint_folder(self, task: Any) -> Any:
+        """Where ``task``'s checkpoints live, or None when the flow has no result_dir."""
+        if self.flow.result_dir is None:
+            return None
+        if self._unique_names is None:
+            from flowbook.core.naming import unique_names
+
+            self._unique_names = unique_names(self.flow)
+        return checkpoint.directory(self.flow.result_dir, self.flow.name,
+                                    self._unique_names[task])
 
     def cached_states(self, key: str) -> list:
         """The Cached states a task with this cache key may reuse, oldest first."""

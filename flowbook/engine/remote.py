@@ -28,12 +28,13 @@ _HOW_TO_SEND = ("tasks on a DaskExecutor receive and return values by pickle; pa
 class WorkerRun:
     """What a task run reads of its flow run, carried to the worker; collects its states."""
 
-    __slots__ = ("context", "parameters", "cached", "states", "outputs")
+    __slots__ = ("context", "parameters", "cached", "folder", "states", "outputs")
 
-    def __init__(self, context: dict, parameters: dict, cached: list):
+    def __init__(self, context: dict, parameters: dict, cached: list, folder: Any = None):
         self.context = context  # the run's context values (flow_name, parameters, ...)
         self.parameters = parameters  # parameter name -> value
         self.cached = cached  # the task's cache candidates, taken from the kernel's cache
+        self.folder = folder  # the task's checkpoint folder (None: no checkpoints)
         self.states: list = []  # every state the task entered here, oldest first
         self.outputs: dict = {}  # (Task, map_index) -> TaskOutput: what the body printed here
 
@@ -43,6 +44,9 @@ class WorkerRun:
 
     def cached_states(self, key: str) -> list:
         return self.cached
+
+    def checkpoint_folder(self, task: Any) -> Any:
+        return self.folder
 
 
 @dataclass(slots=True)
@@ -67,7 +71,8 @@ def pack(tr: TaskRun) -> bytes | Report:
         cached = [_detached(s) for s in run.cached_states(tr.task.cache_key or tr.task.name)]
     shipped = TaskRun(tr.task, _detached(tr.state),
                       {edge: _detached(st) for edge, st in tr.upstream.items()},
-                      tr.map_index, WorkerRun(run.context, run.parameters, cached))
+                      tr.map_index, WorkerRun(run.context, run.parameters, cached,
+                                              run.checkpoint_folder(tr.task)))
     try:
         return cloudpickle.dumps(shipped)
     except Exception as exc:

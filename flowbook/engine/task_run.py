@@ -15,7 +15,7 @@ from typing import Any
 
 from flowbook import triggers
 from flowbook.context import context
-from flowbook.engine import capture
+from flowbook.engine import capture, checkpoint
 from flowbook.engine.signals import TRIGGERFAIL, PrefectStateSignal
 from flowbook.engine.state import (
     Cached, Decision, Failed, Mapped, Resume, Retrying, Running, Skipped, State,
@@ -110,7 +110,12 @@ def run_task(tr: TaskRun) -> State:
     refused = _trigger(tr)
     if refused is not None:
         return tr.change(refused)
-    return _execute(tr, inputs)
+    stored = checkpoint.location(tr.run.checkpoint_folder(tr.task), tr.task, inputs)
+    if stored is not None:
+        reused = checkpoint.load(stored, tr.task.name)
+        if reused is not None:
+            return tr.change(reused)
+    return _execute(tr, inputs, stored)
 
 
 def may_start(state: State, upstream: dict) -> bool:
@@ -183,7 +188,8 @@ def _trigger(tr: TaskRun) -> State | None:
     return refused
 
 
-def _execute(tr: TaskRun, inputs: dict) -> State:
+def _execute(tr: TaskRun, inputs: dict, stored: Any = None) -> State:
+    """Run the body (again while it loops); ``stored`` is where to checkpoint a success."""
     while True:
         tr.change(Running("Starting task run."))
         with capture.Capture(tr.run.outputs, tr.task, tr.map_index):  # keep what it prints
@@ -191,6 +197,8 @@ def _execute(tr: TaskRun, inputs: dict) -> State:
         state = tr.change(outcome)
         if state.is_successful() and not state.is_skipped() and tr.task.cache_for is not None:
             state = tr.change(_to_cached(tr, state, inputs))
+        if stored is not None and state.is_successful() and not state.is_skipped():
+            state = tr.change(checkpoint.save(stored, state, tr.task.name))
         if state.is_failed():
             state = tr.change(_retry_state(tr, state))
         if not state.is_looped():

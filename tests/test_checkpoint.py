@@ -1,0 +1,242 @@
+"""Checkpoints: successful results written atomically to result_dir and reused by later runs,
+even in a restarted kernel; unreadable or unpicklable results never crash a run."""
+
+import os
+import pickle
+import threading
+
+import pytest
+
+from flowbook import Flow, Parameter, task
+from flowbook.engine import checkpoint
+from flowbook.executors import LocalDaskExecutor
+from flowbook.notebook.authoring import define_task
+
+
+def counting(calls, name="work", **options):
+    """A task doubling ``x`` that records each call in ``calls``."""
+    def body(x):
+        calls.append(x)
+        return x * 2
+
+    return task(body, name=name, **options)
+
+
+def flow_of(result_dir, t, x=21, name="etl"):
+    with Flow(name, result_dir=result_dir) as flow:
+        out = t(x)
+    return flow, out
+
+
+def files(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_successful_result_is_written_under_flow_and_task(tmp_path):
+    flow, out = flow_of(tmp_path, counting([]))
+    assert flow.run().result[out].result == 42
+    (path,) = files(tmp_path)
+    assert path.startswith("etl-") and "/work-" in path and path.endswith(".pickle")
+    with open(tmp_path / path, "rb") as f:
+        assert pickle.load(f) == 42
+
+
+def test_a_later_run_reuses_the_result_and_shows_cached(tmp_path):
+    calls = []
+    flow, out = flow_of(tmp_path, counting(calls))
+    flow.run()
+    again, out2 = flow_of(tmp_path, counting(calls))  # rebuilt, as after a kernel restart
+    state = again.run().result[out2]
+    assert state.is_cached() and state.result == 42 and calls == [21]
+
+
+def test_only_tasks_without_a_checkpoint_run_again(tmp_path):
+    calls = []
+    with Flow("chain", result_dir=tmp_path) as flow:
+        a = counting(calls, name="a")(1)
+        b = counting(calls, name="b")(a)
+        c = counting(calls, name="c")(b)
+    flow.run()
+    (b_file,) = (p for p in tmp_path.rglob("*.pickle") if "/b-" in p.as_posix())
+    b_file.unlink()
+    calls.clear()
+    state = flow.run()
+    assert calls == [2]  # only b ran; a and c came from their checkpoints
+    assert [type(state.result[t]).__name__ for t in (a, b, c)] == ["Cached", "Success",
+                                                                   "Cached"]
+
+
+def test_other_inputs_make_another_checkpoint(tmp_path):
+    calls = []
+    flow_of(tmp_path, counting(calls), x=1)[0].run()
+    flow_of(tmp_path, counting(calls), x=2)[0].run()
+    assert calls == [1, 2] and len(files(tmp_path)) == 2
+
+
+def test_changed_code_runs_again(tmp_path):
+    flow, out = flow_of(tmp_path, counting([]))
+    flow.run()
+
+    @task(name="work")
+    def work(x):
+        return x * 3
+
+    flow2, out2 = flow_of(tmp_path, work)
+    assert flow2.run().result[out2].result == 63
+
+
+def test_a_redefined_task_cell_runs_again(tmp_path):
+    flow, ns = Flow("cells", result_dir=tmp_path), {}
+    define_task(flow, "answer", "40 + 2", ns)
+    flow.run()
+    assert flow.run().result[ns["answer"]].is_cached()
+    define_task(flow, "answer", "6 * 7", ns)
+    state = flow.run().result[ns["answer"]]
+    assert not state.is_cached() and state.result == 42
+
+
+def test_parameters_are_never_taken_from_a_checkpoint(tmp_path):
+    with Flow("params", result_dir=tmp_path) as flow:
+        n = Parameter("n")
+        out = counting([])(n)
+    assert flow.run(parameters={"n": 1}).result[out].result == 2
+    assert flow.run(parameters={"n": 5}).result[out].result == 10
+
+
+def test_checkpoint_false_opts_a_task_out(tmp_path):
+    calls = []
+    flow, out = flow_of(tmp_path, counting(calls, checkpoint=False))
+    flow.run()
+    flow.run()
+    assert calls == [21, 21] and files(tmp_path) == []
+
+
+def test_checkpoint_true_without_a_result_dir_is_refused_with_the_fix():
+    with Flow("nowhere") as flow:
+        counting([], checkpoint=True)(1)
+    with pytest.raises(ValueError, match="has no result_dir.*result_dir='checkpoints'"):
+        flow.run()
+
+
+def test_a_result_dir_that_is_not_a_path_is_refused():
+    with pytest.raises(TypeError, match="result_dir must be a folder path"):
+        Flow("bad", result_dir=42)
+
+
+def test_an_unreadable_checkpoint_is_reported_and_recomputed(tmp_path, capsys):
+    calls = []
+    flow, out = flow_of(tmp_path, counting(calls))
+    flow.run()
+    (path,) = tmp_path.rglob("*.pickle")
+    path.write_bytes(b"not a pickle at all")
+    state = flow.run().result[out]
+    assert state.result == 42 and not state.is_cached() and calls == [21, 21]
+    err = capsys.readouterr().err
+    assert "checkpoint of task 'work'" in err and "cannot be read" in err
+    assert path.with_suffix(".unreadable").exists()  # kept aside for a look
+    with open(path, "rb") as f:
+        assert pickle.load(f) == 42  # and a good one written again
+
+
+def test_an_unpicklable_result_fails_the_task_naming_it(tmp_path):
+    @task
+    def lock_maker():
+        return threading.Lock()
+
+    with Flow("locks", result_dir=tmp_path) as flow:
+        made = lock_maker()
+    state = flow.run().result[made]
+    assert state.is_failed()
+    assert "'lock_maker' succeeded, but its result cannot be checkpointed" in state.message
+    assert "checkpoint=False" in state.message and files(tmp_path) == []
+
+
+def test_a_write_that_fails_midway_leaves_no_partial_file(tmp_path, monkeypatch):
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        checkpoint.save(tmp_path / "x" / "r.pickle", type("S", (), {"result": 1})(), "t")
+    assert files(tmp_path) == []
+
+
+def test_mapped_children_are_checkpointed_one_by_one(tmp_path):
+    calls = []
+    with Flow("mapped", result_dir=tmp_path) as flow:
+        out = counting(calls).map([1, 2, 3])
+    flow.run()
+    state = flow.run().result[out]
+    assert state.result == [2, 4, 6] and calls == [1, 2, 3]
+    assert all(c.is_cached() for c in state.map_states)
+
+
+def test_checkpoints_work_on_threads(tmp_path):
+    calls = []
+    with Flow("threads", result_dir=tmp_path) as flow:
+        outs = [counting(calls, name=f"w{i}")(i) for i in range(4)]
+    flow.run(executor=LocalDaskExecutor(num_workers=2))
+    state = flow.run(executor=LocalDaskExecutor(num_workers=2))
+    assert sorted(calls) == [0, 1, 2, 3]
+    assert all(state.result[o].is_cached() for o in outs)
+
+
+def test_tasks_sharing_a_name_keep_separate_checkpoints(tmp_path):
+    with Flow("twins", result_dir=tmp_path) as flow:
+        a = counting([])(1)
+        b = counting([])(1)
+    flow.run()
+    assert len(files(tmp_path)) == 2
+    state = flow.run()
+    assert state.result[a].is_cached() and state.result[b].is_cached()
+
+
+def test_names_with_slashes_and_dots_stay_inside_result_dir(tmp_path):
+    flow, out = flow_of(tmp_path / "store", counting([], name="../../escape"),
+                        name="a/b")
+    flow.run()
+    assert all(p.resolve().is_relative_to((tmp_path / "store").resolve())
+               for p in tmp_path.rglob("*.pickle"))
+    assert len(files(tmp_path / "store")) == 1
+
+
+def test_after_a_kernel_restart_the_flow_reuses_its_checkpoints(tmp_path):
+    jupyter_client = pytest.importorskip("jupyter_client")
+    code = f"""
+from flowbook import Flow, task
+calls = open({str(tmp_path / 'calls.txt')!r}, 'a')
+
+@task
+def expensive(x):
+    calls.write('expensive\\n'); calls.flush()
+    return x * 2
+
+@task
+def cheap(y):
+    return y + 1
+
+with Flow('restart', result_dir={str(tmp_path / 'results')!r}) as flow:
+    out = cheap(expensive(20))
+state = flow.run()
+print('STATES', [type(state.result[t]).__name__ for t in flow.sorted_tasks()],
+      state.result[out].result)
+"""
+    km = jupyter_client.KernelManager(kernel_name="python3")
+    km.start_kernel()
+    try:
+        outputs = []
+        for _ in range(2):
+            kc = km.client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=60)
+                kc.execute_interactive(code, timeout=60, output_hook=lambda msg: outputs.append(
+                    msg["content"].get("text", "")))
+            finally:
+                kc.stop_channels()
+            km.restart_kernel(now=True)
+    finally:
+        km.shutdown_kernel(now=True)
+    printed = [line for line in "".join(outputs).splitlines() if line.startswith("STATES")]
+    assert printed == ["STATES ['Success', 'Success'] 41", "STATES ['Cached', 'Cached'] 41"]
+    assert (tmp_path / "calls.txt").read_text() == "expensive\n"
