@@ -48,6 +48,7 @@ endif
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/parallel.py
+	$(BIN)/python benchmarks/widget.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build
