@@ -1,12 +1,14 @@
 """Executors run the calls the scheduling loop submits; they decide nothing themselves.
 
-Every executor has the same four methods, named after Prefect 1's and used only by
-``flowbook.engine.flow_run``:
+Every executor has the same five methods, the first four named after Prefect 1's, used only
+by ``flowbook.engine.flow_run`` and ``flowbook.engine.interrupt``:
 
 - ``start()``: a context manager around one stretch of a run (pools and clusters live inside);
 - ``submit(fn, *args, name=...)`` -> a handle; ``name`` labels the call (a Dask key);
 - ``wait(handles)`` -> the handles among ``handles`` that have finished (at least one);
-- ``result(handle)`` -> what ``fn`` returned, or raises what it raised.
+- ``result(handle)`` -> what ``fn`` returned, or raises what it raised;
+- ``cancel(handles)``, when a run is interrupted: drops the calls that have not started and
+  returns the other handles (their calls may be running, or have finished unreported).
 
 and one attribute, ``remote``: whether calls run in other processes, to which the loop then
 sends pickled task runs that report their states back (``flowbook.engine.remote``). dask is
@@ -55,6 +57,9 @@ class LocalExecutor:
 
     def result(self, handle: _Done) -> Any:
         return handle.value
+
+    def cancel(self, handles: Collection) -> list:
+        return list(handles)  # each call ran to its end inside submit()
 
     def __repr__(self) -> str:
         return "LocalExecutor()"
@@ -117,6 +122,12 @@ class LocalDaskExecutor:
             raise handle.error
         return handle.value
 
+    def cancel(self, handles: Collection) -> list:
+        if self._pool is None:
+            return list(handles)
+        dropped = {id(call) for call in self._pool.drop_waiting()}
+        return [handle for handle in handles if id(handle) not in dropped]
+
     def __repr__(self) -> str:
         return f"LocalDaskExecutor(scheduler={self.scheduler!r}, num_workers={self.num_workers})"
 
@@ -162,15 +173,23 @@ class _ThreadPool:
         except queue.Empty:
             return done
 
+    def drop_waiting(self) -> list:
+        """Take every call no thread has started out of the queue; returns them. A thread
+        that took a call before runs it: Python cannot stop a thread."""
+        dropped = []
+        try:
+            while True:
+                call = self._calls.get_nowait()
+                if call is not None:
+                    dropped.append(call)
+        except queue.Empty:
+            return dropped
+
     def close(self, clean: bool) -> None:
         """Stop the threads; after an error or an interrupt, drop the calls not started
-        (running ones finish in the background: Python cannot stop a thread)."""
+        (running ones finish in the background)."""
         if not clean:
-            try:
-                while True:
-                    self._calls.get_nowait()
-            except queue.Empty:
-                pass
+            self.drop_waiting()
         for _ in self._threads:
             self._calls.put(None)
         if clean:
@@ -288,6 +307,13 @@ class DaskExecutor:
             raise outcome  # the future was cancelled
         return outcome
 
+    def cancel(self, handles: Collection) -> list:
+        # Dask cannot say whether a pending future has started on a worker: all may have.
+        # A body already running on a worker finishes there; its result is released.
+        if self.client is not None and handles:
+            self.client.cancel(list(handles))
+        return list(handles)
+
     def __repr__(self) -> str:
         where = f"address={self.address!r}" if self.address else "a LocalCluster per run"
         return f"DaskExecutor({where})"
@@ -295,7 +321,7 @@ class DaskExecutor:
 
 def is_executor(obj: Any) -> bool:
     """Whether ``obj`` has the members the scheduling loop uses."""
-    methods = ("start", "submit", "wait", "result")
+    methods = ("start", "submit", "wait", "result", "cancel")
     return all(callable(getattr(obj, m, None)) for m in methods) and isinstance(
         getattr(obj, "remote", None), bool)
 

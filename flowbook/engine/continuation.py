@@ -2,13 +2,16 @@
 
 Both change task states in the latest run (never a new run) and hand it back to
 ``flow_run.advance``, on the run's executor unless another is given; every result that
-succeeded is kept.
+succeeded is kept. A run another thread is advancing (a widget's button) is refused
+(``in_progress.RunInProgressError``) before anything changes. An interrupted run is
+continued by ``retry()``, even when no task had failed or was cancelled.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
+from flowbook.engine import in_progress
 from flowbook.engine.flow_run import (
     FlowRun, advance, checked_executor, has_paused_parts, state_name,
 )
@@ -19,26 +22,32 @@ __all__ = ["resume", "retry"]
 
 def resume(run: FlowRun, tasks: Iterable, executor: Any = None) -> State:
     """Approve paused tasks (every paused task and child when none are named); continue."""
-    targets = _targets(run, tasks, has_paused_parts, "paused", "is not paused", "resume")
-    _use(run, executor)
-    for task in targets:
-        st = run.states[task]
-        if st.is_mapped():
-            st.map_states = [_linked(Resume("Approval given to resume."), c) if c.is_paused()
-                             else c for c in st.map_states]
-        else:
-            run.record(task, None, st, Resume("Approval given to resume."))
-    return advance(run)
+    with in_progress.claim(run, "resume it"):
+        targets = _targets(run, tasks, has_paused_parts, "paused", "is not paused", "resume")
+        _use(run, executor)
+        for task in targets:
+            st = run.states[task]
+            if st.is_mapped():
+                st.map_states = [_linked(Resume("Approval given to resume."), c)
+                                 if c.is_paused() else c for c in st.map_states]
+            else:
+                run.record(task, None, st, Resume("Approval given to resume."))
+        return advance(run)
 
 
 def retry(run: FlowRun, tasks: Iterable, executor: Any = None) -> State:
-    """Run failed tasks again (all failed when none are named) and what did not succeed
-    below them; every other task keeps its state and result."""
-    targets = _targets(run, tasks, _failed_parts, "failed", "did not fail", "retry")
-    _use(run, executor)
-    for task in _with_unsuccessful_downstream(run, targets):
-        _reset(run, task)
-    return advance(run)
+    """Run failed and cancelled tasks again (all of them when none are named) and what did
+    not succeed below them; every other task keeps its state and result."""
+    with in_progress.claim(run, "retry it"):
+        tasks = list(tasks)
+        if tasks or not run.interrupted or any(_failed_parts(s) for s in run.states.values()):
+            targets = _targets(run, tasks, _failed_parts, "failed", "did not fail", "retry")
+        else:
+            targets = []  # interrupted between task runs: continuing is all there is to do
+        _use(run, executor)
+        for task in _with_unsuccessful_downstream(run, targets):
+            _reset(run, task)
+        return advance(run)
 
 
 # -- helpers ----------------------------------------------------------------------------

@@ -5,6 +5,8 @@
 then settles the flow's state. The loop hands task runs to the run's executor and waits for
 any to finish; with a concurrent executor, task runs record their states from other threads
 (``FlowRun.record`` is thread-safe), and from other processes through ``engine.remote``.
+One loop advances a run at a time (``engine.in_progress``); an interrupt stops it without
+losing what finished (``engine.interrupt``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from collections import deque
 from typing import Any, Iterable
 
-from flowbook.engine import cache, checkpoint, remote
+from flowbook.engine import cache, checkpoint, in_progress, interrupt, remote
 from flowbook.engine.events import FlowStateChanged, TaskStateChanged
 from flowbook.engine.state import Cancelled, Failed, Pending, Running, State, Success
 from flowbook.engine.task_run import (
@@ -39,6 +41,7 @@ class FlowRun:
         self.context = {**context, "flow_name": flow.name, "parameters": parameters}
         self.changes = 0  # state changes so far; a pass that changes nothing ends the loop
         self.outputs: dict = {}  # (Task, map_index) -> TaskOutput: what its body printed
+        self.interrupted = False  # a KeyboardInterrupt stopped its latest advance
         self._constant_edges: dict = {}  # Task -> {Edge: Success} of its constant arguments
         self._unique_names: dict | None = None  # Task -> unique name, made when first needed
         # Held while a change is stored and published: task runs in other threads record too.
@@ -51,16 +54,24 @@ class FlowRun:
         """Store a task's (or child's) new state and publish the change; returns the state
         stored. History is kept as a chain: each state links to the one it replaced.
 
-        Task runs in other threads call this too: subscribers get one event at a time, in
-        the order the changes were stored."""
+        The change is stored only while ``old`` is still the task's state. A task run the
+        loop abandoned (``engine.interrupt``) may finish in the background later; it gets a
+        Cancelled state back, stored nowhere and published to no one. Task runs in other
+        threads call this too: subscribers get one event at a time, in the order the
+        changes were stored."""
         if new.previous is not None:  # already in a history (a reused Cached state): copy it
             new = copy.copy(new)
         new.previous = old
         with self._lock:
             if map_index is None:
+                if self.states.get(task, old) is not old:
+                    return Cancelled(interrupt.ABANDONED)
                 self.states[task] = new
             else:
-                _store_child(self.states.get(task), map_index, new)
+                parent = self.states.get(task)
+                if self.current_state(task, map_index) is not old:
+                    return Cancelled(interrupt.ABANDONED)
+                parent.map_states[map_index] = new
             self.changes += 1
             if self.flow.events:
                 self.flow.events.publish(TaskStateChanged(self, task, map_index, old, new))
@@ -81,11 +92,23 @@ class FlowRun:
         """The Cached states a task with this cache key may reuse, oldest first."""
         return cache.candidates(key)
 
+    def current_state(self, task: Any, map_index: int | None = None) -> State | None:
+        """The state stored for ``task`` (or its child ``map_index``); None if none is."""
+        state = self.states.get(task)
+        if map_index is None or state is None:
+            return state
+        children = state.map_states if state.is_mapped() else ()
+        return children[map_index] if map_index < len(children) else None
+
     def set_state(self, new: State) -> None:
-        """Enter a new flow state, through the flow's state handlers."""
+        """Enter a new flow state, through the flow's state handlers; a handler that raises
+        makes it Failed, as a task's does."""
         old = self.state
-        for handler in self.flow.state_handlers:
-            new = handler(self.flow, old, new) or new
+        try:
+            for handler in self.flow.state_handlers:
+                new = handler(self.flow, old, new) or new
+        except Exception as exc:
+            new = Failed(f"state handler of flow {self.flow.name!r} raised {exc!r}", result=exc)
         with self._lock:
             self.state = new
             if self.flow.events:
@@ -93,10 +116,7 @@ class FlowRun:
 
     def task_history(self, task: Any, map_index: int | None = None) -> list:
         """Every state ``task`` (or its child ``map_index``) went through, oldest first."""
-        latest = self.states.get(task)
-        if latest is not None and map_index is not None:
-            children = latest.map_states if latest.is_mapped() else ()
-            latest = children[map_index] if map_index < len(children) else None
+        latest = self.current_state(task, map_index)
         history, seen = [], set()
         while latest is not None and id(latest) not in seen:
             seen.add(id(latest))
@@ -115,9 +135,10 @@ def start(flow: Any, parameters: dict | None = None, task_states: dict | None = 
     for task in task_states or {}:
         flow._require(task)
     run = FlowRun(flow, values, task_states or {}, checked_executor(executor), context or {})
-    flow.last_run = run
-    run.set_state(Running("Running flow."))
-    return advance(run)
+    with in_progress.claim(run, "run it"):
+        flow.last_run = run
+        run.set_state(Running("Running flow."))
+        return advance(run)
 
 
 def checked_executor(executor: Any) -> Any:
@@ -135,15 +156,23 @@ def checked_executor(executor: Any) -> Any:
 # -- the scheduling loop ------------------------------------------------------------------
 
 def advance(run: FlowRun) -> State:
+    """Take ``run`` as far as it goes without a person, then settle the flow's state. The
+    caller holds ``in_progress.claim(run)``.
+
+    An interrupt (KeyboardInterrupt, in the kernel or raised by a task body) stops the run:
+    finished tasks keep their states, running ones end Cancelled, the flow's state is
+    Cancelled and says how to continue (``flow.retry()``), and the KeyboardInterrupt goes on
+    to the caller, so a notebook cell ends as interrupted. An error of flowbook ends the
+    flow Failed and goes on too.
+    """
+    run.interrupted = False
     try:
         with run.executor.start():
             run_until_blocked(run)
-    except KeyboardInterrupt as exc:
-        run.set_state(Cancelled("The run was interrupted; continue it with flow.retry().",
-                                result=run.states))
-        raise exc
     except BaseException as exc:
-        run.set_state(Failed(f"The run stopped on an error in flowbook: {exc!r}", result=exc))
+        run.interrupted = isinstance(exc, KeyboardInterrupt)
+        interrupt.cancel_running(run, exc)
+        run.set_state(interrupt.stopped_state(run, exc, _task_states(run)))
         raise
     _remember_cached(run)
     run.set_state(_final_state(run))
@@ -205,14 +234,18 @@ def _run_pass(run: FlowRun, order: tuple) -> None:
     every task is through. With a concurrent executor, tasks run as their upstreams end."""
     p = _Pass(run, order)
     executor = run.executor
-    while p.ready or p.in_flight:
-        while p.ready:
-            _launch(p, p.ready.popleft())
-        if p.in_flight:
-            for handle in executor.wait(p.in_flight.keys()):
-                tr = p.in_flight.pop(handle)
-                _settle(run, tr, handle)
-                p.done(tr)
+    try:
+        while p.ready or p.in_flight:
+            while p.ready:
+                _launch(p, p.ready.popleft())
+            if p.in_flight:
+                for handle in executor.wait(p.in_flight.keys()):
+                    tr = p.in_flight.pop(handle)
+                    _settle(run, tr, handle)
+                    p.done(tr)
+    except BaseException as exc:  # an interrupt, or a bug: what runs now is abandoned
+        interrupt.stop_in_flight(run, p.in_flight, exc)
+        raise
 
 
 def _launch(p: _Pass, task: Any) -> None:
@@ -297,11 +330,6 @@ def _gather(parent: State) -> None:
     parent.result, parent.has_result = [c.result for c in parent.map_states], True
 
 
-def _store_child(parent: State | None, map_index: int, new: State) -> None:
-    if parent is not None and parent.is_mapped() and map_index < len(parent.map_states):
-        parent.map_states[map_index] = new
-
-
 def _settled(state: State | None) -> bool:
     """Finished for good in this run (a mapped task only once all its children are)."""
     if state is None or not state.is_finished():
@@ -322,9 +350,14 @@ def _next_wake(run: FlowRun) -> float | None:
 
 # -- the flow's state ---------------------------------------------------------------------
 
+def _task_states(run: FlowRun) -> dict:
+    """Task -> its state, for every task of the flow (Pending for those not run)."""
+    return {t: run.states.get(t) or Pending("Not run.") for t in run.flow.tasks}
+
+
 def _final_state(run: FlowRun) -> State:
     flow = run.flow
-    result = {t: run.states.get(t) or Pending("Not run.") for t in flow.tasks}
+    result = _task_states(run)
 
     def expand(tasks: Iterable) -> list:
         return [s for t in tasks

@@ -6,7 +6,8 @@ task enters is collected instead of recorded; ``settle`` records those states in
 in order, so run events and the widget see the same changes as with a local executor, only
 when the task has finished. Anything that stops a task from travelling (a value pickle
 cannot send, a module the worker cannot import, a lost worker) becomes a Failed state
-naming the task and the reason.
+naming the task and the reason. A body raising KeyboardInterrupt on a worker stops the run
+in the kernel, as it would there; the worker lives on.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Report:
     output: Any = None  # the TaskOutput of what the body printed there, if anything
     problem: str | None = None  # why the run could not go on, to end in a Failed state
     error: Any = field(default=None)  # the exception behind ``problem``, if it can travel
+    interrupted: bool = False  # the body raised KeyboardInterrupt: it stops the run
 
 
 # -- in the kernel ------------------------------------------------------------------------
@@ -90,6 +92,9 @@ def settle(tr: TaskRun, outcome: Any) -> State:
         tr.state = tr.run.record(tr.task, tr.map_index, tr.state, new)
     if report.problem is not None:
         tr.change(Failed(f"Task {_full_name(tr)!r} {report.problem}", result=report.error))
+    if report.interrupted:  # as in the kernel, a KeyboardInterrupt stops the whole run
+        raise KeyboardInterrupt(f"task {_full_name(tr)!r} raised KeyboardInterrupt on a Dask "
+                                "worker")
     return tr.state
 
 
@@ -161,10 +166,14 @@ def run_packed(payload: bytes) -> bytes:
                                   "workers must be able to import the modules the task uses",
                         _portable(exc))
         return cloudpickle.dumps(report)
-    run_task(tr)
+    try:
+        run_task(tr)
+        interrupted = False
+    except KeyboardInterrupt:  # the body raised it: report it rather than stop the worker
+        interrupted = True
     states, output = tr.run.states, next(iter(tr.run.outputs.values()), None)
     try:
-        return cloudpickle.dumps(Report(states, output))
+        return cloudpickle.dumps(Report(states, output, interrupted=interrupted))
     except Exception as exc:
         kept = []
         for st in states:
@@ -173,7 +182,7 @@ def run_packed(payload: bytes) -> bytes:
             kept.append(st)
         return cloudpickle.dumps(Report(
             kept, output, f"ran on a Dask worker, but its result cannot be sent back "
-                          f"({exc!r}); {_HOW_TO_SEND}", _portable(exc)))
+                          f"({exc!r}); {_HOW_TO_SEND}", _portable(exc), interrupted))
 
 
 def _picklable(obj: Any) -> bool:

@@ -2,8 +2,8 @@
 
 Order, as in SEMANTICS.md: ready? -> upstream finished? -> upstream skipped? -> cached? ->
 trigger -> Running -> body -> cache the result -> retry? -> loop? Each step returns early with
-a state; nothing here raises to steer control flow. User code failing is a state; only a
-flowbook bug (or KeyboardInterrupt/SystemExit) escapes as an exception.
+a state; nothing here raises to steer control flow. User code failing is a state (SystemExit
+too); only a flowbook bug or a KeyboardInterrupt (which stops the run) escapes.
 """
 
 from __future__ import annotations
@@ -191,7 +191,9 @@ def _trigger(tr: TaskRun) -> State | None:
 def _execute(tr: TaskRun, inputs: dict, stored: Any = None) -> State:
     """Run the body (again while it loops); ``stored`` is where to checkpoint a success."""
     while True:
-        tr.change(Running("Starting task run."))
+        state = tr.change(Running("Starting task run."))
+        if not state.is_running():  # a state handler decided otherwise, or the run stopped
+            return state
         with capture.Capture(tr.run.outputs, tr.task, tr.map_index):  # keep what it prints
             outcome = _call(tr, inputs)
         state = tr.change(outcome)
@@ -226,7 +228,12 @@ def _call(tr: TaskRun, inputs: dict) -> State:
         return _from_signal(tr, sig.state)
     except TaskTimeoutSignal as exc:
         return TimedOut(f"Task timed out after {tr.task.timeout:g} seconds.", result=exc)
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise  # an interrupt stops the whole run (engine.interrupt), not only this task
+    except SystemExit as exc:  # sys.exit() in a body ends the task, never the kernel
+        return Failed(f"Task raised SystemExit({exc.code!r}) (sys.exit() was called); a task "
+                      "cannot end the kernel, so the task failed", result=exc)
+    except BaseException as exc:  # Exception, and the rest (asyncio.CancelledError, ...)
         return Failed(f"Error during execution of task: {exc!r}", result=exc)
     return Success("Task run succeeded.", result=value)
 

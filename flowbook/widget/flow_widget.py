@@ -24,6 +24,7 @@ from flowbook.widget.tracking import RunTracker, Snapshot
 
 __all__ = ["FlowWidget", "MAX_DRAWN"]
 
+CONTINUE = "Continue the run"  # the button offered once a run was interrupted
 MAX_DRAWN = 2000  # tasks; a bigger flow is not drawn (dot takes seconds, the SVG megabytes)
 SVG_BYTES_PER_SECOND = 2_000_000  # a big drawing is redrawn less often, to keep this rate
 
@@ -179,8 +180,11 @@ class FlowWidget(widgets.VBox):
     # -- Resume and Retry -----------------------------------------------------------------
 
     def _offer_actions(self, snap: Snapshot) -> None:
-        """One button per paused task (Resume) and per failed or cancelled task (Retry)."""
+        """One button per paused task (Resume) and per failed or cancelled task (Retry),
+        and ``Continue the run`` (``flow.retry()``) once a run was interrupted."""
         targets = {}
+        if snap.flow_state is not None and snap.flow_state.is_cancelled():
+            targets[CONTINUE] = ("Retry", None)
         for task, name in self._names.items():
             parts = snap.children.get(task) or [snap.states.get(task)]
             parts = [p for p in parts if p is not None]
@@ -218,9 +222,11 @@ class FlowWidget(widgets.VBox):
         """Runs in the background thread: continue the run, then show where it got."""
         problem = ""
         try:
-            (self.flow.resume if verb == "Resume" else self.flow.retry)(task)
-        except Exception as exc:
-            problem = f"{verb} {self._names.get(task, task.name)} did not work: {exc}"
+            (self.flow.resume if verb == "Resume" else self.flow.retry)(
+                *([] if task is None else [task]))
+        except BaseException as exc:  # a body's KeyboardInterrupt too: no one else would see it
+            what = CONTINUE if task is None else f"{verb} {self._names.get(task, task.name)}"
+            problem = f"{what} did not work: {str(exc) or repr(exc)}"
         with self._lock:
             self._problems["action"] = problem
             self.busy = False

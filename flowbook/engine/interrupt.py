@@ -1,0 +1,89 @@
+"""Stopping a run part-way: what an interrupt (KeyboardInterrupt) or an error of flowbook
+leaves behind, so that nothing finished is lost and the run can be continued.
+
+- Finished tasks keep their states and results.
+- Task runs that had started (a body running in the kernel, on a thread or on a Dask worker)
+  end Cancelled, saying why and how to continue; ``flow.retry()`` runs them again.
+- Task runs an executor had not started yet keep their states: they run when the run is
+  continued.
+- A body Python cannot stop (on a thread or a Dask worker) may still finish later. Its
+  changes are refused by ``FlowRun.record``, because its task's state is no longer the state
+  it started from, so a late result never lands in the stopped run, nor in its retry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowbook.engine.state import Cancelled, Failed, State
+from flowbook.engine.task_run import TaskRun, may_start
+
+__all__ = ["stop_in_flight", "cancel_running", "stopped_state", "ABANDONED"]
+
+# The state an abandoned attempt gets back for each change it tries to record.
+ABANDONED = ("This attempt was abandoned (its run was interrupted or stopped); what it did "
+             "was not recorded.")
+_CONTINUE = "flow.retry() runs it again"
+
+
+def stop_in_flight(run: Any, in_flight: dict, error: BaseException) -> None:
+    """Stop the task runs submitted and not yet reported back (``in_flight``: executor handle
+    -> TaskRun): the executor drops those not started, the others end Cancelled."""
+    try:
+        started = run.executor.cancel(list(in_flight))
+    except Exception:  # an executor that cannot cancel leaves them running; all count
+        started = list(in_flight)
+    message = _task_message(error, remote=run.executor.remote)
+    for handle in started:
+        tr = in_flight.get(handle)
+        current = None if tr is None else _started_state(run, tr)
+        if current is not None:
+            _cancel(run, tr.task, tr.map_index, current, message)
+
+
+def cancel_running(run: Any, error: BaseException) -> None:
+    """Cancel every task (and mapped child) the run still shows Running."""
+    message = _task_message(error, remote=False)
+    for task, state in list(run.states.items()):
+        if state.is_running():
+            _cancel(run, task, None, state, message)
+        elif state.is_mapped():
+            for index, child in enumerate(list(state.map_states)):
+                if child.is_running():
+                    _cancel(run, task, index, child, message)
+
+
+def stopped_state(run: Any, error: BaseException, task_states: dict) -> State:
+    """The flow's state after ``error`` stopped its loop (``task_states``: Task -> State)."""
+    if isinstance(error, KeyboardInterrupt):
+        return Cancelled("The run was interrupted (KeyboardInterrupt): finished tasks keep "
+                         "their results, running ones were cancelled. Continue it with "
+                         "flow.retry() (or %flow retry, or the widget's Retry button).",
+                         result=task_states)
+    return Failed(f"The run stopped on an error in flowbook: {error!r}", result=error)
+
+
+def _task_message(error: BaseException, remote: bool) -> str:
+    if isinstance(error, KeyboardInterrupt):
+        if remote:
+            return ("Interrupted (KeyboardInterrupt) before its Dask worker reported back; "
+                    f"{_CONTINUE}.")
+        return f"Interrupted (KeyboardInterrupt) while running; {_CONTINUE}."
+    return f"Stopped by an error in flowbook ({error!r}) while running; {_CONTINUE}."
+
+
+def _started_state(run: Any, tr: TaskRun) -> State | None:
+    """The task's state if ``tr`` may have got into its body (its task is Running, or still
+    in the state it was sent with and ready to start: about to change it), else None."""
+    current = run.current_state(tr.task, tr.map_index)
+    if current is None:
+        current = tr.state  # a task without a stored state yet starts from a fresh Pending
+    if current.is_running() or (current is tr.state and may_start(current, tr.upstream)):
+        return current
+    return None
+
+
+def _cancel(run: Any, task: Any, map_index: int | None, current: State, message: str) -> None:
+    """End a task (or child) Cancelled through its state handlers. ``FlowRun.record``
+    refuses the change when another landed first (the body finished just now)."""
+    TaskRun(task, current, {}, map_index, run).change(Cancelled(message))
