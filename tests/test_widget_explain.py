@@ -107,3 +107,20 @@ def test_history_lines_give_clock_time_offset_state_and_message():
     lines = history_lines([first, second])
     assert [line[1:] for line in lines] == [("+0.000 s", "Success", "done"),
                                             ("+1.500 s", "Failed", "ValueError('bad')")]
+
+
+def test_a_task_that_skipped_itself_says_so_after_its_trigger_passed():
+    text = passed_text(triggers.all_successful, [("check", Success())],
+                               Skipped("branch not taken: False is not True"))
+    assert text.endswith("it passed (check is Success), so the task ran; then it ended "
+                         "Skipped: branch not taken: False is not True")
+
+
+def test_a_task_that_paused_itself_says_so():
+    text = passed_text(triggers.all_successful, [], Paused("please confirm"))
+    assert "then it ended Paused: please confirm" in text
+
+
+def test_a_plain_success_adds_nothing_after_it_passed():
+    text = passed_text(triggers.all_successful, [], Success("Task run succeeded."))
+    assert text.endswith("it passed (no upstream tasks)")

@@ -53,14 +53,26 @@ def why_text(decision: Any) -> str:
     return f"{decision.trigger} {decision.rule}; {facts or 'no upstream state decided'}"
 
 
-def passed_text(trigger: Any, upstream: list) -> str:
+def passed_text(trigger: Any, upstream: list, outcome: Any = None) -> str:
     """Why a task that ran was let run: its trigger, and the upstream states it passed on
-    (``upstream``: ``[(name, State), ...]``)."""
+    (``upstream``: ``[(name, State), ...]``); with ``outcome`` (its latest state), what its
+    own code then decided when that was not a plain success (a SKIP, PAUSE, failure, ...)."""
     from flowbook import triggers
 
     name, rule = triggers.describe(trigger)
     facts = ", ".join(_upstream_fact(n, s, None) for n, s in upstream if s is not None)
-    return f"{name} {rule}; it passed ({facts or 'no upstream tasks'})"
+    text = f"{name} {rule}; it passed ({facts or 'no upstream tasks'})"
+    if outcome is not None and _decided_by_its_code(outcome):
+        said = message_text(outcome.message)
+        text += (f", so the task ran; then it ended {state_name(outcome)}"
+                 + (f": {said}" if said else ""))
+    return text
+
+
+def _decided_by_its_code(state: Any) -> bool:
+    """The run ended in something other than a plain success: a SKIP, PAUSE, LOOP, error."""
+    settled = state.is_finished() or state.is_paused() or state.is_looped()
+    return settled and (state.is_skipped() or not state.is_successful())
 
 
 def upstream_lines(decision: Any) -> list:
@@ -114,14 +126,29 @@ def _clock(stamp: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp % 1 * 1000):03d}"
 
 
+MESSAGE_LIMIT = 2000  # characters of a state's message shown
+
+
 def message_text(message: Any) -> str:
-    """A state's message as text (a non-str message, such as an exception, by its repr)."""
+    """A state's message as text (a non-str message, such as an exception, by its repr),
+    shortened to MESSAGE_LIMIT characters."""
     if message is None:
         return ""
-    return message if isinstance(message, str) else safe_repr(message, 500)
+    if not isinstance(message, str):
+        return safe_repr(message, 500)
+    if len(message) > MESSAGE_LIMIT:
+        return message[:MESSAGE_LIMIT] + f"… ({len(message) - MESSAGE_LIMIT} more characters)"
+    return message
 
 
-_REPR = reprlib.Repr()
+class _ShortRepr(reprlib.Repr):
+    """reprlib's short reprs, bytes included: a 300 MB result must not become a 1.2 GB repr
+    before it is cut."""
+
+    repr_bytes = repr_bytearray = reprlib.Repr.repr_str
+
+
+_REPR = _ShortRepr()
 _REPR.maxstring = _REPR.maxother = 400
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 20
 

@@ -71,7 +71,8 @@ def summary_text(flow_name: str, snapshot: Any, names: dict, tally: Counter) -> 
     flow_state = snapshot.flow_state
     head = f"Flow {flow_name!r}: " + ("not run yet" if flow_state is None else
                                       f"{state_name(flow_state)}"
-                                      + (f": {flow_state.message}" if flow_state.message else ""))
+                                      + (f": {explain.message_text(flow_state.message)}"
+                                         if flow_state.message else ""))
     lines = [head, f"  {explain.counts_text(tally)}; {snapshot.elapsed:.2f} s"]
     width = max((len(n) for n in names.values()), default=0)
     for i, (task, name) in enumerate(names.items()):
@@ -79,7 +80,7 @@ def summary_text(flow_name: str, snapshot: Any, names: dict, tally: Counter) -> 
             lines.append(f"  ... and {len(names) - TASKS_LISTED} more tasks")
             break
         state = snapshot.states.get(task)
-        message = "" if state is None or state.message is None else f"  {state.message}"
+        message = "" if state is None else f"  {explain.message_text(state.message)}"
         lines.append(f"  {name:<{width}}  {state_name(state):<14}{message}".rstrip())
     return "\n".join(lines)
 
@@ -133,7 +134,7 @@ def _why_it_ran(snapshot: Any, task: Any, names: dict, history: list) -> str:
         return ""
     upstream = {e.upstream_task: None for e in snapshot.run.flow.edges_to(task)}
     seen = [(names.get(up, up.name), snapshot.states.get(up)) for up in upstream]
-    text = explain.passed_text(task.trigger, seen)
+    text = explain.passed_text(task.trigger, seen, history[-1])
     return _section("Why", f'<div class="flowbook-why">{html.escape(text)}</div>')
 
 
