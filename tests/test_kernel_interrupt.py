@@ -167,3 +167,13 @@ def test_the_widgets_continue_button_continues_an_interrupted_run(kernel, tmp_pa
     ok(client, "widget.button_box.children[0].click()\nassert widget.wait_for_action(30)")
     seen = report(client)
     assert seen["flow"][0] == "Success" and seen["calls"] == {"first": 1, "slow": 2, "after": 1}
+
+
+def test_a_task_calling_sys_exit_fails_and_the_kernel_lives_on(kernel):
+    _, client = kernel
+    printed = ok(client, "import sys\nfrom flowbook import Flow, task\n"
+                         "with Flow('exits') as bye:\n    task(lambda code: sys.exit(code), name='leave')(4)\n"
+                         "print(bye.run().result[bye.get_tasks('leave')[0]])")
+    assert printed.strip() == '<Failed: "Task raised SystemExit(4) (sys.exit() was called); a ' \
+                              'task cannot end the kernel, so the task failed">'
+    assert ok(client, "print(1 + 1)").strip() == "2"

@@ -40,8 +40,8 @@ def claim(run: Any, action: str) -> Iterator[None]:
         where = "this thread" if holder == name else f"thread {holder!r}"
         raise RunInProgressError(
             f"flow {run.flow.name!r} is still running in {where} (a Resume or Retry from the "
-            f"widget runs in the background); wait until it has finished (the widget's status "
-            f"line shows when), then {action} again")
+            f"widget runs in the background), so you cannot {action} now; wait until it has "
+            "finished (the widget's status line shows when), then try again")
     try:
         yield
     finally:

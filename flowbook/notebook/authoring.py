@@ -1,7 +1,9 @@
 """Adding, redefining and removing cell tasks while keeping the flow whole.
 
 A change is planned, tried on a copy of the flow (so a cycle is found before anything moves)
-and only then applied; a mistake raises ``CellError`` and leaves the flow as it was.
+and only then applied; a mistake raises ``CellError`` and leaves the flow as it was. While a
+run of the flow is in progress (a widget's Resume or Retry in the background), every change
+is refused with ``RunInProgressError``: the run's loop walks the flow's edges.
 
 >>> from flowbook import Flow
 >>> flow, ns = Flow("demo"), {}
@@ -20,6 +22,7 @@ from typing import Any, Iterable
 
 from flowbook import triggers
 from flowbook.core.flow import Flow, FlowCycleError
+from flowbook.engine.in_progress import refuse_changes
 from flowbook.notebook.cell_task import CellTask
 
 __all__ = ["CellError", "TRIGGER_NAMES", "define_task", "remove_task", "reset_flow",
@@ -41,6 +44,7 @@ def define_task(flow: Flow, name: str, source: str, namespace: dict, *,
     """Add the task ``name`` running ``source`` to ``flow``, or redefine it in place (same
     node, inputs recomputed from the new code), and bind ``name`` in ``namespace``."""
     check_name(name)
+    refuse_changes(flow, f"redefine %%task {name}")
     existing = _existing_cell_task(flow, name)
     spec = _build(name, source, namespace, trigger=trigger, max_retries=max_retries,
                   retry_delay=retry_delay, timeout=timeout, upstream=upstream,
@@ -63,6 +67,8 @@ def define_task(flow: Flow, name: str, source: str, namespace: dict, *,
 def connect_pending(flow: Flow) -> list:
     """Give every cell task the edges from tasks it reads that exist now; returns them."""
     add = _pending(flow, _tasks_by_name(flow), skip=None)
+    if add:
+        refuse_changes(flow, "connect its %%task cells")
     _check_acyclic(flow, None, [], add)
     _apply(flow, [], add)
     return add
@@ -71,6 +77,7 @@ def connect_pending(flow: Flow) -> list:
 def remove_task(flow: Flow, name: str, namespace: dict) -> None:
     """Remove the task ``name`` and its edges; cell tasks reading it wait for a new one."""
     task = find_task(flow, name)
+    refuse_changes(flow, f"remove task {name!r}")
     below = [t for t in flow.downstream_tasks(task) if isinstance(t, CellTask)]
     flow.remove_task(task)
     for t in below:
@@ -81,6 +88,7 @@ def remove_task(flow: Flow, name: str, namespace: dict) -> None:
 
 def reset_flow(flow: Flow, namespace: dict) -> None:
     """Empty ``flow``: every task, edge, reference choice and run is forgotten."""
+    refuse_changes(flow, "reset it")
     for task in list(flow.tasks):
         flow.remove_task(task)
         if namespace.get(task.name) is task:

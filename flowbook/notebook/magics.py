@@ -16,6 +16,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from flowbook.core.flow import FlowCycleError
+from flowbook.engine.in_progress import RunInProgressError
 from flowbook.notebook import authoring, registry, report
 
 __all__ = ["FlowbookMagics", "load_ipython_extension"]
@@ -34,7 +35,8 @@ def _usage_errors() -> Iterator[None]:
     """Report flowbook's refusals as UsageErrors: a message, no traceback."""
     try:
         yield
-    except (authoring.CellError, FlowCycleError, LookupError, ValueError, TypeError) as exc:
+    except (authoring.CellError, FlowCycleError, RunInProgressError, LookupError, ValueError,
+            TypeError) as exc:
         raise UsageError(str(exc)) from None
 
 
