@@ -386,3 +386,103 @@ def test_a_task_cell_can_read_a_task_added_with_task_functions(ip):
     run(ip, "%%task report --flow etl\nf'{len(extract)} rows'")
     state = run(ip, "%flow run etl")
     assert state.result[ip.user_ns["report"]].result == "3 rows"
+
+
+def test_flow_run_on_threads(ip):
+    run(ip, "import threading\nseen = set()")
+    for i in range(3):
+        run(ip, f"%%task t{i}\nseen.add(threading.current_thread().name)\n{i}")
+    state = run(ip, "%flow run --executor threads")
+    assert state.is_successful()
+    assert threading_names_are_not_the_kernels(ip.user_ns["seen"])
+
+
+def threading_names_are_not_the_kernels(names):
+    import threading
+
+    return names and threading.main_thread().name not in names
+
+
+def test_flow_run_on_a_dask_scheduler_at_an_address(ip, dask_deployment):
+    run(ip, "%%task numbers\n[1, 2, 3]")
+    run(ip, "%%task total\nsum(numbers)")
+    state = run(ip, f"%flow run --executor dask={dask_deployment.address}")
+    assert state.result[ip.user_ns["total"]].result == 6
+
+
+def run_in(ip, cell_id, cell):
+    """Run ``cell`` as the notebook cell ``cell_id`` (as JupyterLab and nbclient do)."""
+    res = ip.run_cell(cell, store_history=False, cell_id=cell_id)
+    if res.error_before_exec or res.error_in_exec:
+        raise res.error_before_exec or res.error_in_exec
+    return res.result
+
+
+FLOW_CELL = ("with notebook_flow() as flow:\n"
+             "    rows = transform(extract(Parameter('n', default=3)))")
+
+
+def test_rerunning_a_flow_cell_replaces_its_tasks_and_relinks_task_cells(ip):
+    run(ip, "from flowbook import task, notebook_flow, Parameter")
+    run(ip, "@task\ndef extract(n):\n    return list(range(n))")
+    run(ip, "@task\ndef transform(rows):\n    return [r * 10 for r in rows]")
+    run_in(ip, "flow-cell", FLOW_CELL)
+    run(ip, "%%task load\nsum(transform)")
+    assert run(ip, "%flow run").result[ip.user_ns["load"]].result == 30
+    run(ip, "@task\ndef transform(rows):\n    return [r * 100 for r in rows]")
+    run_in(ip, "flow-cell", FLOW_CELL)  # again: the same tasks, the new definition
+    assert sorted(t.name for t in nb().tasks) == ["extract", "load", "n", "transform"]
+    assert run(ip, "%flow run").result[ip.user_ns["load"]].result == 300
+
+
+def test_an_edited_flow_cell_replaces_what_it_built_before(ip):
+    run(ip, "from flowbook import task, notebook_flow")
+    run(ip, "@task\ndef one():\n    return 1")
+    run(ip, "@task\ndef two():\n    return 2")
+    run_in(ip, "c1", "with notebook_flow():\n    a = one()")
+    run_in(ip, "c2", "with notebook_flow():\n    b = two()")
+    run_in(ip, "c1", "with notebook_flow():\n    a = two()\n    a2 = two()")
+    assert sorted(t.name for t in nb().tasks) == ["two", "two", "two"]
+
+
+def test_two_flow_blocks_in_one_cell_both_stay(ip):
+    run(ip, "from flowbook import task, notebook_flow")
+    run(ip, "@task\ndef one():\n    return 1")
+    cell = ("with notebook_flow():\n    a = one()\n"
+            "with notebook_flow():\n    b = one()")
+    run_in(ip, "c", cell)
+    run_in(ip, "c", cell)
+    assert len(nb().tasks) == 2
+
+
+def test_a_task_cell_reads_a_variable_bound_to_a_task_of_its_flow(ip):
+    run(ip, "from flowbook import task, Flow")
+    run(ip, "@task\ndef load():\n    return [1, 2, 3]")
+    run(ip, "with Flow('etl') as etl:\n    rows = load()")
+    run(ip, "%%task total --flow etl\nsum(rows)")
+    assert run(ip, "%flow run etl").result[ip.user_ns["total"]].result == 6
+
+
+def test_the_summary_names_what_the_code_reads_that_nothing_defines(ip, capsys):
+    run(ip, "%%task data\n[1, 2]")
+    run(ip, "%%task total\nlen(dta)")
+    assert capsys.readouterr().out.strip().splitlines()[-1].endswith("not defined yet: dta")
+
+
+def test_the_summary_warns_when_a_task_hides_a_builtin(ip, capsys):
+    run(ip, "%%task sum\n3")
+    assert "the name hides Python's sum()" in capsys.readouterr().out
+
+
+def test_a_quoted_flow_name_is_unquoted(ip):
+    run(ip, "%%task t --flow 'my flow'\n1")
+    assert list(flowbook.notebook_flow("my flow").tasks) == [ip.user_ns["t"]]
+
+
+def test_an_empty_flow_command_lists_the_commands(ip):
+    assert "%flow needs a command: run, show" in usage_error(ip, "%flow")
+
+
+def test_upstream_before_the_name_explains_the_order(ip):
+    msg = usage_error(ip, "%%task --upstream a b\n1")
+    assert "write `%%task NAME --upstream A B`" in msg

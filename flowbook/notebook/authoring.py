@@ -22,11 +22,12 @@ from typing import Any, Iterable
 
 from flowbook import triggers
 from flowbook.core.flow import Flow, FlowCycleError
+from flowbook.core.task import Task
 from flowbook.engine.in_progress import refuse_changes
 from flowbook.notebook.cell_task import CellTask
 
 __all__ = ["CellError", "TRIGGER_NAMES", "define_task", "remove_task", "reset_flow",
-           "connect_pending", "find_task", "resolve_trigger", "check_name"]
+           "connect_pending", "relink", "find_task", "resolve_trigger", "check_name"]
 
 TRIGGER_NAMES = tuple(n for n in triggers.__all__ if n not in ("upstream_state_list",
                                                                  "describe"))
@@ -72,6 +73,15 @@ def connect_pending(flow: Flow) -> list:
     _check_acyclic(flow, None, [], add)
     _apply(flow, [], add)
     return add
+
+
+def relink(flow: Flow) -> None:
+    """After tasks were removed or added by other means (a re-run ``with notebook_flow()``
+    cell): every cell task's inputs follow its edges again, and waiting reads connect."""
+    for task in flow.tasks:
+        if isinstance(task, CellTask):
+            _sync_inputs(flow, task)
+    connect_pending(flow)
 
 
 def remove_task(flow: Flow, name: str, namespace: dict) -> None:
@@ -192,15 +202,29 @@ def _plan(flow: Flow, target: CellTask, spec: CellTask) -> tuple[list, list]:
     inputs ``spec``'s code reads and every cell task the tasks it reads that exist."""
     by_name = _tasks_by_name(flow, extra=target)
     for name in spec.reads:
-        if name != target.name and name not in by_name and len(flow.get_tasks(name=name)) > 1:
+        if (name != target.name and _upstream_of(name, flow, by_name, spec) is None
+                and len(flow.get_tasks(name=name)) > 1):
             raise CellError(f"%%task {target.name} reads {name!r}, and flow {flow.name!r} has "
                             f"several tasks named {name!r}; rename one so the input is clear")
     remove = flow.edges_to(target) if target in flow.tasks else []
-    add = [(by_name[n], target, n) for n in sorted(spec.reads)
-           if n != target.name and n in by_name]
+    add = []
+    for name in sorted(spec.reads):
+        up = _upstream_of(name, flow, by_name, spec)
+        if name != target.name and up is not None and up is not target:
+            add.append((up, target, name))
     add += [(by_name[n], target, None) for n in spec.upstream_names
             if n in by_name and n not in spec.reads and n != target.name]
     return remove, add + _pending(flow, by_name, skip=target)
+
+
+def _upstream_of(name: str, flow: Flow, by_name: dict, task: CellTask) -> Any:
+    """The task a cell reading ``name`` gets its input from: a notebook variable bound to a
+    task of the flow (``rows = load()`` in a flow cell), else the task called ``name``."""
+    namespace = getattr(task, "_namespace", None) or {}  # a pickled copy has none
+    value = namespace.get(name)
+    if isinstance(value, Task) and value in flow.tasks:
+        return value
+    return by_name.get(name)
 
 
 def _pending(flow: Flow, by_name: dict, skip: Any) -> list:
@@ -213,7 +237,7 @@ def _pending(flow: Flow, by_name: dict, skip: Any) -> list:
         keys = {e.key for e in edges}
         ups = {e.upstream_task for e in edges}
         for name in sorted(task.reads):
-            up = by_name.get(name)
+            up = _upstream_of(name, flow, by_name, task)
             if up is not None and up is not task and name not in keys:
                 add.append((up, task, name))
                 ups.add(up)

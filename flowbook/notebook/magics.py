@@ -28,6 +28,7 @@ EXECUTORS = "local (the default), threads, dask or dask=ADDRESS"
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext flowbook``: register ``%%task`` and ``%flow``."""
     ipython.register_magics(FlowbookMagics)
+    registry.watch_cells(ipython)
 
 
 @contextmanager
@@ -46,7 +47,18 @@ def _parse(magic: Any, line: str, name: str) -> Any:
         return parse_argstring(magic, line)
     except UsageError as exc:
         usage = magic.parser.format_usage().replace("::", "").strip()
-        raise UsageError(f"{exc}\nusage: {usage}\n(`{name}?` shows the help)") from None
+        hint = _hint(name, line, str(exc))
+        raise UsageError(f"{hint or exc}\nusage: {usage}\n(`{name}?` shows the help)") from None
+
+
+def _hint(name: str, line: str, error: str) -> str | None:
+    """A plainer message for the mistakes argparse words confusingly."""
+    if name == "%flow" and not line.strip():
+        return f"%flow needs a command: {', '.join(COMMANDS)}"
+    if name == "%%task" and "required: name" in error and "--upstream" in line:
+        return ("%%task needs the task's NAME first: --upstream takes every name after it, "
+                "so write `%%task NAME --upstream A B`")
+    return None
 
 
 @magics_class
@@ -81,14 +93,14 @@ class FlowbookMagics(Magics):
         args = _parse(self.task, line, "%%task")
         namespace = self.shell.user_ns
         with _usage_errors():
-            flow = registry.find_flow(args.flow, namespace, create=True)
+            flow = registry.find_flow(_unquote(args.flow), namespace, create=True)
             new = authoring.define_task(
                 flow, args.name, self.shell.transform_cell(cell), namespace,
                 trigger=_unquote(args.trigger), max_retries=args.max_retries,
                 retry_delay=args.retry_delay, timeout=args.timeout, upstream=args.upstream,
                 skip_on_upstream_skip=not args.no_skip_on_upstream_skip,
                 reference=args.reference)
-        print(report.task_summary(flow, new))
+        print(report.task_summary(flow, new, namespace))
 
     @magic_arguments()
     @argument("command", choices=COMMANDS, help="run [FLOW] | show [FLOW] | resume [TASK ...] "

@@ -15,6 +15,7 @@ flow 'demo': Success (All reference tasks succeeded.) | 2 Success
 
 from __future__ import annotations
 
+import builtins
 from collections import Counter
 from typing import Any
 
@@ -25,8 +26,10 @@ from flowbook.notebook.cell_task import CellTask
 __all__ = ["task_summary", "task_table", "run_summary"]
 
 
-def task_summary(flow: Any, task: Any) -> str:
-    """One line: the task's flow, inputs, state-only upstreams, trigger and options."""
+def task_summary(flow: Any, task: Any, namespace: dict | None = None) -> str:
+    """One line: the task's flow, inputs, state-only upstreams, trigger and options; with the
+    notebook's ``namespace``, also the names the code reads that nothing defines yet (a typo,
+    or a task still to come) and a builtin the task's name hides."""
     inputs = [e.upstream_task.name for e in flow.edges_to(task) if e.key]
     waits = [e.upstream_task.name for e in flow.edges_to(task) if not e.key]
     parts = [f"{task.name} in flow {flow.name!r}",
@@ -45,7 +48,20 @@ def task_summary(flow: Any, task: Any) -> str:
     missing = [n for n in getattr(task, "upstream_names", ()) if n not in waits + inputs]
     if missing:
         parts.append(f"waiting for tasks not defined yet: {', '.join(missing)}")
+    if namespace is not None:
+        parts += _notes(task, inputs, namespace)
     return " | ".join(parts)
+
+
+def _notes(task: Any, inputs: list, namespace: dict) -> list:
+    notes = []
+    undefined = sorted(n for n in getattr(task, "reads", ()) if n not in inputs
+                       and n not in namespace and not hasattr(builtins, n))
+    if undefined:
+        notes.append(f"not defined yet: {', '.join(undefined)}")
+    if hasattr(builtins, task.name):
+        notes.append(f"note: the name hides Python's {task.name}() in this notebook")
+    return notes
 
 
 def task_table(flow: Any) -> str:
