@@ -12,7 +12,6 @@ import time
 import xml.etree.ElementTree as ET
 
 import graphviz
-import psutil
 import pytest
 import rough_tasks
 

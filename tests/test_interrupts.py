@@ -17,7 +17,7 @@ import rough_tasks
 
 from flowbook import Flow, task
 from flowbook.engine import state as st
-from flowbook.engine.events import FlowStateChanged, TaskStateChanged
+from flowbook.engine.events import FlowStateChanged
 from flowbook.engine.in_progress import RunInProgressError
 from flowbook.executors import DaskExecutor, LocalDaskExecutor, LocalExecutor
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from flowbook.engine import in_progress
-from flowbook.engine.flow_run import (
-    FlowRun, advance, checked_executor, has_paused_parts, state_name,
-)
+from flowbook.engine.flow_run import FlowRun, advance, checked_executor, state_name
+from flowbook.engine.flow_state import has_paused_parts
 from flowbook.engine.state import Pending, Resume, State
 
 __all__ = ["resume", "retry"]

@@ -15,11 +15,12 @@ import copy
 import threading
 import time
 from collections import deque
-from typing import Any, Iterable
+from typing import Any
 
 from flowbook.engine import cache, checkpoint, in_progress, interrupt, remote
 from flowbook.engine.events import FlowStateChanged, TaskStateChanged
-from flowbook.engine.state import Cancelled, Failed, Pending, Running, State, Success
+from flowbook.engine.flow_state import final_state, task_states, unfinished
+from flowbook.engine.state import Cancelled, Failed, Pending, Running, State
 from flowbook.engine.task_run import (
     TaskRun, child_upstreams, may_start, prepare_mapped_parent, run_task,
 )
@@ -172,10 +173,10 @@ def advance(run: FlowRun) -> State:
     except BaseException as exc:
         run.interrupted = isinstance(exc, KeyboardInterrupt)
         interrupt.cancel_running(run, exc)
-        run.set_state(interrupt.stopped_state(run, exc, _task_states(run)))
+        run.set_state(interrupt.stopped_state(run, exc, task_states(run)))
         raise
     _remember_cached(run)
-    run.set_state(_final_state(run))
+    run.set_state(final_state(run))
     return run.state
 
 
@@ -187,7 +188,7 @@ def run_until_blocked(run: FlowRun) -> None:
     while True:
         changes = run.changes
         _run_pass(run, order)
-        if not _unfinished(run, terminal):
+        if not unfinished(run, terminal):
             return  # as in Prefect 1: the run ends with its terminal tasks, retries or not
         wake = _next_wake(run)
         if wake is None or (run.changes == changes and wake <= time.time()):
@@ -348,50 +349,7 @@ def _next_wake(run: FlowRun) -> float | None:
     return min(times, default=None)
 
 
-# -- the flow's state ---------------------------------------------------------------------
-
-def _task_states(run: FlowRun) -> dict:
-    """Task -> its state, for every task of the flow (Pending for those not run)."""
-    return {t: run.states.get(t) or Pending("Not run.") for t in run.flow.tasks}
-
-
-def _final_state(run: FlowRun) -> State:
-    flow = run.flow
-    result = _task_states(run)
-
-    def expand(tasks: Iterable) -> list:
-        return [s for t in tasks
-                for s in (result[t].map_states if result[t].is_mapped() else (result[t],))]
-
-    if _unfinished(run, flow.terminal_tasks()):
-        return Running(_waiting_message(run), result=result)
-    key_states = expand(flow.reference_tasks())
-    if any(s.is_failed() for s in key_states):
-        return Failed("Some reference tasks failed.", result=result)
-    if all(s.is_successful() for s in key_states):
-        return Success("All reference tasks succeeded.", result=result)
-    return Success("No reference tasks failed.", result=result)
-
-
-def _unfinished(run: FlowRun, tasks: Iterable) -> bool:
-    """Whether any of ``tasks`` (or any child of a mapped one) has not finished."""
-    for task in tasks:
-        st = run.states.get(task)
-        if st is None:
-            return True
-        for s in (st.map_states if st.is_mapped() else (st,)):
-            if not s.is_finished():
-                return True
-    return False
-
-
-def _waiting_message(run: FlowRun) -> str:
-    paused = [t.name for t in run.flow.tasks if has_paused_parts(run.states.get(t))]
-    if paused:
-        return (f"Waiting for approval of {', '.join(paused)}: resume with flow.resume() "
-                "or the widget.")
-    return "Some terminal tasks have not finished."
-
+# -- after a run -------------------------------------------------------------------------
 
 def _remember_cached(run: FlowRun) -> None:
     for task, st in run.states.items():
@@ -419,11 +377,3 @@ def _check_parameters(flow: Any, given: dict | None) -> dict:
 
 def state_name(state: State | None) -> str:
     return "not run yet" if state is None else type(state).__name__
-
-
-def has_paused_parts(state: State | None) -> bool:
-    if state is None:
-        return False
-    if state.is_mapped():
-        return any(c.is_paused() for c in state.map_states)
-    return state.is_paused()
