@@ -227,11 +227,19 @@ class DaskExecutor:
         if address is not None and (cluster_class is not None or cluster_kwargs):
             raise ValueError("DaskExecutor: give either address (an existing scheduler) or "
                              "cluster_class/cluster_kwargs (a cluster to start), not both")
+        if address is not None and not _ADDRESS.match(str(address)):
+            raise ValueError(f"DaskExecutor: {address!r} is not a scheduler address; give one "
+                             "like 'tcp://127.0.0.1:8786' (what `dask scheduler` prints)")
+        if cluster_class is not None and not callable(cluster_class):
+            raise TypeError(f"DaskExecutor: cluster_class must be a cluster class such as "
+                            f"distributed.LocalCluster, not {cluster_class!r}")
         self.address = address
         self.cluster_class = cluster_class
-        self.cluster_kwargs = dict(cluster_kwargs or {})
-        self.adapt_kwargs = dict(adapt_kwargs or {})
-        self.client_kwargs = dict(client_kwargs or {})
+        self.cluster_kwargs = _options("cluster_kwargs", cluster_kwargs)
+        self.adapt_kwargs = _options("adapt_kwargs", adapt_kwargs)
+        self.client_kwargs = _options("client_kwargs", client_kwargs)
+        if address is not None:  # an unreachable address fails in seconds, not dask's 30
+            self.client_kwargs.setdefault("timeout", 10)
         self.client: Any = None  # the distributed.Client, while started
         self._completed: Any = None  # distributed.as_completed over the submitted futures
         self._outcomes: dict = {}  # finished future -> its result (or error) from as_completed
@@ -317,6 +325,16 @@ class DaskExecutor:
     def __repr__(self) -> str:
         where = f"address={self.address!r}" if self.address else "a LocalCluster per run"
         return f"DaskExecutor({where})"
+
+
+_ADDRESS = re.compile(r"^(\w+://)?\S+:\d+$")  # tcp://host:port (the scheme is optional)
+
+
+def _options(what: str, options: Any) -> dict:
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"DaskExecutor: {what} must be a dict of keyword arguments, not "
+                        f"{options!r}")
+    return dict(options or {})
 
 
 def is_executor(obj: Any) -> bool:

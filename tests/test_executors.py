@@ -85,7 +85,7 @@ def test_an_unreachable_scheduler_address_is_an_error_naming_it_and_the_way_out(
         task(dask_tasks.where)()
     with pytest.raises(ConnectionError, match="127.0.0.1:9.*dask scheduler"):
         flow.run(executor=executor)
-    assert type(flow.last_state) is st.Failed
+    assert flow.last_run is None  # nothing ran: the flow's latest run is still the one before
 
 
 def test_importing_flowbook_and_its_executors_does_not_import_dask():
@@ -495,3 +495,20 @@ def test_a_local_cluster_without_processes_runs_tasks_in_the_kernel_process_by_p
         t = task(dask_tasks.lock, name="make_lock")()
     state = flow.run(executor=executor).result[t]
     assert type(state) is st.Failed and "cannot be sent back" in state.message
+
+
+def test_an_executor_class_instead_of_an_instance_says_so():
+    with Flow("cls") as flow:
+        task(lambda: 1, name="one")()
+    with pytest.raises(TypeError, match=r"is a class; pass an instance, LocalDaskExecutor\(\)"):
+        flow.run(executor=LocalDaskExecutor)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"address": "nonsense"}, "is not a scheduler address"),
+    ({"cluster_kwargs": 3}, "cluster_kwargs must be a dict"),
+    ({"cluster_class": "nope"}, "cluster_class must be a cluster class"),
+])
+def test_bad_dask_executor_arguments_are_named(kwargs, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        DaskExecutor(**kwargs)

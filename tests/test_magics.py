@@ -486,3 +486,11 @@ def test_an_empty_flow_command_lists_the_commands(ip):
 def test_upstream_before_the_name_explains_the_order(ip):
     msg = usage_error(ip, "%%task --upstream a b\n1")
     assert "write `%%task NAME --upstream A B`" in msg
+def test_flow_run_on_an_unreachable_dask_address_is_a_usage_error(ip):
+    run(ip, "%%task t\n1")
+    first = run(ip, "%flow run")
+    msg = usage_error(ip, "%flow run --executor dask=tcp://127.0.0.1:9")
+    assert "tcp://127.0.0.1:9" in msg
+    assert nb().last_state is first  # the previous run is kept, still retryable
+
+

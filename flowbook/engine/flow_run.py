@@ -137,9 +137,14 @@ def start(flow: Any, parameters: dict | None = None, task_states: dict | None = 
         flow._require(task)
     run = FlowRun(flow, values, task_states or {}, checked_executor(executor), context or {})
     with in_progress.claim(run, "run it"):
-        flow.last_run = run
+        previous, flow.last_run = flow.last_run, run
         run.set_state(Running("Running flow."))
-        return advance(run)
+        try:
+            return advance(run)
+        except ConnectionError:
+            if run.changes == 0:  # the executor was not reached and nothing ran: keep the
+                flow.last_run = previous  # previous run as the flow's latest, retryable
+            raise
 
 
 def checked_executor(executor: Any) -> Any:
@@ -148,6 +153,9 @@ def checked_executor(executor: Any) -> Any:
 
     if executor is None:
         return LocalExecutor()
+    if isinstance(executor, type):
+        raise TypeError(f"executor {executor.__name__} is a class; pass an instance, "
+                        f"{executor.__name__}()")
     if not is_executor(executor):
         raise TypeError(f"executor {executor!r} cannot run tasks: pass LocalExecutor(), "
                         "LocalDaskExecutor() or DaskExecutor() from flowbook.executors")

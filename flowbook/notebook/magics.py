@@ -37,7 +37,7 @@ def _usage_errors() -> Iterator[None]:
     try:
         yield
     except (authoring.CellError, FlowCycleError, RunInProgressError, LookupError, ValueError,
-            TypeError) as exc:
+            TypeError, ConnectionError) as exc:
         raise UsageError(str(exc)) from None
 
 
