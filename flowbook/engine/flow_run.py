@@ -145,6 +145,10 @@ def start(flow: Any, parameters: dict | None = None, task_states: dict | None = 
             if run.changes == 0:  # the executor was not reached and nothing ran: keep the
                 flow.last_run = previous  # previous run as the flow's latest, retryable
             raise
+        finally:
+            # The tracebacks of this run's failures keep this frame, and every older run
+            # would stay reachable through it.
+            del previous
 
 
 def checked_executor(executor: Any) -> Any:
