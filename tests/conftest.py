@@ -102,3 +102,20 @@ def _lines(summary: dict) -> list[str]:
     """One line per task row, so a diff points at the tasks that differ."""
     head = {k: v for k, v in summary.items() if k != "tasks"}
     return [json.dumps(head, sort_keys=True)] + [json.dumps(row) for row in summary.get("tasks", [])]
+
+
+@pytest.fixture
+def show():
+    """``show(flow)``: a FlowWidget (flowbook.show) that is closed after the test."""
+    import flowbook
+
+    made = []
+
+    def make(flow):
+        widget = flowbook.show(flow)
+        made.append(widget)
+        return widget
+
+    yield make
+    for widget in made:
+        widget.close()

@@ -24,21 +24,6 @@ from flowbook.widget.panel import TASKS_LISTED
 WAIT = 10  # seconds a blocked body waits at most
 
 
-@pytest.fixture
-def show():
-    """``show(flow)``: a FlowWidget closed after the test."""
-    made = []
-
-    def make(flow):
-        widget = flowbook.show(flow)
-        made.append(widget)
-        return widget
-
-    yield make
-    for widget in made:
-        widget.close()
-
-
 @pytest.fixture(params=["local", "threads", "dask"])
 def executor(request):
     if request.param == "local":

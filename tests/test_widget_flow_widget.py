@@ -21,21 +21,6 @@ GREEN, RED, RUNNING, PAUSED = (COLOURS["Success"], COLOURS["Failed"], COLOURS["R
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
-@pytest.fixture
-def show():
-    """``show(flow)``: a FlowWidget closed after the test."""
-    made = []
-
-    def make(flow):
-        widget = flowbook.show(flow)
-        made.append(widget)
-        return widget
-
-    yield make
-    for widget in made:
-        widget.close()
-
-
 def pipeline(fixed):
     """extract -> approve (manual_only) -> load (fails until ``fixed["load"]``)."""
     @task
