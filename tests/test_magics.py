@@ -494,3 +494,11 @@ def test_flow_run_on_an_unreachable_dask_address_is_a_usage_error(ip):
     assert nb().last_state is first  # the previous run is kept, still retryable
 
 
+
+
+def test_an_unknown_parameter_is_refused_before_anything_is_shown(ip, capsys):
+    run(ip, "%%task t\n1")
+    capsys.readouterr()
+    msg = usage_error(ip, "%flow run --param nope=1")
+    assert "unknown parameters ['nope']; its parameters are: none" in msg
+    assert nb().last_run is None and capsys.readouterr().out == ""

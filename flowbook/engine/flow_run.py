@@ -26,7 +26,8 @@ from flowbook.engine.task_run import (
 )
 from flowbook.engine.upstream import upstream_states
 
-__all__ = ["FlowRun", "start", "advance", "run_until_blocked", "checked_executor"]
+__all__ = ["FlowRun", "start", "advance", "run_until_blocked", "checked_executor",
+           "check_parameters"]
 
 
 class FlowRun:
@@ -131,7 +132,7 @@ class FlowRun:
 def start(flow: Any, parameters: dict | None = None, task_states: dict | None = None,
           executor: Any = None, context: dict | None = None) -> State:
     """Begin a run of ``flow`` and take it as far as it goes without a person."""
-    values = _check_parameters(flow, parameters)
+    values = check_parameters(flow, parameters)
     flow.validate()
     for task in task_states or {}:
         flow._require(task)
@@ -372,7 +373,9 @@ def _remember_cached(run: FlowRun) -> None:
 
 # -- helpers ------------------------------------------------------------------------------
 
-def _check_parameters(flow: Any, given: dict | None) -> dict:
+def check_parameters(flow: Any, given: dict | None) -> dict:
+    """Every parameter's value for a run (defaults filled in); unknown or missing required
+    parameters raise ValueError naming them."""
     given = dict(given or {})
     params = {p.name: p for p in flow.parameters()}
     unknown = sorted(set(given) - set(params))

@@ -16,6 +16,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from flowbook.core.flow import FlowCycleError
+from flowbook.engine import flow_run
 from flowbook.engine.in_progress import RunInProgressError
 from flowbook.notebook import authoring, registry, report
 
@@ -124,6 +125,7 @@ class FlowbookMagics(Magics):
         flow = self._flow_argument(args)
         authoring.connect_pending(flow)
         parameters = _parameters(args.param)
+        flow_run.check_parameters(flow, parameters)  # before the widget is shown
         executor = _executor(args.executor)
         return self._watch(flow, lambda: flow.run(parameters=parameters, executor=executor))
 
