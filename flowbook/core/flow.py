@@ -231,6 +231,11 @@ class Flow:
         """The tasks whose states decide the flow's state (default: the terminal tasks)."""
         return set(self._reference_tasks) or self.terminal_tasks()
 
+    def chosen_reference_tasks(self) -> list:
+        """The reference tasks set with ``set_reference_tasks`` (empty: the default, the
+        terminal tasks, applies)."""
+        return list(self._reference_tasks)
+
     def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
         """Let ``tasks`` decide the flow's final state; an empty list restores the default."""
         tasks = list(tasks)

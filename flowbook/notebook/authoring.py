@@ -283,7 +283,7 @@ def _sync_inputs(flow: Flow, task: CellTask) -> None:
 def _set_reference(flow: Flow, task: CellTask, reference: bool, was_reference: bool) -> None:
     """``--reference`` adds the task to the flow's reference tasks; dropping the option on a
     later run of the cell takes it out again (choices made elsewhere are kept)."""
-    chosen = list(flow._reference_tasks)  # the explicit choice; empty means "terminal tasks"
+    chosen = flow.chosen_reference_tasks()  # empty: the terminal tasks decide
     if reference and task not in chosen:
         flow.set_reference_tasks(chosen + [task])
     elif not reference and was_reference and task in chosen:

@@ -152,7 +152,7 @@ class FlowbookMagics(Magics):
         if args.names:
             flow.set_reference_tasks([authoring.find_task(flow, n) for n in args.names])
         names = ", ".join(sorted(t.name for t in flow.reference_tasks()))
-        chosen = "" if flow._reference_tasks else " (the terminal tasks, by default)"
+        chosen = "" if flow.chosen_reference_tasks() else " (the terminal tasks, by default)"
         print(f"reference tasks of flow {flow.name!r}: {names or 'none'}{chosen}")
 
     def _remove(self, args: Any) -> None:

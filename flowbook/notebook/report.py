@@ -43,7 +43,7 @@ def task_summary(flow: Any, task: Any, namespace: dict | None = None) -> str:
         parts.append(f"timeout: {task.timeout:g} s")
     if not task.skip_on_upstream_skip:
         parts.append("runs when upstream skipped")
-    if task in flow._reference_tasks:
+    if task in flow.chosen_reference_tasks():
         parts.append("reference task")
     missing = [n for n in getattr(task, "upstream_names", ()) if n not in waits + inputs]
     if missing:
