@@ -27,6 +27,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Collection, Iterator
+from flowbook.errors import UserConnectionError, UserRuntimeError, UserTypeError, UserValueError
 
 __all__ = ["LocalExecutor", "LocalDaskExecutor", "DaskExecutor"]
 
@@ -78,11 +79,12 @@ class LocalDaskExecutor:
 
     def __init__(self, scheduler: str = "threads", num_workers: int | None = None):
         if scheduler not in ("threads", "synchronous"):
-            raise ValueError(f"LocalDaskExecutor(scheduler={scheduler!r}) is not supported: use "
+            raise UserValueError(f"LocalDaskExecutor(scheduler={scheduler!r}) is not supported: "
+                                 "use "
                              "'threads' or 'synchronous', or DaskExecutor() to run tasks in "
                              "worker processes")
         if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 1):
-            raise ValueError(f"LocalDaskExecutor: num_workers must be an int >= 1, not "
+            raise UserValueError(f"LocalDaskExecutor: num_workers must be an int >= 1, not "
                              f"{num_workers!r}")
         self.scheduler = scheduler
         self.num_workers = num_workers
@@ -94,7 +96,7 @@ class LocalDaskExecutor:
             yield self
             return
         if self._pool is not None:
-            raise RuntimeError(f"{self!r} is already running a flow; give each flow that runs "
+            raise UserRuntimeError(f"{self!r} is already running a flow; give each flow that runs "
                                "at the same time an executor of its own")
         self._pool = _ThreadPool(self.num_workers or os.cpu_count() or 1)
         clean = False
@@ -225,13 +227,13 @@ class DaskExecutor:
                  cluster_kwargs: dict | None = None, adapt_kwargs: dict | None = None,
                  client_kwargs: dict | None = None):
         if address is not None and (cluster_class is not None or cluster_kwargs):
-            raise ValueError("DaskExecutor: give either address (an existing scheduler) or "
+            raise UserValueError("DaskExecutor: give either address (an existing scheduler) or "
                              "cluster_class/cluster_kwargs (a cluster to start), not both")
         if address is not None and not _ADDRESS.match(str(address)):
-            raise ValueError(f"DaskExecutor: {address!r} is not a scheduler address; give one "
+            raise UserValueError(f"DaskExecutor: {address!r} is not a scheduler address; give one "
                              "like 'tcp://127.0.0.1:8786' (what `dask scheduler` prints)")
         if cluster_class is not None and not callable(cluster_class):
-            raise TypeError(f"DaskExecutor: cluster_class must be a cluster class such as "
+            raise UserTypeError(f"DaskExecutor: cluster_class must be a cluster class such as "
                             f"distributed.LocalCluster, not {cluster_class!r}")
         self.address = address
         self.cluster_class = cluster_class
@@ -252,7 +254,7 @@ class DaskExecutor:
             raise ImportError("DaskExecutor needs dask.distributed: pip install "
                               "'flowbook[dask]' (or 'dask[distributed]')") from exc
         if self.client is not None:
-            raise RuntimeError(f"{self!r} is already running a flow; give each flow that runs "
+            raise UserRuntimeError(f"{self!r} is already running a flow; give each flow that runs "
                                "at the same time an executor of its own")
         cluster = None
         if self.address is None:
@@ -278,7 +280,7 @@ class DaskExecutor:
         except OSError as exc:  # distributed's connection timeouts are OSErrors too
             if cluster is not None:
                 raise
-            raise ConnectionError(
+            raise UserConnectionError(
                 f"DaskExecutor could not reach a Dask scheduler at {self.address!r} ({exc}); "
                 "start one with `dask scheduler` (and workers with `dask worker ADDRESS`), "
                 "or use DaskExecutor() without an address for a local cluster") from exc
@@ -332,7 +334,7 @@ _ADDRESS = re.compile(r"^(\w+://)?\S+:\d+$")  # tcp://host:port (the scheme is o
 
 def _options(what: str, options: Any) -> dict:
     if options is not None and not isinstance(options, dict):
-        raise TypeError(f"DaskExecutor: {what} must be a dict of keyword arguments, not "
+        raise UserTypeError(f"DaskExecutor: {what} must be a dict of keyword arguments, not "
                         f"{options!r}")
     return dict(options or {})
 

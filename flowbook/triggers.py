@@ -10,6 +10,7 @@ carries its ``rule`` in words, which the widget shows to explain a decision.
 from __future__ import annotations
 
 from typing import Callable
+from flowbook.errors import UserValueError
 
 from flowbook.context import context
 from flowbook.engine import signals
@@ -121,7 +122,7 @@ def _bounds_rule(kind: str, at_least, at_most) -> str:
 def _some(kind: str, predicate: str, at_least, at_most) -> Callable:
     for value in (at_least, at_most):
         if value is not None and (not isinstance(value, (int, float)) or value < 0):
-            raise ValueError(f"some_{kind}: bounds must be non-negative numbers, got {value!r}")
+            raise UserValueError(f"some_{kind}: bounds must be non-negative numbers, got {value!r}")
 
     def trigger(upstream_states: dict) -> bool:
         if not upstream_states:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import graphlib
 import os
 from typing import Any, Callable, Iterable
+from flowbook.errors import UserTypeError, UserValueError
 
 from flowbook.core import building
 from flowbook.core.edge import Edge, EdgeAnnotation
@@ -29,7 +30,7 @@ from flowbook.engine.events import EventBus
 __all__ = ["Flow", "FlowCycleError"]
 
 
-class FlowCycleError(ValueError):
+class FlowCycleError(UserValueError):
     """The flow's edges form a cycle; ``cycle`` lists the tasks around it."""
 
     def __init__(self, flow_name: str, cycle: list):
@@ -48,7 +49,7 @@ class Flow:
                  state_handlers: Iterable[Callable] | None = None,
                  result_dir: Any = None):
         if not isinstance(name, str) or not name:
-            raise ValueError(f"a flow needs a non-empty name, got {name!r}")
+            raise UserValueError(f"a flow needs a non-empty name, got {name!r}")
         self.name = name
         self.tasks: dict = {}  # Task -> None: an insertion-ordered set
         self.edges: dict = {}  # Edge -> None: an insertion-ordered set
@@ -61,7 +62,7 @@ class Flow:
         self._order: tuple = (-1, None)  # (version, topological order) cache
         self.state_handlers = list(state_handlers or ())
         if result_dir is not None and not isinstance(result_dir, (str, os.PathLike)):
-            raise TypeError(f"flow {name!r}: result_dir must be a folder path (str or "
+            raise UserTypeError(f"flow {name!r}: result_dir must be a folder path (str or "
                             f"pathlib.Path), not {type(result_dir).__name__}")
         # Folder for checkpoints of successful results (None: none); see engine/checkpoint.py.
         self.result_dir = result_dir
@@ -90,14 +91,14 @@ class Flow:
     def add_task(self, task: Task) -> Task:
         """Add ``task`` (once; adding it again does nothing)."""
         if not isinstance(task, Task):
-            raise TypeError(f"flow {self.name!r}: add_task takes a Task, not "
+            raise UserTypeError(f"flow {self.name!r}: add_task takes a Task, not "
                             f"{type(task).__name__}; wrap a function with @task first")
         if task in self.tasks:
             return task
         if isinstance(task, Parameter):
             for other in self.tasks:
                 if isinstance(other, Parameter) and other.name == task.name:
-                    raise ValueError(f"flow {self.name!r} already has a parameter named "
+                    raise UserValueError(f"flow {self.name!r} already has a parameter named "
                                      f"{task.name!r}; use that one or pick another name")
         self.tasks[task] = None
         self._edges_to[task] = []
@@ -118,7 +119,7 @@ class Flow:
             flattened = upstream_task.annotations.get("flattened", flattened)
             upstream_task = upstream_task.value
         if isinstance(downstream_task, Parameter):
-            raise ValueError(f"parameter {downstream_task.name!r} cannot have upstream tasks: "
+            raise UserValueError(f"parameter {downstream_task.name!r} cannot have upstream tasks: "
                              "parameters are the roots of a flow")
         upstream_task = as_task(upstream_task, flow=self)
         if isinstance(upstream_task, Constant) and key and not mapped and not flattened:
@@ -126,10 +127,10 @@ class Flow:
             self.constants.setdefault(downstream_task, {})[key] = upstream_task.value
             return None
         if upstream_task is downstream_task:
-            raise ValueError(f"task {downstream_task.name!r} cannot be its own upstream task "
+            raise UserValueError(f"task {downstream_task.name!r} cannot be its own upstream task "
                              f"in flow {self.name!r}")
         if key is not None and any(e.key == key for e in self._edges_to.get(downstream_task, ())):
-            raise ValueError(f"argument {key!r} of task {downstream_task.name!r} is already "
+            raise UserValueError(f"argument {key!r} of task {downstream_task.name!r} is already "
                              f"set in flow {self.name!r}; call the task again (a copy) to pass "
                              "new arguments")
         self.add_task(upstream_task)
@@ -186,7 +187,7 @@ class Flow:
     def remove_edge(self, edge: Edge) -> None:
         """Remove one edge (the tasks stay in the flow)."""
         if edge not in self.edges:
-            raise ValueError(f"flow {self.name!r} has no edge {edge!r}")
+            raise UserValueError(f"flow {self.name!r} has no edge {edge!r}")
         del self.edges[edge]
         self._edges_to[edge.downstream_task].remove(edge)
         self._edges_from[edge.upstream_task].remove(edge)
@@ -199,7 +200,7 @@ class Flow:
     def _require(self, task: Any) -> None:
         if task not in self.tasks:
             name = getattr(task, "name", repr(task))
-            raise ValueError(f"task {name!r} is not in flow {self.name!r}; add it with "
+            raise UserValueError(f"task {name!r} is not in flow {self.name!r}; add it with "
                              f"flow.add_task({name}) or call it inside `with Flow(...)`")
 
     def edges_to(self, task: Task) -> list:
@@ -268,7 +269,7 @@ class Flow:
         if self.result_dir is None:
             for t in self.tasks:
                 if t.checkpoint is True:
-                    raise ValueError(f"task {t.name!r} has checkpoint=True, but flow "
+                    raise UserValueError(f"task {t.name!r} has checkpoint=True, but flow "
                                      f"{self.name!r} has no result_dir to keep it in; use "
                                      f"Flow({self.name!r}, result_dir='checkpoints')")
 
@@ -317,7 +318,7 @@ class Flow:
 
     def _last_run(self, action: str) -> Any:
         if self.last_run is None:
-            raise ValueError(f"flow {self.name!r} has not run yet, so there is nothing to "
+            raise UserValueError(f"flow {self.name!r} has not run yet, so there is nothing to "
                              f"{action}; call flow.run() first")
         return self.last_run
 

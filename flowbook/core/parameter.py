@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from flowbook.errors import UserTypeError, UserValueError
 
 from flowbook.context import context
 from flowbook.core.task import Task
@@ -27,12 +28,12 @@ class Parameter(Task):
     def run(self) -> Any:
         params = context.get("parameters") or {}
         if self.required and self.name not in params:
-            raise ValueError(f"parameter {self.name!r} is required; pass it with "
+            raise UserValueError(f"parameter {self.name!r} is required; pass it with "
                              f"flow.run(parameters={{{self.name!r}: ...}})")
         return params.get(self.name, self.default)
 
     def copy(self, **task_args: Any) -> "Task":
-        raise TypeError(f"parameter {self.name!r} cannot be copied or called; use it as an "
+        raise UserTypeError(f"parameter {self.name!r} cannot be copied or called; use it as an "
                         "argument of other tasks")
 
     def __call__(self, *args: Any, **kwargs: Any) -> "Task":

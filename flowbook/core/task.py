@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import inspect
 from typing import Any, Callable, Iterable
+from flowbook.errors import UserTypeError, UserValueError
 
 from flowbook.core import building
 
@@ -27,7 +28,7 @@ def _seconds(value: Any, option: str, owner: str) -> float | None:
     if isinstance(value, datetime.timedelta):
         value = value.total_seconds()
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"task {owner!r}: {option} must be a number of seconds or a "
+        raise UserValueError(f"task {owner!r}: {option} must be a number of seconds or a "
                          f"datetime.timedelta >= 0, not {value!r}")
     return float(value)
 
@@ -38,7 +39,7 @@ def _exception_types(retry_on: Any, owner: str) -> tuple:
     types = (retry_on,) if isinstance(retry_on, type) else tuple(retry_on)
     for t in types:
         if not (isinstance(t, type) and issubclass(t, BaseException)):
-            raise TypeError(f"task {owner!r}: retry_on takes exception classes, got {t!r}")
+            raise UserTypeError(f"task {owner!r}: retry_on takes exception classes, got {t!r}")
     return types
 
 
@@ -82,23 +83,25 @@ class Task:
 
         self.name = type(self).__name__ if name is None else name
         if not isinstance(self.name, str):
-            raise TypeError(f"a task name must be a str, not {type(self.name).__name__}")
+            raise UserTypeError(f"a task name must be a str, not {type(self.name).__name__}")
         self.slug = slug
         self.tags = frozenset(tags or ())
         self.max_retries = max_retries or 0
         self.retry_delay = _seconds(retry_delay, "retry_delay", self.name)
         if self.max_retries and self.retry_delay is None:
-            raise ValueError(f"task {self.name!r}: max_retries={max_retries} needs a retry_delay "
+            raise UserValueError(f"task {self.name!r}: max_retries={max_retries} needs a "
+                                 "retry_delay "
                              "(for example retry_delay=datetime.timedelta(seconds=5))")
         if self.retry_delay is not None and not self.max_retries:
-            raise ValueError(f"task {self.name!r}: retry_delay needs max_retries > 0")
+            raise UserValueError(f"task {self.name!r}: retry_delay needs max_retries > 0")
         if not isinstance(self.max_retries, int) or self.max_retries < 0:
-            raise ValueError(f"task {self.name!r}: max_retries must be an int >= 0")
+            raise UserValueError(f"task {self.name!r}: max_retries must be an int >= 0")
         self.retry_on = _exception_types(retry_on, self.name)
         self.timeout = _seconds(timeout, "timeout", self.name)
         self.trigger = triggers.all_successful if trigger is None else trigger
         if not callable(self.trigger):
-            raise TypeError(f"task {self.name!r}: trigger {self.trigger!r} is not callable; use "
+            raise UserTypeError(f"task {self.name!r}: trigger {self.trigger!r} is not "
+                                "callable; use "
                             "one of flowbook.triggers (e.g. triggers.always_run) or a function "
                             "of the upstream states")
         self.skip_on_upstream_skip = skip_on_upstream_skip
@@ -110,10 +113,12 @@ class Task:
         self.state_handlers = tuple(state_handlers or ())
         for handler in self.state_handlers:
             if not callable(handler):
-                raise TypeError(f"task {self.name!r}: state handler {handler!r} is not callable")
+                raise UserTypeError(f"task {self.name!r}: state handler {handler!r} is not "
+                                    "callable")
         if on_failure is not None:
             if not callable(on_failure):
-                raise TypeError(f"task {self.name!r}: on_failure {on_failure!r} is not callable")
+                raise UserTypeError(f"task {self.name!r}: on_failure {on_failure!r} is not "
+                                    "callable")
             self.state_handlers += (_on_failure_handler(on_failure),)
         self.log_stdout = log_stdout
         self.nout = nout
@@ -134,7 +139,7 @@ class Task:
 
     def __iter__(self) -> Any:
         if self.nout is None:
-            raise TypeError(f"task {self.name!r} is not iterable; to unpack several results "
+            raise UserTypeError(f"task {self.name!r} is not iterable; to unpack several results "
                             "give the task nout=N (e.g. @task(nout=2))")
         return (self[i] for i in range(self.nout))
 
@@ -178,13 +183,13 @@ class Task:
         try:
             callargs = self.signature.bind(*args, **kwargs).arguments
         except TypeError as exc:
-            raise TypeError(f"task {self.name!r}: {exc}") from None
+            raise UserTypeError(f"task {self.name!r}: {exc}") from None
         for param in self.signature.parameters.values():
             if param.kind is inspect.Parameter.VAR_KEYWORD and param.name in callargs:
                 callargs.update(callargs.pop(param.name))
         flow = flow or building.active_flow()
         if flow is None:
-            raise ValueError(f"task {self.name!r} was called outside a flow: call it inside "
+            raise UserValueError(f"task {self.name!r} was called outside a flow: call it inside "
                              f"`with Flow(...):`, or call {self.name}.run(...) to run the "
                              "function directly")
         flow.set_dependencies(self, upstream_tasks=upstream_tasks, keyword_tasks=callargs,
@@ -196,7 +201,7 @@ class Task:
                          keyword_tasks: dict | None = None, mapped: bool = False) -> None:
         flow = flow or building.active_flow()
         if flow is None:
-            raise ValueError(f"task {self.name!r}: no flow given and none is being built; "
+            raise UserValueError(f"task {self.name!r}: no flow given and none is being built; "
                              "pass flow=...")
         flow.set_dependencies(self, upstream_tasks=upstream_tasks,
                               downstream_tasks=downstream_tasks, keyword_tasks=keyword_tasks,
@@ -224,14 +229,14 @@ class FunctionTask(Task):
 
     def __init__(self, fn: Callable, name: str | None = None, **task_options: Any):
         if not callable(fn):
-            raise TypeError(f"@task needs a function, got {fn!r}")
+            raise UserTypeError(f"@task needs a function, got {fn!r}")
         sig = inspect.signature(fn)
         for param in sig.parameters.values():
             if param.kind is inspect.Parameter.VAR_POSITIONAL:
-                raise ValueError(f"task {fn.__name__!r}: *{param.name} is not supported; "
+                raise UserValueError(f"task {fn.__name__!r}: *{param.name} is not supported; "
                                  "tasks take named arguments")
             if param.name in _RESERVED:
-                raise ValueError(f"task {fn.__name__!r}: argument name {param.name!r} is "
+                raise UserValueError(f"task {fn.__name__!r}: argument name {param.name!r} is "
                                  f"reserved by flowbook ({', '.join(_RESERVED)}); rename it")
         self.run = fn
         self._signature = sig

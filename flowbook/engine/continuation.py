@@ -10,6 +10,7 @@ continued by ``retry()``, even when no task had failed or was cancelled.
 from __future__ import annotations
 
 from typing import Any, Iterable
+from flowbook.errors import UserValueError
 
 from flowbook.engine import in_progress
 from flowbook.engine.flow_run import FlowRun, advance, checked_executor, state_name
@@ -63,10 +64,10 @@ def _targets(run: FlowRun, tasks: Iterable, eligible: Any, kind: str, refusal: s
     targets = _resolve(run.flow, tasks) or [
         t for t in run.flow.tasks if eligible(run.states.get(t))]
     if not targets:
-        raise ValueError(f"flow {run.flow.name!r} has no {kind} task to {verb}")
+        raise UserValueError(f"flow {run.flow.name!r} has no {kind} task to {verb}")
     for task in targets:
         if not eligible(run.states.get(task)):
-            raise ValueError(f"task {task.name!r} {refusal} (it is "
+            raise UserValueError(f"task {task.name!r} {refusal} (it is "
                              f"{state_name(run.states.get(task))}); only {kind} tasks {verb}")
     return targets
 
@@ -78,9 +79,9 @@ def _resolve(flow: Any, tasks: Iterable) -> list:
         if isinstance(item, str):
             matches = flow.get_tasks(name=item)
             if not matches:
-                raise ValueError(f"flow {flow.name!r} has no task named {item!r}")
+                raise UserValueError(f"flow {flow.name!r} has no task named {item!r}")
             if len(matches) > 1:
-                raise ValueError(f"flow {flow.name!r} has {len(matches)} tasks named {item!r}; "
+                raise UserValueError(f"flow {flow.name!r} has {len(matches)} tasks named {item!r}; "
                                  "pass the Task object instead of its name")
             found.append(matches[0])
         else:

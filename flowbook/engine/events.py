@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
+from flowbook.errors import UserTypeError
 
 __all__ = ["TaskStateChanged", "FlowStateChanged", "EventBus"]
 
@@ -56,7 +57,7 @@ class EventBus:
 
     def subscribe(self, callback: Callable[[Any], Any]) -> Callable[[], None]:
         if not callable(callback):
-            raise TypeError(f"subscribe() takes a callable, got {callback!r}")
+            raise UserTypeError(f"subscribe() takes a callable, got {callback!r}")
         with self._lock:
             self._subscribers = self._subscribers + (callback,)
 

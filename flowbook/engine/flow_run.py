@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from typing import Any
+from flowbook.errors import UserTypeError, UserValueError
 
 from flowbook.engine import cache, checkpoint, in_progress, interrupt, remote
 from flowbook.engine.events import FlowStateChanged, TaskStateChanged
@@ -159,10 +160,10 @@ def checked_executor(executor: Any) -> Any:
     if executor is None:
         return LocalExecutor()
     if isinstance(executor, type):
-        raise TypeError(f"executor {executor.__name__} is a class; pass an instance, "
+        raise UserTypeError(f"executor {executor.__name__} is a class; pass an instance, "
                         f"{executor.__name__}()")
     if not is_executor(executor):
-        raise TypeError(f"executor {executor!r} cannot run tasks: pass LocalExecutor(), "
+        raise UserTypeError(f"executor {executor!r} cannot run tasks: pass LocalExecutor(), "
                         "LocalDaskExecutor() or DaskExecutor() from flowbook.executors")
     return executor
 
@@ -381,11 +382,11 @@ def check_parameters(flow: Any, given: dict | None) -> dict:
     unknown = sorted(set(given) - set(params))
     if unknown:
         known = ", ".join(sorted(params)) or "none"
-        raise ValueError(f"flow {flow.name!r} got unknown parameters {unknown}; its "
+        raise UserValueError(f"flow {flow.name!r} got unknown parameters {unknown}; its "
                          f"parameters are: {known}")
     missing = sorted(n for n, p in params.items() if p.required and n not in given)
     if missing:
-        raise ValueError(f"flow {flow.name!r} needs the required parameters {missing}; pass "
+        raise UserValueError(f"flow {flow.name!r} needs the required parameters {missing}; pass "
                          "them with flow.run(parameters={...})")
     return {**{n: p.default for n, p in params.items() if n not in given}, **given}
 

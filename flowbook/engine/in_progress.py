@@ -18,13 +18,15 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from flowbook.errors import UserRuntimeError
+
 __all__ = ["RunInProgressError", "claim", "refuse_changes", "holders"]
 
 _lock = threading.Lock()  # guards _holders
 _holders: dict = {}  # FlowRun being advanced -> the name of the thread advancing it
 
 
-class RunInProgressError(RuntimeError):
+class RunInProgressError(UserRuntimeError):
     """A run is being advanced by another scheduling loop (a background thread, say)."""
 
 

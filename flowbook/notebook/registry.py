@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import sys
 from typing import Any
+from flowbook.errors import UserLookupError
 
 from flowbook.core.flow import Flow
 
@@ -105,7 +106,7 @@ def find_flow(name: str | None, namespace: dict, create: bool = False) -> Flow:
         return value
     if name in _FLOWS or create:
         return notebook_flow(name)
-    raise LookupError(f"no flow named {name!r}: the notebook's flows are "
+    raise UserLookupError(f"no flow named {name!r}: the notebook's flows are "
                       f"{', '.join(flow_names(namespace)) or 'none yet'}; add a task to a new "
                       f"one with `%%task NAME --flow {name}`")
 

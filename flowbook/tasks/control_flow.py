@@ -8,6 +8,7 @@ result that is not None.
 from __future__ import annotations
 
 from typing import Any
+from flowbook.errors import UserTypeError, UserValueError
 
 from flowbook import triggers
 from flowbook.core import building
@@ -35,7 +36,7 @@ class Merge(Task):
 
     def __init__(self, **kw: Any):
         if kw.setdefault("skip_on_upstream_skip", False):
-            raise ValueError("a Merge task needs skip_on_upstream_skip=False")
+            raise UserValueError("a Merge task needs skip_on_upstream_skip=False")
         kw.setdefault("trigger", triggers.not_all_skipped)
         super().__init__(**kw)
 
@@ -48,7 +49,7 @@ class case:
 
     def __init__(self, task: Task, value: Any):
         if isinstance(value, Task):
-            raise TypeError("case(task, value): value must be a plain value, not a task")
+            raise UserTypeError("case(task, value): value must be a plain value, not a task")
         self.task = task
         self.value = value
         self._tasks: dict = {}  # tasks added inside the block (an ordered set)
@@ -59,7 +60,7 @@ class case:
         if self._flow is None:
             self._flow = flow
         elif self._flow is not flow:
-            raise ValueError("one case block cannot add tasks to two flows")
+            raise UserValueError("one case block cannot add tasks to two flows")
         self._tasks[task] = None
 
     def __enter__(self) -> "case":
