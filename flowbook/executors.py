@@ -27,7 +27,9 @@ import threading
 import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Collection, Iterator
-from flowbook.errors import UserConnectionError, UserRuntimeError, UserTypeError, UserValueError
+from flowbook.errors import (
+    UserConnectionError, UserRuntimeError, UserTypeError, UserValueError,
+)
 
 __all__ = ["LocalExecutor", "LocalDaskExecutor", "DaskExecutor"]
 

@@ -10,10 +10,10 @@ carries its ``rule`` in words, which the widget shows to explain a decision.
 from __future__ import annotations
 
 from typing import Callable
-from flowbook.errors import UserValueError
 
 from flowbook.context import context
 from flowbook.engine import signals
+from flowbook.errors import UserValueError
 
 __all__ = [
     "all_successful", "all_failed", "any_successful", "any_failed", "all_finished",

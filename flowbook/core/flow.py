@@ -16,28 +16,18 @@
 
 from __future__ import annotations
 
-import graphlib
 import os
 from typing import Any, Callable, Iterable
-from flowbook.errors import UserTypeError, UserValueError
 
 from flowbook.core import building
 from flowbook.core.edge import Edge, EdgeAnnotation
 from flowbook.core.parameter import Parameter
+from flowbook.core.plan import FlowCycleError, Plan, compile_plan
 from flowbook.core.task import Task
 from flowbook.engine.events import EventBus
+from flowbook.errors import UserTypeError, UserValueError
 
 __all__ = ["Flow", "FlowCycleError"]
-
-
-class FlowCycleError(UserValueError):
-    """The flow's edges form a cycle; ``cycle`` lists the tasks around it."""
-
-    def __init__(self, flow_name: str, cycle: list):
-        self.cycle = cycle
-        names = " -> ".join(t.name for t in cycle)
-        super().__init__(f"flow {flow_name!r} has a cycle: {names}; remove one of these edges "
-                         "(tasks must form a directed acyclic graph)")
 
 
 class Flow:
@@ -58,8 +48,8 @@ class Flow:
         self._edges_from: dict = {}  # Task -> [Edge out of it]
         self._mapped: set = set()  # tasks with at least one mapped edge into them
         self._reference_tasks: dict = {}  # chosen reference tasks (empty: the terminal tasks)
-        self._version = 0  # bumped on every change of the graph, to drop cached orderings
-        self._order: tuple = (-1, None)  # (version, topological order) cache
+        self._version = 0  # bumped on every change of the graph or the reference tasks
+        self._plan: tuple = (-1, None)  # (version, Plan) of the latest plan made
         self.state_handlers = list(state_handlers or ())
         if result_dir is not None and not isinstance(result_dir, (str, os.PathLike)):
             raise UserTypeError(f"flow {name!r}: result_dir must be a folder path (str or "
@@ -125,6 +115,7 @@ class Flow:
         if isinstance(upstream_task, Constant) and key and not mapped and not flattened:
             self.add_task(downstream_task)
             self.constants.setdefault(downstream_task, {})[key] = upstream_task.value
+            self._version += 1
             return None
         if upstream_task is downstream_task:
             raise UserValueError(f"task {downstream_task.name!r} cannot be its own upstream task "
@@ -243,22 +234,23 @@ class Flow:
         for t in tasks:
             self._require(t)
         self._reference_tasks = dict.fromkeys(tasks)
+        self._version += 1
 
     def sorted_tasks(self) -> tuple:
         """The tasks in an order where each comes after its upstream tasks.
 
         Raises FlowCycleError (naming the tasks) when the edges form a cycle.
         """
-        version, order = self._order
+        return self.plan().order
+
+    def plan(self) -> Plan:
+        """The frozen plan of the flow as it is now (``flowbook.core.plan``): what a run
+        reads. The same Plan object is returned until the flow changes."""
+        version, plan = self._plan
         if version != self._version:
-            try:
-                graph = {t: [e.upstream_task for e in edges] for t, edges in self._edges_to.items()}
-                order = tuple(graphlib.TopologicalSorter(graph).static_order())
-            except graphlib.CycleError as exc:
-                cycle = exc.args[1]
-                raise FlowCycleError(self.name, list(reversed(cycle))) from None
-            self._order = (self._version, order)
-        return order
+            plan = compile_plan(self)
+            self._plan = (self._version, plan)
+        return plan
 
     def validate(self) -> None:
         """Check the flow can run: no cycle, reference tasks in the flow, a result_dir for
@@ -281,6 +273,7 @@ class Flow:
             new.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)
         new.constants = {t: dict(c) for t, c in self.constants.items()}
         new._reference_tasks = dict(self._reference_tasks)
+        new._version += 1
         return new
 
     # -- running --------------------------------------------------------------------------

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
-from flowbook.errors import UserTypeError, UserValueError
 
 from flowbook.context import context
 from flowbook.core.task import Task
+from flowbook.errors import UserTypeError, UserValueError
 
 __all__ = ["Parameter"]
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime
 import inspect
 from typing import Any, Callable, Iterable
-from flowbook.errors import UserTypeError, UserValueError
 
 from flowbook.core import building
+from flowbook.errors import UserTypeError, UserValueError
 
-__all__ = ["Task", "FunctionTask", "task"]
+__all__ = ["Task", "FunctionTask", "GetItem", "task"]
 
 _RESERVED = ("upstream_tasks", "mapped", "task_args", "flow")
 _SIGNATURES: dict = {}  # Task subclass -> signature of its run() without self
@@ -132,8 +132,6 @@ class Task:
 
     def __getitem__(self, key: Any) -> "Task":
         """Inside a flow, ``task[key]`` is a new task giving that item of the result."""
-        from flowbook.tasks.core import GetItem
-
         label = key.name if isinstance(key, Task) else repr(key)
         return GetItem(name=f"{self.name}[{label}]").bind(self, key)
 
@@ -222,6 +220,13 @@ class Task:
             task.set_dependencies(flow=flow, upstream_tasks=[self], mapped=mapped)
         else:
             task.set_dependencies(flow=flow, keyword_tasks={key: self}, mapped=mapped)
+
+
+class GetItem(Task):
+    """``task[key]`` inside a flow: the item ``key`` of the task's result."""
+
+    def run(self, task_result: Any, key: Any) -> Any:
+        return task_result[key]
 
 
 class FunctionTask(Task):

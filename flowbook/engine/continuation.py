@@ -10,12 +10,12 @@ continued by ``retry()``, even when no task had failed or was cancelled.
 from __future__ import annotations
 
 from typing import Any, Iterable
-from flowbook.errors import UserValueError
 
 from flowbook.engine import in_progress
 from flowbook.engine.flow_run import FlowRun, advance, checked_executor, state_name
 from flowbook.engine.flow_state import has_paused_parts
 from flowbook.engine.state import Pending, Resume, State
+from flowbook.errors import UserValueError
 
 __all__ = ["resume", "retry"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
+
 from flowbook.errors import UserTypeError
 
 __all__ = ["TaskStateChanged", "FlowStateChanged", "EventBus"]

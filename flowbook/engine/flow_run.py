@@ -16,7 +16,6 @@ import threading
 import time
 from collections import deque
 from typing import Any
-from flowbook.errors import UserTypeError, UserValueError
 
 from flowbook.engine import cache, checkpoint, in_progress, interrupt, remote
 from flowbook.engine.events import FlowStateChanged, TaskStateChanged
@@ -26,6 +25,7 @@ from flowbook.engine.task_run import (
     TaskRun, child_upstreams, may_start, prepare_mapped_parent, run_task,
 )
 from flowbook.engine.upstream import upstream_states
+from flowbook.errors import UserTypeError, UserValueError
 
 __all__ = ["FlowRun", "start", "advance", "run_until_blocked", "checked_executor",
            "check_parameters"]

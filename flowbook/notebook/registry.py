@@ -16,9 +16,9 @@ from __future__ import annotations
 import itertools
 import sys
 from typing import Any
-from flowbook.errors import UserLookupError
 
 from flowbook.core.flow import Flow
+from flowbook.errors import UserLookupError
 
 __all__ = ["DEFAULT_FLOW", "NotebookFlow", "notebook_flow", "find_flow", "flow_names",
            "watch_cells"]

@@ -8,12 +8,12 @@ result that is not None.
 from __future__ import annotations
 
 from typing import Any
-from flowbook.errors import UserTypeError, UserValueError
 
 from flowbook import triggers
 from flowbook.core import building
 from flowbook.core.task import Task
 from flowbook.engine import signals
+from flowbook.errors import UserTypeError, UserValueError
 
 __all__ = ["case", "merge", "CompareValue", "Merge"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowbook.core.edge import EdgeAnnotation
-from flowbook.core.task import Task
+from flowbook.core.task import GetItem, Task
 
 __all__ = ["Constant", "GetItem", "List", "Tuple", "Set", "Dict", "as_task"]
 
@@ -27,13 +27,6 @@ class Constant(Task):
 
     def run(self) -> Any:
         return self.value
-
-
-class GetItem(Task):
-    """``task[key]`` inside a flow: the item ``key`` of the task's result."""
-
-    def run(self, task_result: Any, key: Any) -> Any:
-        return task_result[key]
 
 
 class List(Task):

@@ -1,0 +1,106 @@
+"""The frozen plan of a flow: what a run reads of the flow's graph, compiled once per run.
+
+A ``Plan`` is made from a ``Flow`` when a run starts (and when it is resumed or retried) and
+never changes afterwards, like graphlib's sorter after ``prepare()``. The scheduling loop and
+the widget read the plan, never the Flow's private fields, so editing the flow while a run
+goes on cannot pull edges from under the run: the next run gets a new plan.
+
+>>> from flowbook import Flow, task, unmapped
+>>> @task
+... def load():
+...     return [1, 2]
+>>> @task
+... def add(x, y):
+...     return x + y
+>>> with Flow("etl") as flow:
+...     total = add.map(load(), y=unmapped(10))
+>>> plan = compile_plan(flow)
+>>> [plan.names[t] for t in plan.order], plan.mapped == {total}
+(['load', 'add'], True)
+>>> [(e.key, plan.constants[e].result) for e in plan.inputs[total] if e in plan.constants]
+[('y', 10)]
+"""
+
+from __future__ import annotations
+
+import graphlib
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from flowbook.core.edge import Edge
+from flowbook.core.naming import unique_names
+from flowbook.engine.state import Success
+from flowbook.errors import UserValueError
+from flowbook.tasks.core import Constant
+
+__all__ = ["Plan", "compile_plan", "FlowCycleError"]
+
+
+class FlowCycleError(UserValueError):
+    """The flow's edges form a cycle; ``cycle`` lists the tasks around it."""
+
+    def __init__(self, flow_name: str, cycle: list):
+        self.cycle = cycle
+        names = " -> ".join(t.name for t in cycle)
+        super().__init__(f"flow {flow_name!r} has a cycle: {names}; remove one of these edges "
+                         "(tasks must form a directed acyclic graph)")
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """A flow's graph as one run sees it. Every mapping is read-only; tuples keep order."""
+
+    flow_name: str  # the flow's name when the plan was made
+    tasks: tuple  # every task, in the order they were added to the flow
+    order: tuple  # every task, each after its upstream tasks (graphlib's static order)
+    edges_to: Mapping  # Task -> (Edge from another task into it, ...)
+    edges_from: Mapping  # Task -> (Edge out of it to another task, ...)
+    inputs: Mapping  # Task -> edges_to plus one Edge per constant argument (a Constant task)
+    constants: Mapping  # constant Edge -> its Success state, whose result is the value
+    mapped: frozenset  # tasks with at least one mapped edge into them
+    terminal: frozenset  # tasks no other task waits for
+    reference: frozenset  # tasks whose states decide the flow's state
+    names: Mapping  # Task -> its unique name in the flow (``load``, ``load-2``, ...)
+
+    def __contains__(self, task: Any) -> bool:
+        return task in self.edges_to
+
+    def require(self, task: Any) -> None:
+        """Raise UserValueError naming ``task`` and the flow when it is not in the plan."""
+        if task not in self.edges_to:
+            name = getattr(task, "name", repr(task))
+            raise UserValueError(f"task {name!r} is not in flow {self.flow_name!r}; add it "
+                                 f"with flow.add_task({name}) or call it inside "
+                                 "`with Flow(...)`")
+
+
+def compile_plan(flow: Any) -> Plan:
+    """The plan of ``flow`` as it is now; raises FlowCycleError naming a cycle."""
+    tasks = tuple(flow.tasks)
+    edges_to = {t: tuple(flow.edges_to(t)) for t in tasks}
+    edges_from = {t: tuple(flow.edges_from(t)) for t in tasks}
+    constants = {}
+    inputs = {}
+    for t in tasks:
+        own = {Edge(Constant(value), t, key): Success("Constant argument.", result=value)
+               for key, value in flow.constants.get(t, {}).items()}
+        constants.update(own)
+        inputs[t] = edges_to[t] + tuple(own)
+    terminal = frozenset(t for t in tasks if not edges_from[t])
+    return Plan(
+        flow_name=flow.name, tasks=tasks, order=_order(flow.name, edges_to),
+        edges_to=MappingProxyType(edges_to), edges_from=MappingProxyType(edges_from),
+        inputs=MappingProxyType(inputs), constants=MappingProxyType(constants),
+        mapped=frozenset(t for t in tasks if any(e.mapped for e in edges_to[t])),
+        terminal=terminal,
+        reference=frozenset(flow.chosen_reference_tasks()) or terminal,
+        names=MappingProxyType(unique_names(flow)))
+
+
+def _order(flow_name: str, edges_to: dict) -> tuple:
+    graph = {t: [e.upstream_task for e in edges] for t, edges in edges_to.items()}
+    try:
+        return tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        raise FlowCycleError(flow_name, list(reversed(exc.args[1]))) from None
