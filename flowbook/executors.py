@@ -10,9 +10,12 @@ by ``flowbook.engine.flow_run`` and ``flowbook.engine.interrupt``:
 - ``cancel(handles)``, when a run is interrupted: drops the calls that have not started and
   returns the other handles (their calls may be running, or have finished unreported).
 
-and one attribute, ``remote``: whether calls run in other processes, to which the loop then
-sends pickled task runs that report their states back (``flowbook.engine.remote``). dask is
-imported only when a ``DaskExecutor`` starts.
+and one attribute, ``remote``: whether calls run in other processes (the words of an
+interrupt's message depend on it). An executor whose calls run on other threads of this
+process also has ``post(message)``, which hands a task run's message to the loop waiting in
+``wait()`` (it comes back among the finished handles). A remote executor pickles each call
+itself and raises ``flowbook.engine.remote.NotDelivered`` from ``submit`` or ``result``
+when a call cannot travel. dask is imported only when a ``DaskExecutor`` starts.
 
 >>> LocalDaskExecutor(num_workers=4)
 LocalDaskExecutor(scheduler='threads', num_workers=4)
@@ -21,6 +24,7 @@ LocalDaskExecutor(scheduler='threads', num_workers=4)
 from __future__ import annotations
 
 import os
+import pickle
 import queue
 import re
 import threading
@@ -121,6 +125,12 @@ class LocalDaskExecutor:
         # Each call is reported once; the loop always waits on every call it submitted.
         return list(handles) if self._pool is None else self._pool.finished_calls()
 
+    def post(self, message: Any) -> None:
+        """Hand ``message`` from a task run on a pool thread to the loop in ``wait()``."""
+        if self._pool is None:
+            raise RuntimeError("LocalDaskExecutor.post() was called outside start()")
+        self._pool.post(message)
+
     def result(self, handle: Any) -> Any:
         if isinstance(handle, _Call) and handle.error is not None:
             raise handle.error
@@ -168,8 +178,13 @@ class _ThreadPool:
         self._calls.put(call)
         return call
 
+    def post(self, message: Any) -> None:
+        """Put ``message`` among the finished calls, for whoever waits for them."""
+        self._finished.put(message)
+
     def finished_calls(self) -> list:
-        """The calls run since the last time asked; blocks until there is at least one."""
+        """The calls run (and messages posted) since the last time asked; blocks until
+        there is at least one."""
         done = [self._finished.get()]
         try:
             while True:
@@ -299,9 +314,18 @@ class DaskExecutor:
         if self.client is None:
             raise RuntimeError("DaskExecutor.submit() was called outside start(); "
                                "use `with executor.start(): ...`")
+        import cloudpickle
+
+        from flowbook.engine.remote import NotDelivered
+
+        try:
+            payload = cloudpickle.dumps((fn, args))
+        except Exception as exc:
+            raise NotDelivered("could not be sent to the Dask worker", exc) from exc
         # A fresh key for every call: equal arguments must not reuse an earlier result.
         label = re.sub(r"[^\w.]+", "_", name) or "task"
-        future = self.client.submit(fn, *args, key=f"{label}-{uuid.uuid4().hex}", pure=False)
+        future = self.client.submit(_call_pickled, payload, key=f"{label}-{uuid.uuid4().hex}",
+                                    pure=False)
         self._completed.add(future)
         return future
 
@@ -312,12 +336,23 @@ class DaskExecutor:
         return [future for future, _ in batch]
 
     def result(self, handle: Any) -> Any:
+        from flowbook.engine.remote import NotDelivered
+
         outcome = self._outcomes.pop(handle)
-        if handle.status == "error":
-            raise outcome[1]  # as_completed gives (type, exception, traceback)
-        if isinstance(outcome, BaseException):
-            raise outcome  # the future was cancelled
-        return outcome
+        if handle.status == "error":  # as_completed gives (type, exception, traceback)
+            raise NotDelivered("could not finish on the Dask cluster", outcome[1])
+        if isinstance(outcome, BaseException):  # the future was cancelled
+            raise NotDelivered("could not finish on the Dask cluster", outcome)
+        try:
+            value = pickle.loads(outcome)
+        except Exception as exc:
+            raise NotDelivered("ran on a Dask worker, but what it sent back cannot be loaded "
+                               "in the kernel", exc) from exc
+        if isinstance(value, _Unloadable):
+            raise NotDelivered("could not be loaded on the Dask worker (the workers must be "
+                               "able to import the modules the task uses)",
+                               RuntimeError(value.error))
+        return value
 
     def cancel(self, handles: Collection) -> list:
         # Dask cannot say whether a pending future has started on a worker: all may have.
@@ -329,6 +364,24 @@ class DaskExecutor:
     def __repr__(self) -> str:
         where = f"address={self.address!r}" if self.address else "a LocalCluster per run"
         return f"DaskExecutor({where})"
+
+
+class _Unloadable:
+    """What a worker sends back when a call it was sent cannot be unpickled there."""
+
+    def __init__(self, error: str):
+        self.error = error  # repr() of what unpickling raised
+
+
+def _call_pickled(payload: bytes) -> bytes:
+    """On a Dask worker: unpickle ``(fn, args)``, call it and pickle what it returns."""
+    import cloudpickle
+
+    try:
+        fn, args = pickle.loads(payload)
+    except Exception as exc:
+        return cloudpickle.dumps(_Unloadable(repr(exc)))
+    return cloudpickle.dumps(fn(*args))
 
 
 _ADDRESS = re.compile(r"^(\w+://)?\S+:\d+$")  # tcp://host:port (the scheme is optional)

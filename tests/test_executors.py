@@ -290,12 +290,12 @@ def test_an_interrupt_while_threads_run_cancels_the_flow_and_reaches_the_caller(
 
 
 def test_an_error_of_flowbook_in_a_worker_thread_reaches_the_caller(threads, monkeypatch):
-    from flowbook.engine import flow_run
+    from flowbook.engine import remote
 
     def broken(tr):
         raise RuntimeError("engine bug")
 
-    monkeypatch.setattr(flow_run, "run_task", broken)
+    monkeypatch.setattr(remote, "run_task", broken)
     with Flow("f") as flow:
         task(dask_tasks.where)()
     with pytest.raises(RuntimeError, match="engine bug"):

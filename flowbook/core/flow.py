@@ -279,7 +279,7 @@ class Flow:
     # -- running --------------------------------------------------------------------------
 
     def run(self, parameters: dict | None = None, task_states: dict | None = None,
-            executor: Any = None, context: dict | None = None) -> Any:
+            executor: Any = None, context: dict | None = None, *, clock: Any = None) -> Any:
         """Run the flow and return its flow State.
 
         ``executor`` runs the tasks: ``LocalExecutor()`` (the default, one after another),
@@ -287,12 +287,13 @@ class Flow:
         cluster), all from ``flowbook.executors``. ``state.result`` maps every task to its
         final state. The run never blocks on a person: with paused tasks left, the returned
         state is Running; approve them with ``flow.resume()``. Failed tasks can be run again
-        with ``flow.retry()``.
+        with ``flow.retry()``. ``clock`` (``flowbook.engine.clock.FakeClock()``, say) is where
+        the run reads the time and sleeps until retries; resume and retry keep it.
         """
         from flowbook.engine import flow_run
 
         return flow_run.start(self, parameters=parameters, task_states=task_states,
-                              executor=executor, context=context)
+                              executor=executor, context=context, clock=clock)
 
     def resume(self, *tasks: Any, executor: Any = None) -> Any:
         """Approve paused tasks (all of them when none are named) and continue the last run,

@@ -7,8 +7,9 @@ reused; the default, ``duration_only``, checks only its expiration.
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
+
+from flowbook.engine import clock
 
 __all__ = ["duration_only", "all_inputs", "all_parameters", "never_use", "partial_inputs_only",
            "partial_parameters_only", "store", "candidates", "clear"]
@@ -23,7 +24,7 @@ def never_use(state: Any, inputs: dict, parameters: dict) -> bool:
 
 def duration_only(state: Any, inputs: dict, parameters: dict) -> bool:
     expiration = state.cached_result_expiration
-    return expiration is None or expiration > time.time()
+    return expiration is None or expiration > clock.current().now()
 
 
 def all_inputs(state: Any, inputs: dict, parameters: dict) -> bool:
@@ -56,12 +57,11 @@ def partial_parameters_only(validate_on: list | None = None):
     return validator
 
 
-def store(key: str, states: list) -> None:
-    """Add a run's Cached states after those kept so far, dropping expired ones.
+def store(key: str, states: list, now: float) -> None:
+    """Add a run's Cached states after those kept so far, dropping those expired at ``now``.
 
     Candidates are tried oldest first, as Prefect 1 does.
     """
-    now = time.time()
     with _LOCK:
         kept = {id(s): s for s in _STORE.get(key, []) + states
                 if s.cached_result_expiration is None or s.cached_result_expiration > now}

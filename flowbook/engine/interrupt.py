@@ -6,21 +6,24 @@ leaves behind, so that nothing finished is lost and the run can be continued.
   end Cancelled, saying why and how to continue; ``flow.retry()`` runs them again.
 - Task runs an executor had not started yet keep their states: they run when the run is
   continued.
-- A body Python cannot stop (on a thread or a Dask worker) may still finish later. Its
-  changes are refused by ``FlowRun.record``, because its task's state is no longer the state
-  it started from, so a late result never lands in the stopped run, nor in its retry.
+- A body Python cannot stop (on a thread or a Dask worker) may still finish later. Only the
+  loop applies changes, and it has closed the pass that body reports to
+  (``loop.Inbox.close``): every change it reports gets Cancelled back and is stored
+  nowhere, so a late result never lands in the stopped run, nor in its retry.
+
+Every change here goes through ``FlowRun.apply``, with the task's state handlers and events.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flowbook.engine.flow_run import Applier
 from flowbook.engine.state import Cancelled, Failed, State
-from flowbook.engine.task_run import TaskRun, may_start
 
 __all__ = ["stop_in_flight", "cancel_running", "stopped_state", "ABANDONED"]
 
-# The state an abandoned attempt gets back for each change it tries to record.
+# The state an abandoned attempt gets back for each change it reports.
 ABANDONED = ("This attempt was abandoned (its run was interrupted or stopped); what it did "
              "was not recorded.")
 _CONTINUE = "flow.retry() runs it again"
@@ -36,9 +39,8 @@ def stop_in_flight(run: Any, in_flight: dict, error: BaseException) -> None:
     message = _task_message(error, remote=run.executor.remote)
     for handle in started:
         tr = in_flight.get(handle)
-        current = None if tr is None else _started_state(run, tr)
-        if current is not None:
-            _cancel(run, tr.task, tr.map_index, current, message)
+        if tr is not None and _may_have_started(run, tr):
+            _cancel(run, tr.task, tr.map_index, message)
 
 
 def cancel_running(run: Any, error: BaseException) -> None:
@@ -46,11 +48,11 @@ def cancel_running(run: Any, error: BaseException) -> None:
     message = _task_message(error, remote=False)
     for task, state in list(run.states.items()):
         if state.is_running():
-            _cancel(run, task, None, state, message)
+            _cancel(run, task, None, message)
         elif state.is_mapped():
             for index, child in enumerate(list(state.map_states)):
                 if child.is_running():
-                    _cancel(run, task, index, child, message)
+                    _cancel(run, task, index, message)
 
 
 def stopped_state(run: Any, error: BaseException, task_states: dict) -> State:
@@ -72,18 +74,14 @@ def _task_message(error: BaseException, remote: bool) -> str:
     return f"Stopped by an error in flowbook ({error!r}) while running; {_CONTINUE}."
 
 
-def _started_state(run: Any, tr: TaskRun) -> State | None:
-    """The task's state if ``tr`` may have got into its body (its task is Running, or still
-    in the state it was sent with and ready to start: about to change it), else None."""
+def _may_have_started(run: Any, tr: Any) -> bool:
+    """Whether ``tr`` may have got into its body: its task is Running, or still in the
+    state it was submitted with (about to change it)."""
     current = run.current_state(tr.task, tr.map_index)
-    if current is None:
-        current = tr.state  # a task without a stored state yet starts from a fresh Pending
-    if current.is_running() or (current is tr.state and may_start(current, tr.upstream)):
-        return current
-    return None
+    return current is None or current.is_running() or current is tr.submitted
 
 
-def _cancel(run: Any, task: Any, map_index: int | None, current: State, message: str) -> None:
-    """End a task (or child) Cancelled through its state handlers. ``FlowRun.record``
-    refuses the change when another landed first (the body finished just now)."""
-    TaskRun(task, current, {}, map_index, run).change(Cancelled(message))
+def _cancel(run: Any, task: Any, map_index: int | None, message: str) -> None:
+    """End a task (or child) Cancelled, through ``FlowRun.apply``."""
+    tr = run.task_run(task, Applier(run), map_index, upstream={})
+    tr.change(Cancelled(message))

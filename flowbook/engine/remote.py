@@ -1,133 +1,124 @@
-"""Task runs that travel to another process (a Dask worker) and report their states back.
+"""What a task run brings back to the scheduling loop, wherever it ran.
 
-The kernel keeps the run: ``pack`` turns a ``TaskRun`` into bytes, with a ``WorkerRun``
-standing in for the ``FlowRun``; ``run_packed`` runs it on the worker, where every state the
-task enters is collected instead of recorded; ``settle`` records those states in the kernel,
-in order, so run events and the widget see the same changes as with a local executor, only
-when the task has finished. Anything that stops a task from travelling (a value pickle
-cannot send, a module the worker cannot import, a lost worker) becomes a Failed state
-naming the task and the reason. A body raising KeyboardInterrupt on a worker stops the run
-in the kernel, as it would there; the worker lives on.
+The loop submits ``run_reported(tr)`` to its executor for every task run. In the kernel,
+the run's reporter has applied each state as it was entered, so the ``Report`` carries only
+whether a body raised KeyboardInterrupt. In another process (a Dask worker) the task run
+arrives by pickle with a ``Collector`` (``TaskRun.__getstate__``), and its Report carries
+every state it entered and what its body printed; the loop applies them in order
+(``apply_report``), through the same ``FlowRun.apply`` as any change. A task run that cannot
+travel (a value pickle refuses, a module the worker cannot import, a lost worker) ends in a
+Failed state naming the task and the culprit (``undelivered``).
 """
 
 from __future__ import annotations
 
-import copy
-import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowbook.engine import clock
 from flowbook.engine.state import Failed, State
-from flowbook.engine.task_run import TaskRun, run_task
+from flowbook.engine.task_run import Collector, TaskRun, run_task
 
-__all__ = ["WorkerRun", "Report", "pack", "run_packed", "settle"]
+__all__ = ["Report", "NotDelivered", "run_reported", "apply_report", "undelivered"]
 
 _HOW_TO_SEND = ("tasks on a DaskExecutor receive and return values by pickle; pass values "
                 "that pickle can send, or run the flow with LocalDaskExecutor()")
 
 
-class WorkerRun:
-    """What a task run reads of its flow run, carried to the worker; collects its states."""
+class NotDelivered(Exception):
+    """An executor could not send a call to where it runs, or bring its outcome back.
+    ``where`` says which way it failed, in words, for the task's Failed state."""
 
-    __slots__ = ("context", "parameters", "cached", "folder", "states", "outputs")
-
-    def __init__(self, context: dict, parameters: dict, cached: list, folder: Any = None):
-        self.context = context  # the run's context values (flow_name, parameters, ...)
-        self.parameters = parameters  # parameter name -> value
-        self.cached = cached  # the task's cache candidates, taken from the kernel's cache
-        self.folder = folder  # the task's checkpoint folder (None: no checkpoints)
-        self.states: list = []  # every state the task entered here, oldest first
-        self.outputs: dict = {}  # (Task, map_index) -> TaskOutput: what the body printed here
-
-    def record(self, task: Any, map_index: int | None, old: State | None, new: State) -> State:
-        self.states.append(new)
-        return new
-
-    def cached_states(self, key: str) -> list:
-        return self.cached
-
-    def checkpoint_folder(self, task: Any) -> Any:
-        return self.folder
+    def __init__(self, where: str, error: BaseException):
+        super().__init__(f"{where}: {error!r}")
+        self.where = where  # e.g. "could not be sent to the Dask worker"
+        self.error = error  # what pickle, the network or the worker raised
 
 
 @dataclass(slots=True)
 class Report:
-    """What comes back from the worker for one task run."""
+    """What comes back from a task run, for the loop to apply."""
 
-    states: list  # the states the task entered there, in order (state handlers applied)
-    output: Any = None  # the TaskOutput of what the body printed there, if anything
+    states: list = field(default_factory=list)  # states entered and not applied yet, in order
+    output: Any = None  # the TaskOutput of what the body printed there, if not kept already
     problem: str | None = None  # why the run could not go on, to end in a Failed state
-    error: Any = field(default=None)  # the exception behind ``problem``, if it can travel
+    error: Any = None  # the exception behind ``problem``, if it can travel
     interrupted: bool = False  # the body raised KeyboardInterrupt: it stops the run
+    away: bool = False  # it ran in another process (a Dask worker)
+
+    def __reduce__(self) -> tuple:
+        # A state whose result pickle refuses cannot come back: keep the states before it.
+        kept = []
+        for st in self.states:
+            if not _picklable(st):
+                error = _pickling_error(st)
+                return (Report, (kept, self.output, f"ran on a Dask worker, but its result "
+                                 f"cannot be sent back ({error!r}); {_HOW_TO_SEND}",
+                                 _portable(error), self.interrupted, self.away))
+            kept.append(st)
+        return (Report, (kept, self.output, self.problem, self.error, self.interrupted,
+                         self.away))
 
 
-# -- in the kernel ------------------------------------------------------------------------
-
-def pack(tr: TaskRun) -> bytes | Report:
-    """``tr`` as bytes for a worker, or a Report of why it cannot travel."""
-    import cloudpickle
-
-    run = tr.run
-    cached = []
-    if tr.task.cache_for is not None:
-        cached = [_detached(s) for s in run.cached_states(tr.task.cache_key or tr.task.name)]
-    shipped = TaskRun(tr.task, _detached(tr.state),
-                      {edge: _detached(st) for edge, st in tr.upstream.items()},
-                      tr.map_index, WorkerRun(run.context, run.parameters, cached,
-                                              run.checkpoint_folder(tr.task)))
+def run_reported(tr: TaskRun) -> Report:
+    """Run ``tr`` (an executor calls this, in the kernel or on a worker) and report back."""
+    interrupted = False
     try:
-        return cloudpickle.dumps(shipped)
-    except Exception as exc:
-        return Report([], None, f"could not be sent to the Dask worker: {_culprit(shipped)} "
-                                f"cannot be pickled ({exc!r}); {_HOW_TO_SEND}", _portable(exc))
+        if clock.current() is tr.setting.clock:  # the loop's thread: the clock is set
+            run_task(tr)
+        else:
+            with clock.using(tr.setting.clock):
+                run_task(tr)
+    except KeyboardInterrupt:  # a body raised it: it stops the whole run, in the kernel
+        interrupted = True
+    if isinstance(tr.reporter, Collector):  # away from the run: bring everything back
+        output = tr.setting.outputs.get((tr.task, tr.map_index))
+        return Report(tr.reporter.states, output, interrupted=interrupted, away=True)
+    return _INTERRUPTED if interrupted else _APPLIED
 
 
-def settle(tr: TaskRun, outcome: Any) -> State:
-    """Record in the kernel what the worker reported for ``tr`` (``outcome``: the bytes it
-    returned, or the exception its future raised); returns the task's last state."""
-    report = _report_of(outcome)
+
+
+
+_APPLIED = Report()  # every state was applied as it was entered; nothing more to do
+_INTERRUPTED = Report(interrupted=True)  # the same, and a body raised KeyboardInterrupt
+
+
+def apply_report(run: Any, tr: TaskRun, report: Report) -> State:
+    """Apply in the kernel what ``report`` says of ``tr``; returns the task's last state."""
     if report.output is not None:
-        _keep_output(tr.run.outputs, (tr.task, tr.map_index), report.output)
+        _keep_output(run.outputs, (tr.task, tr.map_index), report.output)
     for new in report.states:
-        tr.state = tr.run.record(tr.task, tr.map_index, tr.state, new)
+        applied = run.apply(tr, new)
+        tr.state = applied
+        if type(applied) is not type(new):  # a state handler decided otherwise: it stands
+            break
     if report.problem is not None:
-        tr.change(Failed(f"Task {_full_name(tr)!r} {report.problem}", result=report.error))
+        tr.state = run.apply(tr, Failed(f"Task {tr.full_name()!r} {report.problem}",
+                                        result=report.error))
     if report.interrupted:  # as in the kernel, a KeyboardInterrupt stops the whole run
-        raise KeyboardInterrupt(f"task {_full_name(tr)!r} raised KeyboardInterrupt on a Dask "
-                                "worker")
+        where = " on a Dask worker" if report.away else ""
+        raise KeyboardInterrupt(f"task {tr.full_name()!r} raised KeyboardInterrupt{where}")
     return tr.state
 
 
-def _report_of(outcome: Any) -> Report:
-    if isinstance(outcome, Report):
-        return outcome
-    if isinstance(outcome, BaseException):
-        return Report([], None, f"could not finish on the Dask cluster: {outcome!r}",
-                      _portable(outcome))
-    try:
-        return pickle.loads(outcome)
-    except Exception as exc:
-        return Report([], None, f"ran on a Dask worker, but its states cannot be loaded in "
-                                f"the kernel ({exc!r}); {_HOW_TO_SEND}", exc)
+def undelivered(tr: TaskRun, exc: NotDelivered) -> Report:
+    """The Report of a task run that could not travel, naming the culprit if it can."""
+    if exc.where.startswith("could not be sent"):
+        what = f"{exc.where}: {_culprit(tr)} cannot be pickled ({exc.error!r}); {_HOW_TO_SEND}"
+    else:
+        what = f"{exc.where}: {exc.error!r}"
+    return Report(problem=what, error=_portable(exc.error))
 
 
 def _keep_output(outputs: dict, key: tuple, output: Any) -> None:
-    """Add what a body printed on a worker to what the task printed before, if anything."""
+    """Add what a body printed elsewhere to what the task printed before, if anything."""
     kept = outputs.get(key)
     if kept is None:
         outputs[key] = output
         return
     kept.add("stdout", output.stdout)
     kept.add("stderr", output.stderr)
-
-
-def _detached(state: State) -> State:
-    """A copy without the history and the decision, which the worker does not need."""
-    new = copy.copy(state)
-    new.previous = new.why = None
-    if new.is_mapped():
-        new.map_states = [_detached(c) for c in new.map_states]
-    return new
 
 
 def _culprit(tr: TaskRun) -> str:
@@ -139,60 +130,27 @@ def _culprit(tr: TaskRun) -> str:
     for edge in tr.upstream:
         if not _picklable(edge.upstream_task):
             return f"upstream task {edge.upstream_task.name!r} (its function or attributes)"
-    for name, value in tr.run.parameters.items():
+    for name, value in tr.setting.parameters.items():
         if not _picklable(value):
             return f"the value of parameter {name!r}"
-    for name, value in tr.run.context.items():
+    for name, value in tr.setting.context.items():
         if not _picklable(value):
             return f"the context value {name!r}"
     return f"task {tr.task.name!r} itself (its function, or something it refers to)"
 
 
-def _full_name(tr: TaskRun) -> str:
-    name = tr.task.name
-    return name if tr.map_index is None else f"{name}[{tr.map_index}]"
-
-
-# -- on the worker ------------------------------------------------------------------------
-
-def run_packed(payload: bytes) -> bytes:
-    """Run a packed task run here and return its pickled ``Report``."""
-    import cloudpickle
-
-    try:
-        tr = pickle.loads(payload)
-    except Exception as exc:
-        report = Report([], None, f"could not be loaded on the Dask worker ({exc!r}); the "
-                                  "workers must be able to import the modules the task uses",
-                        _portable(exc))
-        return cloudpickle.dumps(report)
-    try:
-        run_task(tr)
-        interrupted = False
-    except KeyboardInterrupt:  # the body raised it: report it rather than stop the worker
-        interrupted = True
-    states, output = tr.run.states, next(iter(tr.run.outputs.values()), None)
-    try:
-        return cloudpickle.dumps(Report(states, output, interrupted=interrupted))
-    except Exception as exc:
-        kept = []
-        for st in states:
-            if not _picklable(st):
-                break
-            kept.append(st)
-        return cloudpickle.dumps(Report(
-            kept, output, f"ran on a Dask worker, but its result cannot be sent back "
-                          f"({exc!r}); {_HOW_TO_SEND}", _portable(exc), interrupted))
-
-
 def _picklable(obj: Any) -> bool:
+    return _pickling_error(obj) is None
+
+
+def _pickling_error(obj: Any) -> Exception | None:
     import cloudpickle
 
     try:
         cloudpickle.dumps(obj)
-    except Exception:
-        return False
-    return True
+    except Exception as exc:
+        return exc
+    return None
 
 
 def _portable(exc: BaseException) -> BaseException:

@@ -12,9 +12,10 @@ state questions (``state.is_failed()``) rather than comparing class names.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
+
+from flowbook.engine import clock
 
 __all__ = [
     "State", "Pending", "Scheduled", "Paused", "Resume", "Retrying", "Running", "Cancelling",
@@ -47,7 +48,7 @@ class State:
         # return value; the exception for Failed; the signal for signals; None when none
         self.result = None if result is _NO_RESULT else result
         self.has_result = result is not _NO_RESULT  # False: nothing produced a result
-        self.timestamp = time.time()  # when this state was created (seconds since the epoch)
+        self.timestamp = clock.current().now()  # when it was created (epoch seconds, run's clock)
         self.why = why  # the Decision behind a TriggerFailed/Skipped/Paused state, if any
         self.previous: State | None = None  # the state this one replaced in a run (history)
 
@@ -66,6 +67,10 @@ class State:
             return self.result is other.result  # type: ignore[attr-defined]
 
     __hash__ = object.__hash__  # identity: two runs' equal states are still two states
+
+    def parts(self) -> tuple | list:
+        """The states that make up this one: a mapped task's children, else itself alone."""
+        return (self,)
 
     def is_pending(self) -> bool:
         return isinstance(self, Pending)
@@ -218,6 +223,9 @@ class Mapped(Success):
         self.map_states = [] if map_states is None else map_states  # one State per child
         # how many children the mapped inputs allowed when mapping began
         self.n_map_states = len(self.map_states) if n_map_states is None else n_map_states
+
+    def parts(self) -> list:
+        return self.map_states
 
 
 class Skipped(Success):

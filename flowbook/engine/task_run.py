@@ -1,46 +1,69 @@
 """One task run as a chain of small ``state -> state`` steps (Prefect 1's task runner, flattened).
 
-Order, as in SEMANTICS.md: ready? -> upstream finished? -> upstream skipped? -> cached? ->
-trigger -> Running -> body -> cache the result -> retry? -> loop? Each step returns early with
-a state; nothing here raises to steer control flow. User code failing is a state (SystemExit
-too); only a flowbook bug or a KeyboardInterrupt (which stops the run) escapes.
+Order, as in SEMANTICS.md: upstream skipped? -> cached? -> trigger -> Running -> body -> cache
+the result -> retry? -> loop? Whether the task may start at all is decided before, by the
+scheduling loop (``upstream.may_start``). Each step returns early with a state; nothing here
+raises to steer control flow. User code failing is a state (SystemExit too); only a flowbook
+bug or a KeyboardInterrupt (which stops the run) escapes.
+
+A task run never writes its flow run: every state it enters is reported through its
+``reporter``, which hands it to the scheduling loop (``FlowRun.apply`` runs the state
+handlers, stores the state and publishes the event) and returns the state as applied. On
+another process the reporter is a ``Collector``, and the loop applies what it collected
+when the run reports back.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-import time
+from dataclasses import dataclass
 from typing import Any
 
 from flowbook import triggers
 from flowbook.context import context
-from flowbook.engine import capture, checkpoint
+from flowbook.engine import capture, checkpoint, clock
 from flowbook.engine.signals import TRIGGERFAIL, PrefectStateSignal
 from flowbook.engine.state import (
-    Cached, Decision, Failed, Mapped, Resume, Retrying, Running, Skipped, State,
-    Success, TimedOut, TriggerFailed,
+    Cached, Decision, Failed, Resume, Retrying, Running, Skipped, State, Success, TimedOut,
+    TriggerFailed,
 )
 
-__all__ = ["TaskRun", "TaskTimeoutSignal", "run_task", "may_start", "prepare_mapped_parent",
-           "child_upstreams"]
+__all__ = ["TaskRun", "Setting", "Collector", "TaskTimeoutSignal", "run_task"]
 
 _SKIP_RULE = ("a task is skipped when an upstream task was skipped "
               "(set skip_on_upstream_skip=False to run it anyway)")
 
 
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """What every task run of one flow run reads of it."""
+
+    context: dict  # flowbook.context values of the run (flow_name, parameters, ...)
+    parameters: dict  # parameter name -> value
+    outputs: dict  # (Task, map_index) -> TaskOutput: what bodies printed (engine.capture)
+    clock: Any  # the run's clock (engine.clock): the time, sleeps and timeouts
+
+
 class TaskRun:
     """Everything one run of one task (or one mapped child) reads, passed explicitly."""
 
-    __slots__ = ("task", "state", "upstream", "map_index", "run", "run_count", "loop_count",
-                 "loop_result", "resume", "_values")
+    __slots__ = ("task", "state", "submitted", "upstream", "map_index", "setting", "reporter",
+                 "cached", "folder", "run_count", "loop_count", "loop_result", "resume",
+                 "_values")
 
-    def __init__(self, task: Any, state: State, upstream: dict, map_index: int | None, run: Any):
+    def __init__(self, task: Any, state: State, upstream: dict, map_index: int | None,
+                 setting: Setting, reporter: Any, cached: list | None = None,
+                 folder: Any = None):
         self.task = task  # the Task being run
-        self.state = state  # its current state; every change goes through change()
+        self.state = state  # its current state, as last applied; changes go through change()
+        self.submitted = state  # the state it started from
         self.upstream = upstream  # {Edge: State} of its upstream tasks (constants included)
         self.map_index = map_index  # index of a mapped child, else None
-        self.run = run  # the FlowRun: parameters, flow name, where changes are recorded
+        self.setting = setting  # what it reads of its flow run
+        self.reporter = reporter  # .report(tr, new) -> the state as applied by the loop
+        self.cached = cached  # Cached states it may reuse (None: the task does not cache)
+        self.folder = folder  # where its checkpoints live (None: no checkpoints)
         self.run_count = 1  # attempts so far, this one included
         self.loop_count: int | None = None  # LOOP iteration (None: not looping)
         self.loop_result: Any = None  # the previous iteration's LOOP result
@@ -48,24 +71,11 @@ class TaskRun:
         self._values: dict | None = None  # context_values(), built once until a field changes
 
     def change(self, new: State) -> State:
-        """Enter ``new``: state handlers may replace it, then it is recorded and published."""
-        old = self.state
-        if new is old:
-            return old
-        if self.task.state_handlers:
-            new = self._handled(old, new)
-        self.state = new = self.run.record(self.task, self.map_index, old, new)
-        return new
-
-    def _handled(self, old: State, new: State) -> State:
-        saved = context._replace(self.context_values())
-        try:
-            for handler in self.task.state_handlers:
-                new = handler(self.task, old, new) or new
-        except Exception as exc:
-            return Failed(f"state handler of task {self.task.name!r} raised {exc!r}", result=exc)
-        finally:
-            context._replace(saved)
+        """Enter ``new``: report it and continue from the state as applied (a state handler
+        may have replaced it; an abandoned run gets Cancelled back)."""
+        if new is self.state:
+            return new
+        self.state = new = self.reporter.report(self, new)
         return new
 
     def context_values(self) -> dict:
@@ -73,7 +83,7 @@ class TaskRun:
         if self._values is not None:
             return self._values
         name = self.task.name
-        values = dict(self.run.context)
+        values = dict(self.setting.context)
         values["task_name"] = name
         values["task_full_name"] = name if self.map_index is None else f"{name}[{self.map_index}]"
         values["task_run_count"] = self.run_count
@@ -85,23 +95,57 @@ class TaskRun:
         self._values = values
         return values
 
+    def full_name(self) -> str:
+        return self.task.name if self.map_index is None else f"{self.task.name}[{self.map_index}]"
+
+    # A task run travels to another process (a Dask worker) by pickle without its history,
+    # decisions and reporter; there it collects its states for the report back.
+    def __getstate__(self) -> dict:
+        return {"task": self.task, "state": _detached(self.state),
+                "upstream": {edge: _detached(st) for edge, st in self.upstream.items()},
+                "map_index": self.map_index, "context": self.setting.context,
+                "parameters": self.setting.parameters,
+                "cached": None if self.cached is None else [_detached(s) for s in self.cached],
+                "folder": self.folder}
+
+    def __setstate__(self, fields: dict) -> None:
+        setting = Setting(fields["context"], fields["parameters"], {}, clock.REAL)
+        self.__init__(fields["task"], fields["state"], fields["upstream"], fields["map_index"],
+                      setting, Collector(), fields["cached"], fields["folder"])
+
+
+class Collector:
+    """The reporter of a task run away from its flow run: keeps every state, in order."""
+
+    __slots__ = ("states",)
+
+    def __init__(self) -> None:
+        self.states: list = []  # the states the task entered here, oldest first
+
+    def report(self, tr: TaskRun, new: State) -> State:
+        self.states.append(new)
+        return new
+
+
+def _detached(state: State) -> State:
+    """A copy without the history and the decision, which another process does not need."""
+    new = copy.copy(state)
+    new.previous = new.why = None
+    if new.is_mapped():
+        new.map_states = [_detached(c) for c in new.map_states]
+    return new
+
 
 # -- the steps ----------------------------------------------------------------------------
 
 def run_task(tr: TaskRun) -> State:
-    """Take one task (or mapped child) as far as it can go now; return its state."""
-    state = tr.state
-    if not state.is_pending() or _waiting(state):
-        return state
-    _start(tr, state)
-    upstream_states = triggers.upstream_state_list(tr.upstream)
-    for st in upstream_states:
-        if not st.is_finished():
-            return state
+    """Take one task (or mapped child) that may start (``upstream.may_start``) as far as it
+    can go now; return its state."""
+    _start(tr, tr.state)
     if tr.task.skip_on_upstream_skip:
-        for st in upstream_states:
+        for st in triggers.upstream_state_list(tr.upstream):
             if st.is_skipped():
-                return tr.change(_skipped_by_upstream(tr))
+                return tr.change(skipped_by_upstream(tr))
     inputs = {e.key: s.result for e, s in tr.upstream.items() if e.key is not None}
     if tr.task.cache_for is not None:
         reused = _cached(tr, inputs)
@@ -110,27 +154,12 @@ def run_task(tr: TaskRun) -> State:
     refused = _trigger(tr)
     if refused is not None:
         return tr.change(refused)
-    stored = checkpoint.location(tr.run.checkpoint_folder(tr.task), tr.task, inputs)
+    stored = checkpoint.location(tr.folder, tr.task, inputs)
     if stored is not None:
         reused = checkpoint.load(stored, tr.task.name)
         if reused is not None:
             return tr.change(reused)
     return _execute(tr, inputs, stored)
-
-
-def may_start(state: State, upstream: dict) -> bool:
-    """Whether ``run_task`` can move a task in ``state`` on now: it is pending, not waiting,
-    and every upstream task has finished (the scheduling loop asks before submitting)."""
-    if not state.is_pending() or _waiting(state):
-        return False
-    return all(st.is_finished() for st in triggers.upstream_state_list(upstream))
-
-
-def _waiting(state: State) -> bool:
-    """Scheduled for later, or paused until a person acts."""
-    if not state.is_scheduled() or isinstance(state, Resume):
-        return False
-    return state.start_time is None or state.start_time > time.time()
 
 
 def _start(tr: TaskRun, state: State) -> None:
@@ -148,7 +177,8 @@ def _upstream_names(tr: TaskRun) -> tuple:
     return tuple(seen.values())
 
 
-def _skipped_by_upstream(tr: TaskRun) -> State:
+def skipped_by_upstream(tr: TaskRun) -> State:
+    """The Skipped state of a task skipped because an upstream task was skipped."""
     ups = _upstream_names(tr)
     skipped = [name for name, st in ups if st.is_skipped() or (
         st.is_mapped() and any(c.is_skipped() for c in st.map_states))]
@@ -160,9 +190,10 @@ def _skipped_by_upstream(tr: TaskRun) -> State:
 
 def _cached(tr: TaskRun, inputs: dict) -> State | None:
     task = tr.task
-    for candidate in tr.run.cached_states(task.cache_key or task.name):
-        if task.cache_validator(candidate, inputs, tr.run.parameters):
-            return candidate
+    with clock.using(tr.setting.clock):  # validators read the time through the clock
+        for candidate in tr.cached or ():
+            if task.cache_validator(candidate, inputs, tr.setting.parameters):
+                return candidate
     return None
 
 
@@ -194,7 +225,7 @@ def _execute(tr: TaskRun, inputs: dict, stored: Any = None) -> State:
         state = tr.change(Running("Starting task run."))
         if not state.is_running():  # a state handler decided otherwise, or the run stopped
             return state
-        with capture.Capture(tr.run.outputs, tr.task, tr.map_index):  # keep what it prints
+        with capture.Capture(tr.setting.outputs, tr.task, tr.map_index):  # keep what it prints
             outcome = _call(tr, inputs)
         state = tr.change(outcome)
         if state.is_successful() and not state.is_skipped() and tr.task.cache_for is not None:
@@ -223,7 +254,8 @@ def _call(tr: TaskRun, inputs: dict) -> State:
             finally:
                 context._replace(saved)
         else:
-            value = _call_with_timeout(tr.task.run, inputs, values, tr.task.timeout)
+            value = _call_with_timeout(tr.task.run, inputs, values, tr.task.timeout,
+                                       tr.setting.clock)
     except PrefectStateSignal as sig:
         return _from_signal(tr, sig.state)
     except TaskTimeoutSignal as exc:
@@ -253,27 +285,30 @@ class TaskTimeoutSignal(TimeoutError):
     """The result of a TimedOut state: the task ran longer than its ``timeout``."""
 
 
-def _call_with_timeout(fn: Any, inputs: dict, values: dict, seconds: float) -> Any:
+def _call_with_timeout(fn: Any, inputs: dict, values: dict, seconds: float,
+                       run_clock: Any) -> Any:
     """Run ``fn`` in a helper thread and stop waiting after ``seconds``.
 
     Python cannot kill a thread: a timed-out body keeps running in the background until it
     returns, but its result is discarded.
     """
     outcome: list = []
+    finished = threading.Event()
     output = capture.for_helper_thread()  # the helper's prints belong to the same task run
 
     def target() -> None:
         context._replace(values)
         try:
-            with output:
+            with clock.using(run_clock), output:
                 outcome.append((True, fn(**inputs)))
         except BaseException as exc:  # handed to the caller's thread below
             outcome.append((False, exc))
+        finally:
+            finished.set()
 
     worker = threading.Thread(target=target, name="flowbook-timeout", daemon=True)
     worker.start()
-    worker.join(seconds)
-    if not outcome:
+    if not run_clock.wait(finished, seconds) or not outcome:
         raise TaskTimeoutSignal(f"task ran longer than its timeout of {seconds:g} seconds")
     ok, value = outcome[0]
     if not ok:
@@ -283,8 +318,8 @@ def _call_with_timeout(fn: Any, inputs: dict, values: dict, seconds: float) -> A
 
 def _to_cached(tr: TaskRun, state: State, inputs: dict) -> State:
     return Cached(state.message, result=state.result, cached_inputs=dict(inputs),
-                  cached_parameters=tr.run.parameters,
-                  cached_result_expiration=time.time() + tr.task.cache_for)
+                  cached_parameters=tr.setting.parameters,
+                  cached_result_expiration=tr.setting.clock.now() + tr.task.cache_for)
 
 
 def _retry_state(tr: TaskRun, state: State) -> State:
@@ -296,67 +331,6 @@ def _retry_state(tr: TaskRun, state: State) -> State:
     looping = tr.loop_count is not None
     return Retrying(f"Retrying task (after attempt {tr.run_count} of {task.max_retries + 1})",
                     result=tr.loop_result if looping else None,
-                    start_time=time.time() + (task.retry_delay or 0.0), run_count=tr.run_count,
+                    start_time=tr.setting.clock.now() + (task.retry_delay or 0.0),
+                    run_count=tr.run_count,
                     loop_count=tr.loop_count)
-
-
-# -- mapped parents -----------------------------------------------------------------------
-
-def prepare_mapped_parent(tr: TaskRun) -> State:
-    """The parent of a mapped task: Mapped when its children can be made, else why not."""
-    state = tr.state
-    if state.is_mapped():
-        return state
-    if not state.is_pending() or _waiting(state):
-        return state
-    upstream_states = []
-    for edge, st in tr.upstream.items():
-        upstream_states.extend(st.map_states if st.is_mapped() and not edge.mapped else (st,))
-    if not all(s.is_finished() for s in upstream_states):
-        return state
-    if tr.task.skip_on_upstream_skip and any(s.is_skipped() for s in upstream_states):
-        return tr.change(_skipped_by_upstream(tr))
-    mapped = [(e, s) for e, s in tr.upstream.items() if e.mapped]
-    if tr.upstream and not any(s.is_successful() for _, s in mapped):
-        return tr.change(Failed("No upstream states can be mapped over."))
-    if not all(hasattr(s.result, "__getitem__") for _, s in mapped
-               if s.is_successful() and not s.is_mapped()):
-        return tr.change(Failed("At least one upstream state has an unmappable result."))
-    lengths = [len(s.result) for _, s in mapped if s.is_successful() and not s.is_mapped()]
-    lengths += [s.n_map_states for _, s in mapped if s.is_mapped()]
-    return tr.change(Mapped("Ready to proceed with mapping.", n_map_states=min(lengths, default=0)))
-
-
-def child_upstreams(upstream: dict, existing: int = 0) -> list:
-    """One ``{Edge: State}`` per mapped child: element ``i`` of each mapped upstream, the
-    whole state of the others; as many children as the shortest mapped upstream.
-
-    A mapped upstream that produced no result at all (say, a mapped parent that failed)
-    allows no more children than the ``existing`` ones, as in Prefect 1.
-    """
-    children: list = []
-    if not any(edge.mapped for edge in upstream):
-        return children
-    i = 0
-    while True:
-        one = {}
-        for edge, st in upstream.items():
-            if not edge.mapped:
-                one[edge] = st
-            elif st.is_mapped():
-                if i >= len(st.map_states):
-                    return children
-                one[edge] = st.map_states[i]
-            elif not st.has_result:
-                if i >= existing:
-                    return children
-                one[edge] = st
-            else:
-                try:
-                    element = st.result[i] if hasattr(st.result, "__getitem__") else None
-                except (IndexError, KeyError):
-                    return children
-                one[edge] = copy.copy(st)
-                one[edge].result = element
-        children.append(one)
-        i += 1

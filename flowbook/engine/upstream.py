@@ -1,42 +1,50 @@
-"""What a task run sees of its upstream tasks: one state per edge into it, its constant
-arguments as Success states, and a ``flatten``-ed edge's list of lists flattened."""
+"""What a task run sees of its upstream tasks, and the one rule for whether it may start.
+
+``upstream_states`` gives one state per edge into a task (its constant arguments as Success
+states, a ``flatten``-ed edge's list of lists flattened); ``may_start`` is the only place
+deciding whether a task (a mapped child, a mapped parent) can be moved on now.
+"""
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Iterable
 
-from flowbook.engine.state import Pending, State, Success
+from flowbook.engine.state import Pending, Resume, State
 
-__all__ = ["upstream_states"]
+__all__ = ["upstream_states", "may_start", "waiting"]
 
 
-def upstream_states(run: Any, task: Any) -> dict:
-    """``{Edge: State}`` for the task's trigger and inputs, constants included."""
-    flow = run.flow
+def upstream_states(plan: Any, states: dict, task: Any) -> dict:
+    """``{Edge: State}`` for the task's trigger and inputs, constants included (``states``:
+    Task -> its latest State in the run)."""
     upstream = {}
-    for edge in flow._edges_to[task]:
-        st = run.states.get(edge.upstream_task)
+    constants = plan.constants
+    for edge in plan.inputs[task]:
+        st = constants.get(edge)
         if st is None:
-            st = Pending("Task state not available.")
-        if edge.flattened:
-            st = _flattened(st, edge.mapped)
+            st = states.get(edge.upstream_task)
+            if st is None:
+                st = Pending("Task state not available.")
+            if edge.flattened:
+                st = _flattened(st, edge.mapped)
         upstream[edge] = st
-    if task in flow.constants:
-        upstream.update(_constant_edges(run, task))
     return upstream
 
 
-def _constant_edges(run: Any, task: Any) -> dict:
-    edges = run._constant_edges.get(task)
-    if edges is None:
-        from flowbook.core.edge import Edge
-        from flowbook.tasks.core import Constant
+def may_start(state: State, upstream: Iterable, now: float) -> bool:
+    """Whether a task in ``state`` can be moved on now: it is pending, not waiting for a
+    time or a person, and every upstream state in ``upstream`` (states) has finished."""
+    if not state.is_pending() or waiting(state, now):
+        return False
+    return all(st.is_finished() for st in upstream)
 
-        edges = run._constant_edges[task] = {
-            Edge(Constant(value), task, key): Success("Constant argument.", result=value)
-            for key, value in run.flow.constants[task].items()}
-    return edges
+
+def waiting(state: State, now: float) -> bool:
+    """Scheduled for a later time (a retry), or paused until a person acts."""
+    if not state.is_scheduled() or isinstance(state, Resume):
+        return False
+    return state.start_time is None or state.start_time > now
 
 
 def _flattened(state: State, mapped: bool) -> State:

@@ -15,7 +15,6 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from flowbook.core.naming import unique_names
 from flowbook.widget import panel
 from flowbook.widget.drawing import DrawingError, draw, render_svg
 from flowbook.widget.palette import colour_of, shares, state_name
@@ -115,11 +114,11 @@ class FlowWidget(widgets.VBox):
     def _ensure_layout(self) -> None:
         """Lay the flow out with dot when its shape (tasks, edges, reference tasks) changed."""
         flow = self.flow
-        shape = (flow._version, frozenset(flow.reference_tasks()))  # _version: bumped on edits
-        if shape == self._shape:
+        plan = flow.plan()  # the same Plan object until the flow changes
+        if plan is self._shape:
             return
-        self._shape = shape
-        self._names = unique_names(flow)
+        self._shape = plan
+        self._names = dict(plan.names)
         self._tasks = {name: task for task, name in self._names.items()}
         chosen = self.selected
         self.selector.options = list(self._tasks)  # ipywidgets then picks the first option

@@ -1,0 +1,104 @@
+"""Where a run's time comes from: the real clock, or a fake one that tests move by hand.
+
+A run reads the time (state timestamps, retry start times, cache expirations), sleeps until
+the next retry and waits for a body with a ``timeout`` only through its clock:
+``flow.run(clock=FakeClock())`` runs retries, retry delays and timeouts instantly and in a
+fixed order. While a run's loop or one of its task runs works in a thread, ``current()``
+is that run's clock there; elsewhere it is the real one.
+
+>>> clock = FakeClock(start=100.0)
+>>> clock.sleep(2.5)
+>>> clock.now()
+102.5
+>>> with using(clock):
+...     current() is clock
+True
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+__all__ = ["Clock", "FakeClock", "REAL", "current", "using"]
+
+
+class Clock:
+    """The real clock: ``time.time``, ``time.sleep`` and ``Event.wait``."""
+
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        """Wait until ``event`` is set (True) or ``seconds`` have passed (False)."""
+        return event.wait(seconds)
+
+    def __repr__(self) -> str:
+        return "Clock()"
+
+
+class FakeClock(Clock):
+    """A clock that moves only when told: ``sleep`` and ``advance`` add to its time at once.
+
+    ``wait(event, seconds)`` returns True when ``event`` is set first, and False as soon as
+    the fake time reaches its deadline (a task body calling ``clock.sleep(10)`` under a
+    ``timeout`` of 1 times out, deterministically); the deadline is checked first.
+    """
+
+    def __init__(self, start: float = 1_000_000.0):
+        self._now = float(start)  # the fake time, seconds since the epoch
+        self._moved = threading.Condition()  # notified whenever the time moves
+        self.slept: list = []  # every sleep asked for, in order (what a test can check)
+
+    def now(self) -> float:
+        return self._now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        with self._moved:
+            self._now += max(0.0, seconds)
+            self._moved.notify_all()
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        deadline = self._now + seconds
+        with self._moved:
+            while True:
+                if self._now >= deadline:
+                    return False
+                if event.is_set():
+                    return True
+                # The body sets ``event`` without notifying: look again every so often. How
+                # long this takes never changes the answer, only when it is given.
+                self._moved.wait(0.01)
+
+    def __repr__(self) -> str:
+        return f"FakeClock(now={self._now})"
+
+
+REAL = Clock()
+_local = threading.local()  # .clock: the clock of the run working in this thread
+
+
+def current() -> Clock:
+    """The clock of the run working in this thread (the real clock outside runs)."""
+    return getattr(_local, "clock", REAL)
+
+
+@contextmanager
+def using(clock: Clock) -> Iterator[Clock]:
+    """Make ``clock`` this thread's clock for the ``with`` block."""
+    saved = getattr(_local, "clock", REAL)
+    _local.clock = clock
+    try:
+        yield clock
+    finally:
+        _local.clock = saved

@@ -1,0 +1,253 @@
+"""The scheduling loop: the only place deciding what runs next, and the only writer of a run.
+
+``advance`` takes a run as far as it goes without a person: pass after pass over the plan
+(graphlib's ready/done protocol), sleeping on the run's clock until the earliest retry in
+between. Each pass submits every task that may start (``upstream.may_start``) to the run's
+executor and waits for any to finish. Task runs report every state they enter; the loop
+applies it (``FlowRun.apply``):
+
+- a task run in the loop's own thread (``LocalExecutor``) is applied at once;
+- a task run on another thread of the kernel (``LocalDaskExecutor``) posts its change to the
+  loop through the executor and waits for it to be applied, so ``Running`` shows live;
+- a task run in another process (``DaskExecutor``) collects its states and the loop applies
+  them when its report comes back.
+
+An interrupt stops the loop without losing what finished (``engine.interrupt``); a task run
+that reports after its pass was abandoned gets Cancelled back, and nothing it did is stored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Any
+
+from flowbook.engine import cache, clock as clocks, interrupt, mapping, remote
+from flowbook.engine.flow_run import Applier, FlowRun
+from flowbook.engine.flow_state import final_state, task_states, unfinished
+from flowbook.engine.state import Cancelled, State
+from flowbook.engine.task_run import TaskRun
+from flowbook.engine.upstream import may_start
+from flowbook.triggers import upstream_state_list
+
+__all__ = ["advance", "run_until_blocked", "Inbox", "Message"]
+
+
+def advance(run: FlowRun) -> State:
+    """Take ``run`` as far as it goes without a person, then settle the flow's state. The
+    caller holds ``in_progress.claim(run)``.
+
+    An interrupt (KeyboardInterrupt, in the kernel or raised by a task body) stops the run:
+    finished tasks keep their states, running ones end Cancelled, the flow's state is
+    Cancelled and says how to continue (``flow.retry()``), and the KeyboardInterrupt goes on
+    to the caller, so a notebook cell ends as interrupted. An error of flowbook ends the
+    flow Failed and goes on too, with its traceback.
+    """
+    run.interrupted = False
+    with clocks.using(run.clock):
+        try:
+            with run.executor.start():
+                run_until_blocked(run)
+        except BaseException as exc:
+            run.interrupted = isinstance(exc, KeyboardInterrupt)
+            interrupt.cancel_running(run, exc)
+            run.set_state(interrupt.stopped_state(run, exc, task_states(run)))
+            raise
+        _remember_cached(run)
+        run.set_state(final_state(run))
+    return run.state
+
+
+def run_until_blocked(run: FlowRun) -> None:
+    """Pass after pass over the plan, sleeping until the earliest retry in between, until
+    only a person (or nothing) can move the run on."""
+    plan = run.plan
+    while True:
+        changes = run.changes
+        _Pass(run).go()
+        if not unfinished(run, plan.terminal):
+            return  # as in Prefect 1: the run ends with its terminal tasks, retries or not
+        wake = _next_wake(run)
+        if wake is None or (run.changes == changes and wake <= run.clock.now()):
+            return
+        run.clock.sleep(wake - run.clock.now())
+
+
+class Message:
+    """A state a task run on another thread reports, waiting for the loop to apply it."""
+
+    __slots__ = ("tr", "new", "applied", "_done")
+
+    def __init__(self, tr: TaskRun, new: State):
+        self.tr = tr  # the reporting task run
+        self.new = new  # the state it entered
+        self.applied: State | None = None  # the state as applied (set before _done)
+        self._done = threading.Event()
+
+    def answer(self, state: State) -> None:
+        self.applied = state
+        self._done.set()
+
+    def wait(self) -> State:
+        self._done.wait()
+        return self.applied
+
+
+class Inbox:
+    """The reporter of one pass's task runs. In the loop's thread it applies a change at
+    once; in another thread it posts the change to the loop (``executor.post``) and waits
+    for the loop to apply it. Once closed (the pass was abandoned), every report, waiting
+    or new, gets a Cancelled state back and nothing is stored."""
+
+    __slots__ = ("run", "_applier", "_loop_thread", "_lock", "_waiting", "_closed")
+
+    def __init__(self, run: FlowRun):
+        self.run = run
+        self._applier = Applier(run)
+        self._loop_thread = threading.get_ident()  # the thread the loop runs in
+        self._lock = threading.Lock()  # guards _waiting and _closed
+        self._waiting: set = set()  # Messages posted and not answered yet
+        self._closed = False  # the pass was abandoned
+
+    def report(self, tr: TaskRun, new: State) -> State:
+        if threading.get_ident() == self._loop_thread:
+            return self._applier.report(tr, new)
+        message = Message(tr, new)
+        with self._lock:
+            if self._closed:
+                return Cancelled(interrupt.ABANDONED)
+            self._waiting.add(message)
+        self.run.executor.post(message)
+        return message.wait()
+
+    def take(self, message: Message) -> None:
+        """Apply a posted change (in the loop's thread) and let its task run go on."""
+        with self._lock:
+            if message not in self._waiting:
+                return
+            self._waiting.discard(message)
+        message.answer(self._applier.report(message.tr, message.new))
+
+    def close(self) -> None:
+        """Refuse every change from now on; answer the waiting ones with Cancelled."""
+        with self._lock:
+            self._closed = True
+            waiting, self._waiting = self._waiting, set()
+        for message in waiting:
+            message.answer(Cancelled(interrupt.ABANDONED))
+
+
+class _Pass:
+    """One pass over the plan, graphlib's ready/done protocol: a task is through once it
+    has run as far as it can now; tasks whose upstream tasks are all through are ready."""
+
+    __slots__ = ("run", "plan", "inbox", "waiting", "ready", "in_flight", "children_left")
+
+    def __init__(self, run: FlowRun):
+        plan = run.plan
+        self.run = run
+        self.plan = plan
+        self.inbox = Inbox(run)  # how this pass's task runs report their states
+        self.waiting = {task: len(plan.edges_to[task]) for task in plan.order}  # not through
+        self.ready = deque(task for task in plan.order if not self.waiting[task])  # to launch
+        self.in_flight: dict = {}  # executor handle -> the TaskRun it runs
+        self.children_left: dict = {}  # mapped Task -> how many of its children are in flight
+
+    def go(self) -> None:
+        """Submit every ready task, wait for any to finish, submit what became ready; until
+        every task is through. With a concurrent executor, tasks run as their upstreams end."""
+        executor = self.run.executor
+        try:
+            while self.ready or self.in_flight:
+                while self.ready:
+                    self.launch(self.ready.popleft())
+                if self.in_flight:
+                    for item in executor.wait(self.in_flight.keys()):
+                        self.take(item)
+        except BaseException as exc:  # an interrupt, or a bug: what runs now is abandoned
+            self.inbox.close()
+            interrupt.stop_in_flight(self.run, self.in_flight, exc)
+            raise
+
+    def launch(self, task: Any) -> None:
+        """Submit what ``task`` can run now: its own run, or its mapped children's runs."""
+        runs = self.task_runs(task)
+        if not runs:
+            self.through(task)
+            return
+        if runs[0].map_index is not None:
+            self.children_left[task] = len(runs)
+        for tr in runs:
+            self.submit(tr)
+
+    def task_runs(self, task: Any) -> list:
+        """The task runs that can move ``task`` on now (none: it is through)."""
+        run = self.run
+        state = run.states.get(task)
+        if mapping.settled(state):
+            return []
+        tr = run.task_run(task, self.inbox)
+        now = run.clock.now()
+        if task in self.plan.mapped:
+            return mapping.child_runs(tr, now)
+        if not may_start(tr.state, upstream_state_list(tr.upstream), now):
+            return []
+        return [tr]
+
+    def submit(self, tr: TaskRun) -> None:
+        try:
+            handle = self.run.executor.submit(remote.run_reported, tr, name=tr.full_name())
+        except remote.NotDelivered as exc:  # it cannot reach where it would run: it ends here
+            self.settle(tr, remote.undelivered(tr, exc))
+            return
+        self.in_flight[handle] = tr
+
+    def take(self, item: Any) -> None:
+        """Take in what the executor gave back: a change posted by a task run on another
+        thread, or a finished task run."""
+        if isinstance(item, Message):
+            self.inbox.take(item)
+            return
+        tr = self.in_flight.pop(item)
+        try:
+            report = self.run.executor.result(item)
+        except remote.NotDelivered as exc:  # a lost worker, a result that cannot come back
+            report = remote.undelivered(tr, exc)
+        self.settle(tr, report)
+
+    def settle(self, tr: TaskRun, report: remote.Report) -> None:
+        """Apply what a finished task run reported, then mark it done."""
+        remote.apply_report(self.run, tr, report)
+        self.done(tr)
+
+    def done(self, tr: TaskRun) -> None:
+        """A task run finished; its task is through once no child of it is in flight."""
+        task = tr.task
+        if tr.map_index is not None:
+            left = self.children_left[task] = self.children_left[task] - 1
+            if left:
+                return
+            del self.children_left[task]
+            mapping.gather(self.run.states[task])
+        self.through(task)
+
+    def through(self, task: Any) -> None:
+        for edge in self.plan.edges_from[task]:
+            down = edge.downstream_task
+            self.waiting[down] -= 1
+            if not self.waiting[down]:
+                self.ready.append(down)
+
+
+def _next_wake(run: FlowRun) -> float | None:
+    """The earliest time a scheduled task (a retry, a timed pause) can run, or None."""
+    times = [s.start_time for st in run.states.values() for s in st.parts()
+             if s.is_scheduled() and s.start_time is not None]
+    return min(times, default=None)
+
+
+def _remember_cached(run: FlowRun) -> None:
+    for task, st in run.states.items():
+        if task.cache_for is not None:
+            cache.store(task.cache_key or task.name, [s for s in st.parts() if s.is_cached()],
+                        run.clock.now())

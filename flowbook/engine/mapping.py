@@ -1,0 +1,122 @@
+"""Mapped tasks: a parent state (Mapped) with one child state per element of its inputs.
+
+The scheduling loop asks ``child_runs`` for the children of a mapped task that can move on
+now: the parent first becomes Mapped (or says why it cannot: skipped, nothing to map over,
+an unmappable result), then each child gets the elements of the mapped inputs and the whole
+of the others. ``gather`` gives the parent its children's results once they have finished.
+A mapped state's children are ``state.parts()``; each child's states are applied, stored
+and published like any task's (``FlowRun.apply``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flowbook.triggers import upstream_state_list
+from flowbook.engine.state import Failed, Mapped, Pending, State
+from flowbook.engine.task_run import TaskRun, skipped_by_upstream
+from flowbook.engine.upstream import may_start
+
+__all__ = ["child_runs", "prepare_parent", "child_upstreams", "gather", "settled"]
+
+
+def child_runs(parent_run: TaskRun, now: float) -> list:
+    """Map the task (in the loop's thread) and return the runs of its children that may
+    start now; ``parent_run`` is a run of the parent task whose reporter applies at once."""
+    before = parent_run.state
+    parent = prepare_parent(parent_run, now)
+    if not parent.is_mapped():
+        return []
+    old = parent.map_states
+    # As in Prefect 1: a parent mapped in an earlier pass may fill up to n_map_states children.
+    existing = max(len(old), parent.n_map_states) if before.is_mapped() else len(old)
+    children, runs = [], []
+    for i, upstream in enumerate(child_upstreams(parent_run.upstream, existing)):
+        child = old[i] if i < len(old) else Pending()
+        children.append(child)
+        if may_start(child, upstream_state_list(upstream), now):
+            runs.append(_child(parent_run, child, upstream, i))
+    parent.map_states = children  # new children start Pending; apply() stores the rest
+    gather(parent)
+    return runs
+
+
+def prepare_parent(tr: TaskRun, now: float) -> State:
+    """The parent of a mapped task: Mapped when its children can be made, else why not."""
+    state = tr.state
+    if state.is_mapped():
+        return state
+    states = [part for edge, st in tr.upstream.items()
+              for part in (st.parts() if not edge.mapped else (st,))]
+    if not may_start(state, states, now):
+        return state
+    if tr.task.skip_on_upstream_skip and any(s.is_skipped() for s in states):
+        return tr.change(skipped_by_upstream(tr))
+    mapped = [st for edge, st in tr.upstream.items() if edge.mapped]
+    if tr.upstream and not any(s.is_successful() for s in mapped):
+        return tr.change(Failed("No upstream states can be mapped over."))
+    whole = [s for s in mapped if s.is_successful() and not s.is_mapped()]
+    if not all(hasattr(s.result, "__getitem__") for s in whole):
+        return tr.change(Failed("At least one upstream state has an unmappable result."))
+    lengths = [len(s.result) for s in whole] + [s.n_map_states for s in mapped if s.is_mapped()]
+    return tr.change(Mapped("Ready to proceed with mapping.", n_map_states=min(lengths, default=0)))
+
+
+def child_upstreams(upstream: dict, existing: int = 0) -> list:
+    """One ``{Edge: State}`` per mapped child: element ``i`` of each mapped upstream, the
+    whole state of the others; as many children as the shortest mapped upstream.
+
+    A mapped upstream that produced no result at all (say, a mapped parent that failed)
+    allows no more children than the ``existing`` ones, as in Prefect 1.
+    """
+    children: list = []
+    if not any(edge.mapped for edge in upstream):
+        return children
+    i = 0
+    while True:
+        one = {}
+        for edge, st in upstream.items():
+            part = _element(edge, st, i, existing)
+            if part is None:
+                return children
+            one[edge] = part
+        children.append(one)
+        i += 1
+
+
+def _element(edge: Any, st: State, i: int, existing: int) -> State | None:
+    """What child ``i`` sees along ``edge``; None when there is no element ``i``."""
+    if not edge.mapped:
+        return st
+    if st.is_mapped():
+        return st.map_states[i] if i < len(st.map_states) else None
+    if not st.has_result:
+        return st if i < existing else None
+    try:
+        element = st.result[i] if hasattr(st.result, "__getitem__") else None
+    except (IndexError, KeyError):
+        return None
+    part = copy.copy(st)
+    part.result = element
+    return part
+
+
+def gather(parent: State) -> None:
+    """A mapped parent's result: its children's results."""
+    parent.result, parent.has_result = [c.result for c in parent.map_states], True
+
+
+def settled(state: State | None) -> bool:
+    """Finished for good in this run (a mapped task only once all its children are)."""
+    if state is None or not state.is_finished():
+        return False
+    if not state.is_mapped():
+        return True
+    children = state.map_states
+    return len(children) >= state.n_map_states and all(c.is_finished() for c in children)
+
+
+def _child(parent_run: TaskRun, child: State, upstream: dict, index: int) -> TaskRun:
+    return TaskRun(parent_run.task, child, upstream, index, parent_run.setting,
+                   parent_run.reporter, parent_run.cached, parent_run.folder)
