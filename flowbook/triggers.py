@@ -26,10 +26,7 @@ def upstream_state_list(upstream_states: dict) -> list:
     """Each upstream state once, with a Mapped state replaced by its children's states."""
     states: list = []
     for st in upstream_states.values():
-        if st.is_mapped():
-            states.extend(st.map_states)
-        else:
-            states.append(st)
+        states.extend(st.parts())
     if len(states) > 1:
         states = list({id(s): s for s in states}.values())
     return states

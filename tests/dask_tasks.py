@@ -65,3 +65,24 @@ def shout(text: str):
 
 def skip_me(x=None):
     raise signals.SKIP("skipped on purpose")
+
+
+def pause_until_resumed(x=None):
+    """Pauses (PAUSE) until a person resumes it, then returns ``x``."""
+    if not context.get("resume"):
+        raise signals.PAUSE("waiting for approval")
+    return x
+
+
+def odd_needs_file(x: int, path: str):
+    """Returns ``x``; fails for odd ``x`` until ``path`` exists."""
+    if x % 2 and not os.path.exists(path):
+        raise FileNotFoundError(path)
+    return x
+
+
+def odd_pauses(x: int):
+    """Returns ``x``; pauses (PAUSE) for odd ``x`` until a person resumes it."""
+    if x % 2 and not context.get("resume"):
+        raise signals.PAUSE("odd elements wait for approval")
+    return x

@@ -113,9 +113,7 @@ def _resolve(run: FlowRun, tasks: Iterable) -> list:
 def _failed_parts(state: State | None) -> bool:
     if state is None:
         return False
-    if state.is_mapped():
-        return any(c.is_failed() or c.is_cancelled() for c in state.map_states)
-    return state.is_failed() or state.is_cancelled()
+    return any(part.is_failed() or part.is_cancelled() for part in state.parts())
 
 
 def _with_unsuccessful_downstream(run: FlowRun, targets: list) -> list:

@@ -16,22 +16,17 @@ __all__ = ["task_states", "final_state", "unfinished", "has_paused_parts"]
 
 def task_states(run: Any) -> dict:
     """Task -> its state, for every task of the flow (Pending for those not run)."""
-    return {t: run.states.get(t) or Pending("Not run.") for t in run.flow.tasks}
+    return {t: run.states.get(t) or Pending("Not run.") for t in run.plan.tasks}
 
 
 def final_state(run: Any) -> State:
     """The flow's state once its loop is blocked: Running while a terminal task has not
     finished, else Failed or Success as its reference tasks say."""
-    flow = run.flow
+    plan = run.plan
     result = task_states(run)
-
-    def expand(tasks: Iterable) -> list:
-        return [s for t in tasks
-                for s in (result[t].map_states if result[t].is_mapped() else (result[t],))]
-
-    if unfinished(run, flow.terminal_tasks()):
+    if unfinished(run, plan.terminal):
         return Running(_waiting_message(run), result=result)
-    key_states = expand(flow.reference_tasks())
+    key_states = [s for t in plan.reference for s in result[t].parts()]
     if any(s.is_failed() for s in key_states):
         return Failed("Some reference tasks failed.", result=result)
     if all(s.is_successful() for s in key_states):
@@ -45,14 +40,14 @@ def unfinished(run: Any, tasks: Iterable) -> bool:
         st = run.states.get(task)
         if st is None:
             return True
-        for s in (st.map_states if st.is_mapped() else (st,)):
+        for s in st.parts():
             if not s.is_finished():
                 return True
     return False
 
 
 def _waiting_message(run: Any) -> str:
-    paused = [t.name for t in run.flow.tasks if has_paused_parts(run.states.get(t))]
+    paused = [t.name for t in run.plan.tasks if has_paused_parts(run.states.get(t))]
     if paused:
         return (f"Waiting for approval of {', '.join(paused)}: resume with flow.resume() "
                 "or the widget.")
@@ -63,6 +58,4 @@ def has_paused_parts(state: State | None) -> bool:
     """Whether the task (or a child of it) waits for a person."""
     if state is None:
         return False
-    if state.is_mapped():
-        return any(c.is_paused() for c in state.map_states)
-    return state.is_paused()
+    return any(part.is_paused() for part in state.parts())

@@ -4,8 +4,9 @@
 ``flow.resume()``, ``flow.retry()`` hold it while they change and advance the run). A
 second claim on the same run is refused with ``RunInProgressError`` while the first holds
 it: a widget's Resume running in a background thread and a ``flow.retry()`` in the kernel
-would otherwise move the same tasks twice. Changing a flow's graph while a run of it is in
-progress would pull the edges from under its loop, so the notebook's authoring commands ask
+would otherwise move the same tasks twice. A run follows its frozen plan, so editing the
+flow cannot disturb its edges; but the notebook's authoring commands redefine Task objects in
+place (their code and inputs), which a run in progress shares, so they ask
 ``refuse_changes(flow, ...)`` first.
 
 >>> from flowbook import Flow

@@ -180,8 +180,7 @@ def _upstream_names(tr: TaskRun) -> tuple:
 def skipped_by_upstream(tr: TaskRun) -> State:
     """The Skipped state of a task skipped because an upstream task was skipped."""
     ups = _upstream_names(tr)
-    skipped = [name for name, st in ups if st.is_skipped() or (
-        st.is_mapped() and any(c.is_skipped() for c in st.map_states))]
+    skipped = [name for name, st in ups if any(part.is_skipped() for part in st.parts())]
     why = Decision("skip_on_upstream_skip", _SKIP_RULE, ups,
                    f"{', '.join(skipped)} {'was' if len(skipped) == 1 else 'were'} skipped")
     return Skipped("Upstream task was skipped; set skip_on_upstream_skip=False to run "

@@ -132,7 +132,7 @@ def _why(history: list) -> str:
 def _why_it_ran(snapshot: Any, task: Any, names: dict, history: list) -> str:
     if not any(s.is_running() for s in history):
         return ""
-    upstream = {e.upstream_task: None for e in snapshot.run.flow.edges_to(task)}
+    upstream = {e.upstream_task: None for e in snapshot.run.plan.edges_to.get(task, ())}
     seen = [(names.get(up, up.name), snapshot.states.get(up)) for up in upstream]
     text = explain.passed_text(task.trigger, seen, history[-1])
     return _section("Why", f'<div class="flowbook-why">{html.escape(text)}</div>')
