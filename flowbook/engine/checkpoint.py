@@ -73,8 +73,8 @@ def load(path: Path, task_name: str) -> State | None:
         aside = _move_aside(path)
         done = (f"it was moved to {aside.name} for a look" if aside
                 else "it could not be moved aside")
-        log.warning("the checkpoint of task %r at %s cannot be read (%r); %s, and the task "
-                    "runs again", task_name, path, exc, done, exc_info=exc)
+        log.warning("flowbook: the checkpoint of task %r at %s cannot be read (%r); %s, and "
+                    "the task runs again", task_name, path, exc, done, exc_info=exc)
         return None
     return Cached("Result loaded from its checkpoint.", result=value)
 

@@ -92,6 +92,6 @@ class EventBus:
             if key in self._reported:
                 return
             self._reported.add(key)
-        log.error("run event subscriber %r failed on %s; the run goes on without it (later "
-                  "%s errors of this subscriber are not logged again)", callback,
+        log.error("flowbook: run event subscriber %r failed on %s; the run goes on (a later "
+                  "%s of this subscriber is not logged again)", callback,
                   type(event).__name__, type(exc).__name__, exc_info=exc)

@@ -35,8 +35,7 @@ CONTINUE = "Continue the run"  # the button offered once a run was interrupted
 MAX_DRAWN = 2000  # tasks; a bigger flow is not drawn (dot takes seconds, the SVG megabytes)
 SVG_BYTES_PER_SECOND = 2_000_000  # a big drawing is redrawn less often, to keep this rate
 
-log = logging.getLogger("flowbook.widget")  # flowbook adds no handler: Python's last resort
-                                            # prints it, unless the user set up logging
+log = logging.getLogger("flowbook.widget")  # no handler added: Python's last resort prints it
 
 
 class FlowWidget(widgets.VBox):
@@ -96,8 +95,8 @@ class FlowWidget(widgets.VBox):
                 # It must not break the run: shown, and logged once while it repeats.
                 problem = _bug_message("Redrawing the widget", exc)
                 if problem != self._problems["redraw"]:
-                    log.exception("flowbook could not redraw the widget of flow %r",
-                                  self.flow.name)
+                    log.exception("flowbook could not redraw the widget of flow %r (a bug in "
+                                  "flowbook)", self.flow.name)
                 self._problems["redraw"] = problem
             self._show_problems()
 
@@ -240,10 +239,12 @@ class FlowWidget(widgets.VBox):
         try:
             (self.flow.resume if verb == "Resume" else self.flow.retry)(
                 *([] if task is None else [task]))
-        except (UserError, KeyboardInterrupt) as exc:  # refused; or a body's interrupt, after
-            problem = f"{what} did not work: {str(exc) or repr(exc)}"  # which Continue is on
+        except (UserError, KeyboardInterrupt) as exc:
+            # Refused (nothing paused, a run in progress), or a task body's interrupt, which
+            # left the run Cancelled with the Continue button on offer.
+            problem = f"{what} did not work: {str(exc) or repr(exc)}"
         except BaseException as exc:  # no one else would see it in this thread
-            log.exception("%s (flow %r) failed because of a bug in flowbook", what,
+            log.exception("flowbook: %s (flow %r) failed because of a bug in flowbook", what,
                           self.flow.name)
             problem = _bug_message(what, exc)
         with self._lock:
