@@ -1,6 +1,7 @@
 """Checkpoints: successful results written atomically to result_dir and reused by later runs,
 even in a restarted kernel; unreadable or unpicklable results never crash a run."""
 
+import logging
 import os
 import pickle
 import threading
@@ -123,7 +124,7 @@ def test_a_result_dir_that_is_not_a_path_is_refused():
         Flow("bad", result_dir=42)
 
 
-def test_an_unreadable_checkpoint_is_reported_and_recomputed(tmp_path, capsys):
+def test_an_unreadable_checkpoint_is_recomputed_and_kept_aside(tmp_path):
     calls = []
     flow, out = flow_of(tmp_path, counting(calls))
     flow.run()
@@ -131,11 +132,36 @@ def test_an_unreadable_checkpoint_is_reported_and_recomputed(tmp_path, capsys):
     path.write_bytes(b"not a pickle at all")
     state = flow.run().result[out]
     assert state.result == 42 and not state.is_cached() and calls == [21, 21]
-    err = capsys.readouterr().err
-    assert "checkpoint of task 'work'" in err and "cannot be read" in err
     assert path.with_suffix(".unreadable").exists()  # kept aside for a look
     with open(path, "rb") as f:
         assert pickle.load(f) == 42  # and a good one written again
+
+
+def test_an_unreadable_checkpoint_is_a_warning_naming_the_file_and_what_was_done(tmp_path,
+                                                                                  caplog):
+    flow, out = flow_of(tmp_path, counting([]))
+    flow.run()
+    (path,) = tmp_path.rglob("*.pickle")
+    path.write_bytes(b"not a pickle at all")
+    flow.run()
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert record.name == "flowbook.checkpoint" and record.levelno == logging.WARNING
+    assert f"checkpoint of task 'work' at {path} cannot be read" in message
+    assert f"moved to {path.stem}.unreadable" in message and "the task runs again" in message
+    assert record.exc_info[0] is pickle.UnpicklingError  # the reason, with its traceback
+
+
+def test_a_checkpoint_that_cannot_be_moved_aside_says_so(tmp_path, monkeypatch, caplog):
+    path = tmp_path / "r.pickle"
+    path.write_bytes(b"not a pickle at all")
+
+    def refused(src, dst):
+        raise PermissionError("read-only folder")
+
+    monkeypatch.setattr(os, "replace", refused)
+    assert checkpoint.load(path, "work") is None
+    assert "it could not be moved aside" in caplog.records[0].getMessage()
 
 
 def test_an_unpicklable_result_fails_the_task_naming_it(tmp_path):

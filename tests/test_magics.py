@@ -502,3 +502,46 @@ def test_an_unknown_parameter_is_refused_before_anything_is_shown(ip, capsys):
     msg = usage_error(ip, "%flow run --param nope=1")
     assert "unknown parameters ['nope']; its parameters are: none" in msg
     assert nb().last_run is None and capsys.readouterr().out == ""
+
+
+# -- a user's mistake is a message; a bug in flowbook keeps its traceback -----------------
+
+
+def test_a_user_mistake_is_a_one_line_usage_error_without_a_traceback(ip, capsys):
+    run(ip, "%%task t\n1")
+    run(ip, "%flow run")
+    capsys.readouterr()
+    msg = usage_error(ip, "%flow retry zz")
+    shown = capsys.readouterr()
+    assert "\n" not in msg and "no task named 'zz'" in msg
+    assert f"UsageError: {msg}" in shown.err and "Traceback" not in shown.out + shown.err
+
+
+def test_a_param_python_cannot_build_is_a_usage_error_naming_it(ip):
+    run(ip, "%%task t\n1")
+    msg = usage_error(ip, "%flow run --param x={[1]:2}")
+    assert "--param 'x={[1]:2}'" in msg and "unhashable type: 'list'" in msg
+
+
+def test_a_bug_in_flowbook_during_flow_run_keeps_its_traceback(ip, monkeypatch, capsys):
+    def broken_summary(flow):
+        raise TypeError("unsupported operand")
+
+    monkeypatch.setattr(flowbook.notebook.report, "run_summary", broken_summary)
+    run(ip, "%%task t\n1")
+    capsys.readouterr()
+    res = ip.run_cell("%flow run", store_history=False)
+    assert type(res.error_in_exec) is TypeError
+    assert str(res.error_in_exec) == "unsupported operand"
+    shown = capsys.readouterr()
+    assert "Traceback" in shown.out + shown.err and "broken_summary" in shown.out + shown.err
+
+
+def test_a_bug_in_flowbook_while_defining_a_task_is_not_a_usage_error(ip, monkeypatch):
+    def broken_names_read(tree, filename):
+        raise ValueError("names_read is broken")
+
+    monkeypatch.setattr(flowbook.notebook.cell_task, "names_read", broken_names_read)
+    res = ip.run_cell("%%task t\n1", store_history=False)
+    assert type(res.error_in_exec) is ValueError  # not a UsageError, not a CellError
+    assert "t" not in ip.user_ns and not nb().tasks

@@ -1,8 +1,11 @@
 """Explanations shown in the task panel (flowbook/widget/explain.py)."""
 
+import pytest
+
 from flowbook import Flow, task, triggers
 from flowbook.engine import signals
 from flowbook.engine.state import Decision, Failed, Mapped, Paused, Skipped, Success
+from flowbook.widget import explain
 from flowbook.widget.explain import (
     history_lines, passed_text, result_preview, safe_repr, traceback_text, upstream_lines,
     why_text,
@@ -99,6 +102,35 @@ def test_no_traceback_for_a_signal_raised_by_flowbook_itself_or_a_success():
     assert traceback_text(run_flow(report)["report"]) is None  # TRIGGERFAIL from all_successful
     assert traceback_text(Success(result=1)) is None
     assert traceback_text(Failed(result=signals.FAIL("no traceback yet"))) is None
+
+
+def failed_with_traceback():
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        return Failed(result=exc)
+
+
+def test_an_exception_whose_str_raises_still_gets_a_line():
+    class Broken(Exception):
+        def __str__(self):
+            raise RuntimeError("str exploded")
+
+    try:
+        raise Broken()
+    except Broken as exc:
+        text = traceback_text(Failed(result=exc))
+    assert "Broken" in text  # the rest of the traceback, not a crash of the panel
+
+
+def test_a_bug_in_the_frame_filter_propagates_instead_of_reading_as_unformattable(
+        monkeypatch):
+    def broken_filter(report):
+        raise TypeError("unsupported operand")
+
+    monkeypatch.setattr(explain, "_drop_flowbook_frames", broken_filter)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        traceback_text(failed_with_traceback())
 
 
 def test_history_lines_give_clock_time_offset_state_and_message():

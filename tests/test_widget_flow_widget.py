@@ -12,6 +12,7 @@ import pytest
 
 import flowbook
 from flowbook import Flow, task, triggers
+from flowbook.errors import UserValueError
 from flowbook.widget import flow_widget
 from flowbook.widget.flow_widget import FlowWidget
 from flowbook.widget.palette import COLOURS, NOT_RUN
@@ -225,16 +226,66 @@ def test_a_refused_click_shows_why_and_the_widget_carries_on(show):
     assert not widget.busy
 
 
-def test_a_resume_that_fails_in_flowbook_is_reported_in_the_widget(show, monkeypatch):
+def raising(exc):
+    """A stand-in for flow.resume / flow.retry that raises ``exc``."""
+    def action(*tasks):
+        raise exc
+
+    return action
+
+
+def test_a_resume_flowbook_refuses_shows_the_refusal_and_logs_nothing(show, monkeypatch,
+                                                                       caplog):
     flow = pipeline({})
     widget = show(flow)
     flow.run()
     widget.refresh()
-    monkeypatch.setattr(flow, "resume", lambda *tasks: (_ for _ in ()).throw(
-        ValueError("task 'approve' is not paused")))
+    monkeypatch.setattr(flow, "resume", raising(UserValueError("task 'approve' is not paused")))
     click(widget, "Resume approve")
     assert "Resume approve did not work: task 'approve' is not paused" in widget.problem
     assert "is not paused" in widget.notice.value
+    assert "bug" not in widget.problem and not caplog.records
+
+
+def test_a_bug_in_flowbook_on_a_button_is_logged_with_its_traceback_and_said(
+        show, monkeypatch, caplog):
+    flow = pipeline({})
+    widget = show(flow)
+    flow.run()
+    widget.refresh()
+    monkeypatch.setattr(flow, "resume", raising(TypeError("unsupported operand")))
+    click(widget, "Resume approve")
+    (record,) = [r for r in caplog.records if r.name == "flowbook.widget"]
+    assert record.levelname == "ERROR" and "Resume approve" in record.getMessage()
+    assert record.exc_info[0] is TypeError and "unsupported operand" in caplog.text
+    assert "Traceback" in caplog.text  # the traceback is in the log
+    assert "Resume approve failed because of a bug in flowbook" in widget.problem
+    assert "see the log" in widget.problem and not widget.busy
+
+
+def test_a_body_interrupting_a_retry_is_shown_and_the_run_can_be_continued(show, caplog):
+    calls = []
+
+    @task
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("first try fails")
+        if len(calls) == 2:
+            raise KeyboardInterrupt("stopped by the body")
+        return "done"
+
+    with Flow("flaky") as flow:
+        flaky()
+    widget = show(flow)
+    flow.run()
+    widget.refresh()
+    click(widget, "Retry flaky")
+    assert "Retry flaky did not work: stopped by the body" in widget.problem
+    assert not caplog.records  # an interrupt is not a bug
+    assert flow.last_run.state.is_cancelled() and widget.actions[0] == flow_widget.CONTINUE
+    click(widget, flow_widget.CONTINUE)
+    assert widget.states["flaky"] == "Success" and widget.problem == ""
 
 
 def test_the_panel_says_which_rule_and_upstream_state_stopped_a_task(show):
@@ -383,7 +434,7 @@ def test_without_dot_the_widget_names_the_graphviz_install_and_the_run_goes_on(
     assert "image/svg+xml" not in bundle and "run_job" in bundle["text/plain"]
 
 
-def test_a_broken_redraw_never_reaches_the_run(show, monkeypatch, capfd):
+def test_a_broken_redraw_never_reaches_the_run(show, monkeypatch, caplog):
     flow = spark()
     widget = show(flow)
 
@@ -395,7 +446,31 @@ def test_a_broken_redraw_never_reaches_the_run(show, monkeypatch, capfd):
     state = flow.run()
     assert state.is_failed() and flow.last_run.states  # the run went on normally
     assert "drawing exploded" in widget.problem
-    assert "subscriber" not in capfd.readouterr().err  # nothing escaped into the event bus
+    assert not [r for r in caplog.records if r.name == "flowbook.events"]  # nothing escaped
+
+
+def test_a_redraw_bug_is_logged_once_with_its_traceback_while_it_repeats(show, monkeypatch,
+                                                                        caplog):
+    flow = spark()
+    widget = show(flow)
+    monkeypatch.setattr(widget._svg, "render", raising(RuntimeError("drawing exploded")))
+    for _ in range(3):
+        flow.run()
+        widget.refresh()
+    (record,) = caplog.records
+    assert record.name == "flowbook.widget" and record.exc_info[0] is RuntimeError
+    assert "could not redraw the widget of flow 'spark'" in record.getMessage()
+    assert "Redrawing the widget failed because of a bug in flowbook" in widget.problem
+    monkeypatch.undo()
+    widget.refresh()
+    assert widget.problem == ""  # it recovers once the bug is gone
+
+
+def test_a_drawing_failure_is_a_message_not_a_logged_bug(show, monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no `dot`
+    widget = show(spark())
+    assert "apt-get install graphviz" in widget.problem and "bug" not in widget.problem
+    assert not caplog.records
 
 
 def test_a_flow_too_big_to_draw_still_has_status_and_panel(show, monkeypatch):

@@ -5,8 +5,9 @@ Opt in with ``Flow(..., result_dir="results")`` (a task can opt out with
 ``result_dir/<flow>/<task>/<key>.pickle``, where the key digests the task's code and its
 inputs; the file is written to a temporary name and renamed, so a crash never leaves half a
 result. A later run whose task has the same code and inputs loads the result and the task
-ends Cached instead of running. A file that cannot be read is reported and the task runs
-again. Checkpoints are pickles: only use a ``result_dir`` you trust.
+ends Cached instead of running. A file that cannot be read is the user's data, not a bug:
+it is moved aside, a warning on the ``flowbook.checkpoint`` logger names it, and the task
+runs again. Checkpoints are pickles: only use a ``result_dir`` you trust.
 
 >>> import tempfile
 >>> from flowbook import Flow, task
@@ -24,10 +25,10 @@ again. Checkpoints are pickles: only use a ``result_dir`` you trust.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import pickle
 import re
-import sys
 import tempfile
 import types
 from pathlib import Path
@@ -38,6 +39,7 @@ from flowbook.engine.state import Cached, Failed, State
 __all__ = ["directory", "location", "load", "save"]
 
 _UNSAFE = re.compile(r"[^\w.-]+")
+log = logging.getLogger("flowbook.checkpoint")  # no handler added: Python's last resort prints it
 
 
 def directory(result_dir: Any, flow_name: str, task_name: str) -> Path:
@@ -61,16 +63,18 @@ def location(folder: Path | None, task: Any, inputs: dict) -> Path | None:
 
 def load(path: Path, task_name: str) -> State | None:
     """A Cached state with the stored result, or None when there is none (a file that cannot
-    be read is reported on stderr, moved aside, and the task runs again)."""
+    be read is moved aside with a warning, and the task runs again)."""
     try:
         with open(path, "rb") as file:
             value = pickle.load(file)
     except FileNotFoundError:
         return None
-    except Exception as exc:
-        print(f"flowbook: the checkpoint of task {task_name!r} at {path} cannot be read "
-              f"({exc!r}); running the task again", file=sys.stderr)
-        _move_aside(path)
+    except Exception as exc:  # unpickling runs the file's code: any error is the file's
+        aside = _move_aside(path)
+        done = (f"it was moved to {aside.name} for a look" if aside
+                else "it could not be moved aside")
+        log.warning("flowbook: the checkpoint of task %r at %s cannot be read (%r); %s, and "
+                    "the task runs again", task_name, path, exc, done, exc_info=exc)
         return None
     return Cached("Result loaded from its checkpoint.", result=value)
 
@@ -92,7 +96,7 @@ def save(path: Path, state: State, task_name: str) -> State:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)  # atomic: readers see the old file or the whole new one
-    except BaseException:
+    except BaseException:  # an interrupt too: no half-written file is left behind
         Path(temporary).unlink(missing_ok=True)
         raise
     return state
@@ -132,8 +136,12 @@ def _slug(name: str) -> str:
     return f"{readable}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
-def _move_aside(path: Path) -> None:
+def _move_aside(path: Path) -> Path | None:
+    """Rename an unreadable checkpoint to ``*.unreadable``; where it went, None if it could
+    not be moved (then it is overwritten when the task's new result is saved)."""
+    aside = path.with_suffix(".unreadable")
     try:
-        os.replace(path, path.with_suffix(".unreadable"))
+        os.replace(path, aside)
     except OSError:
-        pass
+        return None
+    return aside

@@ -24,6 +24,7 @@ from flowbook import triggers
 from flowbook.core.flow import Flow, FlowCycleError
 from flowbook.core.task import Task
 from flowbook.engine.in_progress import refuse_changes
+from flowbook.errors import UserError, UserValueError
 from flowbook.notebook.cell_task import CellTask
 
 __all__ = ["CellError", "TRIGGER_NAMES", "define_task", "remove_task", "reset_flow",
@@ -33,8 +34,9 @@ TRIGGER_NAMES = tuple(n for n in triggers.__all__ if n not in ("upstream_state_l
                                                                  "describe"))
 
 
-class CellError(ValueError):
-    """A mistake in a ``%%task`` cell or ``%flow`` command; the message says how to fix it."""
+class CellError(UserValueError):
+    """A mistake in a ``%%task`` cell or ``%flow`` command; the message says how to fix it.
+    A ``UserError`` (and a ``ValueError``), so the magics show it as a ``UsageError``."""
 
 
 def define_task(flow: Flow, name: str, source: str, namespace: dict, *,
@@ -141,7 +143,7 @@ def resolve_trigger(expr: Any, namespace: dict) -> Any:
                         f"{', '.join(TRIGGER_NAMES)}, a call such as "
                         "\"some_successful(at_least=2)\", or a function defined in the "
                         "notebook") from None
-    except Exception as exc:
+    except Exception as exc:  # the expression is the user's code: what it raises is theirs
         raise CellError(f"--trigger {expr!r} could not be evaluated: {exc}") from None
     if not callable(value):
         raise CellError(f"--trigger {expr!r} is {value!r}, not a trigger function; use one of "
@@ -172,7 +174,7 @@ def _build(name: str, source: str, namespace: dict, *, trigger: Any, max_retries
         line = (exc.text or "").rstrip()
         raise CellError(f"syntax error in %%task {name}, line {(exc.lineno or 0) + 1} of the "
                         f"cell: {exc.msg}" + (f"\n    {line.strip()}" if line else "")) from None
-    except (ValueError, TypeError) as exc:
+    except UserError as exc:  # an option Task refuses; anything else is a bug: it propagates
         raise CellError(f"%%task {name}: {exc}") from None
     new.trigger_text = trigger if isinstance(trigger, str) else None
     return new

@@ -1,8 +1,9 @@
 """The IPython magics ``%%task`` and ``%flow``: a thin layer over the public API.
 
 Options are declared with IPython's ``magic_arguments`` (so ``%%task?`` and ``%flow?`` show
-generated help); every user mistake becomes a ``UsageError``, which IPython shows as a
-message without a traceback.
+generated help). A user's mistake (``flowbook.errors.UserError``) becomes a ``UsageError``,
+which IPython shows as a message without a traceback; any other exception is a bug in
+flowbook and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from flowbook.core.flow import FlowCycleError
 from flowbook.engine import flow_run
-from flowbook.engine.in_progress import RunInProgressError
+from flowbook.errors import UserError
 from flowbook.notebook import authoring, registry, report
 
 __all__ = ["FlowbookMagics", "load_ipython_extension"]
@@ -34,11 +34,11 @@ def load_ipython_extension(ipython: Any) -> None:
 
 @contextmanager
 def _usage_errors() -> Iterator[None]:
-    """Report flowbook's refusals as UsageErrors: a message, no traceback."""
+    """Report the user's mistakes (``UserError``, ``CellError`` among them) as UsageErrors:
+    a message, no traceback. Nothing else is caught: a bug shows its traceback."""
     try:
         yield
-    except (authoring.CellError, FlowCycleError, RunInProgressError, LookupError, ValueError,
-            TypeError, ConnectionError) as exc:
+    except UserError as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -222,6 +222,10 @@ def _parameters(pairs: list) -> dict:
             params[name] = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             params[name] = text  # not a Python literal: the text itself
+        except (TypeError, RecursionError) as exc:  # {[1]: 2}: a literal Python cannot build
+            raise UsageError(f"--param {pair!r}: {text} is not a value Python can build "
+                             f"({exc}); quote it to pass the text, e.g. --param "
+                             f"'{name}=\"{text}\"'") from None
     return params
 
 

@@ -107,8 +107,8 @@ def find_flow(name: str | None, namespace: dict, create: bool = False) -> Flow:
     if name in _FLOWS or create:
         return notebook_flow(name)
     raise UserLookupError(f"no flow named {name!r}: the notebook's flows are "
-                      f"{', '.join(flow_names(namespace)) or 'none yet'}; add a task to a new "
-                      f"one with `%%task NAME --flow {name}`")
+                          f"{', '.join(flow_names(namespace)) or 'none yet'}; add a task to a "
+                          f"new one with `%%task NAME --flow {name}`")
 
 
 def flow_names(namespace: dict) -> list:

@@ -182,13 +182,20 @@ def traceback_text(state: Any) -> str | None:
     exc = state.result if state is not None and state.is_failed() else None
     if not isinstance(exc, BaseException) or exc.__traceback__ is None:
         return None
-    try:
+    try:  # only the user's exception is guarded: a bug in _drop_flowbook_frames propagates
         report = traceback.TracebackException.from_exception(exc)
-        if not _drop_flowbook_frames(report):
-            return None
+    except Exception as err:  # a broken __str__ or __notes__ on the exception, say
+        return _unformattable(err)
+    if not _drop_flowbook_frames(report):
+        return None
+    try:
         return "".join(report.format())
-    except Exception as err:  # a broken __str__ on the exception, say
-        return f"(the traceback could not be formatted: {err!r})"
+    except Exception as err:
+        return _unformattable(err)
+
+
+def _unformattable(err: Exception) -> str:
+    return f"(the traceback could not be formatted: {err!r})"
 
 
 def _drop_flowbook_frames(report: traceback.TracebackException) -> bool:

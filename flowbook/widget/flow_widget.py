@@ -4,17 +4,24 @@ It shows the DAG coloured by state, a status line, ``Resume <task>`` / ``Retry <
 buttons and a panel explaining the chosen task. It follows the flow's latest run, including
 runs started after it was created, and holds no engine logic: it reads states, and its
 buttons call ``flow.resume`` / ``flow.retry`` in a background thread so the kernel stays free.
+
+What goes wrong is shown in red above the drawing: a drawing that cannot be made (no
+Graphviz), a refused button (a ``UserError``) or a task body's interrupt, as its message. Any
+other exception is a bug in flowbook: it is logged with its traceback on the
+``flowbook.widget`` logger and the red line says so, since no one else sees these threads.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import threading
 from typing import Any
 
 import ipywidgets as widgets
 import traitlets
 
+from flowbook.errors import UserError
 from flowbook.widget import panel
 from flowbook.widget.drawing import DrawingError, draw, render_svg
 from flowbook.widget.palette import colour_of, shares, state_name
@@ -26,6 +33,8 @@ __all__ = ["FlowWidget", "MAX_DRAWN"]
 CONTINUE = "Continue the run"  # the button offered once a run was interrupted
 MAX_DRAWN = 2000  # tasks; a bigger flow is not drawn (dot takes seconds, the SVG megabytes)
 SVG_BYTES_PER_SECOND = 2_000_000  # a big drawing is redrawn less often, to keep this rate
+
+log = logging.getLogger("flowbook.widget")  # no handler added: Python's last resort prints it
 
 
 class FlowWidget(widgets.VBox):
@@ -81,8 +90,13 @@ class FlowWidget(widgets.VBox):
             try:
                 self._redraw(self._tracker.snapshot())
                 self._problems["redraw"] = ""
-            except Exception as exc:  # showing a run must never break it
-                self._problems["redraw"] = f"flowbook could not redraw the widget: {exc!r}"
+            except Exception as exc:  # a bug: _ensure_layout handles the drawing's failures
+                # It must not break the run: shown, and logged once while it repeats.
+                problem = _bug_message("Redrawing the widget", exc)
+                if problem != self._problems["redraw"]:
+                    log.exception("flowbook could not redraw the widget of flow %r (a bug in "
+                                  "flowbook)", self.flow.name)
+                self._problems["redraw"] = problem
             self._show_problems()
 
     def _redraw(self, snap: Snapshot) -> None:
@@ -219,13 +233,19 @@ class FlowWidget(widgets.VBox):
 
     def _act(self, verb: str, task: Any) -> None:
         """Runs in the background thread: continue the run, then show where it got."""
+        what = CONTINUE if task is None else f"{verb} {self._names.get(task, task.name)}"
         problem = ""
         try:
             (self.flow.resume if verb == "Resume" else self.flow.retry)(
                 *([] if task is None else [task]))
-        except BaseException as exc:  # a body's KeyboardInterrupt too: no one else would see it
-            what = CONTINUE if task is None else f"{verb} {self._names.get(task, task.name)}"
+        except (UserError, KeyboardInterrupt) as exc:
+            # Refused (nothing paused, a run in progress), or a task body's interrupt, which
+            # left the run Cancelled with the Continue button on offer.
             problem = f"{what} did not work: {str(exc) or repr(exc)}"
+        except BaseException as exc:  # no one else would see it in this thread
+            log.exception("flowbook: %s (flow %r) failed because of a bug in flowbook", what,
+                          self.flow.name)
+            problem = _bug_message(what, exc)
         with self._lock:
             self._problems["action"] = problem
             self.busy = False
@@ -276,6 +296,12 @@ class FlowWidget(widgets.VBox):
             self._targets.clear()
         _close_parts(self)
         super().close()
+
+
+def _bug_message(what: str, exc: BaseException) -> str:
+    """The red line for a bug of flowbook's, whose traceback went to the log."""
+    return (f"{what} failed because of a bug in flowbook ({exc!r}); see the log (logger "
+            f"{log.name!r}) for its traceback, and please report it.")
 
 
 def _close(widget: Any) -> None:

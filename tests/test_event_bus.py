@@ -1,0 +1,94 @@
+"""The run event bus (flowbook/engine/events.py): subscribing, publishing, and a failing
+subscriber logged on ``flowbook.events`` while the run goes on."""
+
+import logging
+
+import pytest
+
+from flowbook import Flow, task
+from flowbook.engine.events import EventBus
+from flowbook.errors import UserTypeError
+
+
+def broken_view(event):
+    raise RuntimeError("view exploded")
+
+
+def events_logged(caplog):
+    return [r for r in caplog.records if r.name == "flowbook.events"]
+
+
+def test_a_bus_is_true_only_while_someone_listens():
+    bus = EventBus()
+    assert not bus
+    unsubscribe = bus.subscribe(print)
+    assert bus
+    unsubscribe()
+    assert not bus
+
+
+def test_subscribe_refuses_what_cannot_be_called():
+    with pytest.raises(UserTypeError, match="subscribe\\(\\) takes a callable, got 42"):
+        EventBus().subscribe(42)
+
+
+def test_a_failing_subscriber_is_logged_with_its_name_and_traceback(caplog):
+    bus = EventBus()
+    bus.subscribe(broken_view)
+    bus.publish("event")
+    (record,) = events_logged(caplog)
+    assert record.levelno == logging.ERROR and "broken_view" in record.getMessage()
+    assert record.exc_info[0] is RuntimeError and "view exploded" in caplog.text
+    assert "Traceback" in caplog.text
+
+
+def test_the_subscribers_after_a_failing_one_still_get_the_event(caplog):
+    bus, seen = EventBus(), []
+    bus.subscribe(broken_view)
+    bus.subscribe(seen.append)
+    bus.publish("event")
+    assert seen == ["event"]
+
+
+def test_a_subscriber_failing_again_the_same_way_is_logged_once(caplog):
+    bus = EventBus()
+    bus.subscribe(broken_view)
+    for _ in range(100):
+        bus.publish("event")
+    assert len(events_logged(caplog)) == 1
+
+
+def test_another_kind_of_error_of_the_same_subscriber_is_logged_too(caplog):
+    errors = iter([RuntimeError("one"), RuntimeError("two"), KeyError("three")])
+
+    def flaky_view(event):
+        raise next(errors)
+
+    bus = EventBus()
+    bus.subscribe(flaky_view)
+    for _ in range(3):
+        bus.publish("event")
+    assert [r.exc_info[0] for r in events_logged(caplog)] == [RuntimeError, KeyError]
+
+
+def test_a_subscriber_subscribed_again_is_logged_afresh(caplog):
+    bus = EventBus()
+    unsubscribe = bus.subscribe(broken_view)
+    bus.publish("event")
+    unsubscribe()
+    bus.subscribe(broken_view)
+    bus.publish("event")
+    assert len(events_logged(caplog)) == 2
+
+
+def test_a_failing_subscriber_never_stops_the_run(caplog):
+    @task
+    def answer():
+        return 42
+
+    with Flow("events") as flow:
+        out = answer()
+    flow.subscribe(broken_view)
+    state = flow.run()
+    assert state.is_successful() and state.result[out].result == 42
+    assert len(events_logged(caplog)) == 1  # one traceback for the whole run
