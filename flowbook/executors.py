@@ -28,9 +28,11 @@ import pickle
 import queue
 import re
 import threading
+import traceback
 import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Collection, Iterator
+
 from flowbook.errors import (
     UserConnectionError, UserRuntimeError, UserTypeError, UserValueError,
 )
@@ -348,6 +350,8 @@ class DaskExecutor:
         except Exception as exc:
             raise NotDelivered("ran on a Dask worker, but what it sent back cannot be loaded "
                                "in the kernel", exc) from exc
+        if isinstance(value, _Raised):
+            raise value.error
         if isinstance(value, _Unloadable):
             raise NotDelivered("could not be loaded on the Dask worker (the workers must be "
                                "able to import the modules the task uses)",
@@ -373,6 +377,14 @@ class _Unloadable:
         self.error = error  # repr() of what unpickling raised
 
 
+class _Raised:
+    """What a worker sends back when the call itself raised (a bug in flowbook: task runs
+    turn their bodies' errors into states); the kernel raises it again."""
+
+    def __init__(self, error: BaseException):
+        self.error = error  # what the call raised, or a RuntimeError with its text
+
+
 def _call_pickled(payload: bytes) -> bytes:
     """On a Dask worker: unpickle ``(fn, args)``, call it and pickle what it returns."""
     import cloudpickle
@@ -381,7 +393,14 @@ def _call_pickled(payload: bytes) -> bytes:
         fn, args = pickle.loads(payload)
     except Exception as exc:
         return cloudpickle.dumps(_Unloadable(repr(exc)))
-    return cloudpickle.dumps(fn(*args))
+    try:
+        value = fn(*args)
+    except Exception as exc:
+        try:
+            return cloudpickle.dumps(_Raised(exc))
+        except Exception:
+            return cloudpickle.dumps(_Raised(RuntimeError(traceback.format_exc())))
+    return cloudpickle.dumps(value)
 
 
 _ADDRESS = re.compile(r"^(\w+://)?\S+:\d+$")  # tcp://host:port (the scheme is optional)

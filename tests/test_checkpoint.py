@@ -187,6 +187,20 @@ def test_a_write_that_fails_midway_leaves_no_partial_file(tmp_path, monkeypatch)
     assert files(tmp_path) == []
 
 
+def test_a_folder_that_cannot_take_the_checkpoint_fails_the_task_naming_it(tmp_path,
+                                                                           monkeypatch):
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    calls = []
+    flow, out = flow_of(tmp_path, counting(calls))
+    state = flow.run().result[out]
+    assert state.is_failed() and calls == [21]
+    assert "'work' succeeded, but its checkpoint could not be written to" in state.message
+    assert "No space left on device" in state.message and str(tmp_path) in state.message
+
+
 def test_mapped_children_are_checkpointed_one_by_one(tmp_path):
     calls = []
     with Flow("mapped", result_dir=tmp_path) as flow:

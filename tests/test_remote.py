@@ -101,6 +101,14 @@ def test_a_worker_that_cannot_load_the_call_says_so_instead_of_raising():
     assert "UnpicklingError" in refused.error or "pickle" in refused.error.lower()
 
 
+def test_a_call_raising_on_a_worker_comes_back_as_that_error_not_as_a_task_failure():
+    def engine_bug():
+        raise TypeError("unsupported operand")
+
+    sent_back = pickle.loads(_call_pickled(cloudpickle.dumps((engine_bug, ()))))
+    assert type(sent_back).__name__ == "_Raised" and isinstance(sent_back.error, TypeError)
+
+
 def test_a_result_that_cannot_be_pickled_keeps_the_states_before_it_and_fails():
     tr, run = task_run(dask_tasks.lock, name="make_lock")
     state = travel(tr, run)

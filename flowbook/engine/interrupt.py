@@ -16,12 +16,15 @@ Every change here goes through ``FlowRun.apply``, with the task's state handlers
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flowbook.engine.flow_run import Applier
 from flowbook.engine.state import Cancelled, Failed, State
 
 __all__ = ["stop_in_flight", "cancel_running", "stopped_state", "ABANDONED"]
+
+log = logging.getLogger("flowbook.engine")
 
 # The state an abandoned attempt gets back for each change it reports.
 ABANDONED = ("This attempt was abandoned (its run was interrupted or stopped); what it did "
@@ -34,7 +37,9 @@ def stop_in_flight(run: Any, in_flight: dict, error: BaseException) -> None:
     -> TaskRun): the executor drops those not started, the others end Cancelled."""
     try:
         started = run.executor.cancel(list(in_flight))
-    except Exception:  # an executor that cannot cancel leaves them running; all count
+    except Exception:  # the run stops all the same; every call counts as started
+        log.exception("flowbook: %r could not cancel the task runs of flow %r while it "
+                      "stopped; they count as started", run.executor, run.flow.name)
         started = list(in_flight)
     message = _task_message(error, remote=run.executor.remote)
     for handle in started:

@@ -61,27 +61,28 @@ class Report:
 
 
 def run_reported(tr: TaskRun) -> Report:
-    """Run ``tr`` (an executor calls this, in the kernel or on a worker) and report back."""
-    interrupted = False
-    try:
+    """Run ``tr`` (an executor calls this, in the kernel or on a worker) and report back.
+
+    In the kernel a KeyboardInterrupt from a body goes straight on to the loop; away from
+    it, the report says so and the loop raises it in the kernel."""
+    if not isinstance(tr.reporter, Collector):  # in the kernel: every state is applied
         if clock.current() is tr.setting.clock:  # the loop's thread: the clock is set
             run_task(tr)
         else:
             with clock.using(tr.setting.clock):
                 run_task(tr)
+        return _APPLIED
+    interrupted = False
+    try:
+        with clock.using(tr.setting.clock):
+            run_task(tr)
     except KeyboardInterrupt:  # a body raised it: it stops the whole run, in the kernel
         interrupted = True
-    if isinstance(tr.reporter, Collector):  # away from the run: bring everything back
-        output = tr.setting.outputs.get((tr.task, tr.map_index))
-        return Report(tr.reporter.states, output, interrupted=interrupted, away=True)
-    return _INTERRUPTED if interrupted else _APPLIED
-
-
-
+    output = tr.setting.outputs.get((tr.task, tr.map_index))
+    return Report(tr.reporter.states, output, interrupted=interrupted, away=True)
 
 
 _APPLIED = Report()  # every state was applied as it was entered; nothing more to do
-_INTERRUPTED = Report(interrupted=True)  # the same, and a body raised KeyboardInterrupt
 
 
 def apply_report(run: Any, tr: TaskRun, report: Report) -> State:

@@ -230,7 +230,7 @@ def _execute(tr: TaskRun, inputs: dict, stored: Any = None) -> State:
         if state.is_successful() and not state.is_skipped() and tr.task.cache_for is not None:
             state = tr.change(_to_cached(tr, state, inputs))
         if stored is not None and state.is_successful() and not state.is_skipped():
-            state = tr.change(checkpoint.save(stored, state, tr.task.name))
+            state = tr.change(_saved(stored, state, tr.task.name))
         if state.is_failed():
             state = tr.change(_retry_state(tr, state))
         if not state.is_looped():
@@ -240,6 +240,17 @@ def _execute(tr: TaskRun, inputs: dict, stored: Any = None) -> State:
         tr.loop_result = state.result
         tr.run_count = 1  # as in Prefect 1, each iteration counts its own attempts
         tr._values = None
+
+
+def _saved(stored: Any, state: State, name: str) -> State:
+    """``state`` once its checkpoint is written; Failed, naming the file, when the folder
+    cannot take it (a full disk, a read-only result_dir): the user's environment, not a bug."""
+    try:
+        return checkpoint.save(stored, state, name)
+    except OSError as exc:
+        return Failed(f"Task {name!r} succeeded, but its checkpoint could not be written to "
+                      f"{stored} ({exc}); free some space or give the flow another "
+                      "result_dir", result=exc)
 
 
 def _call(tr: TaskRun, inputs: dict) -> State:
