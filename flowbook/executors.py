@@ -235,9 +235,9 @@ class DaskExecutor:
     With ``address`` (``"tcp://127.0.0.1:8786"``) it connects to that scheduler. Without,
     each run starts a ``cluster_class`` (default ``distributed.LocalCluster`` on 127.0.0.1,
     its dashboard on a free port; ``cluster_kwargs`` passed on, ``adapt_kwargs`` to
-    ``cluster.adapt``) and closes it at the end. ``client_kwargs`` go to ``distributed.Client``. Task bodies, their arguments and
-    results travel by pickle (cloudpickle), so define tasks in the notebook or in a module
-    the workers can import.
+    ``cluster.adapt``) and closes it at the end. ``client_kwargs`` go to
+    ``distributed.Client``. Task bodies, their arguments and results travel by pickle
+    (cloudpickle), so define tasks in the notebook or in a module the workers can import.
     """
 
     remote = True  # calls run in worker processes

@@ -72,30 +72,30 @@ def test_the_fake_time_never_goes_back(clock):
     assert clock.now() == START
 
 
-def test_wait_returns_true_for_an_event_already_set(clock):
+def test_wait_until_returns_true_for_an_event_already_set(clock):
     event = threading.Event()
     event.set()
-    assert clock.wait(event, 1) is True
+    assert clock.wait_until(event, START + 1) is True
 
 
-def test_wait_returns_false_once_the_fake_time_reaches_the_deadline(clock):
+def test_wait_until_returns_false_once_the_fake_time_reaches_the_deadline(clock):
     event, result = threading.Event(), []
-    waiter = threading.Thread(target=lambda: result.append(clock.wait(event, 5)))
+    waiter = threading.Thread(target=lambda: result.append(clock.wait_until(event, START + 5)))
     waiter.start()
     clock.advance(5)
     waiter.join()
     assert result == [False] and not event.is_set()
 
 
-def test_wait_with_no_time_left_returns_false_without_looking_at_the_event(clock):
+def test_wait_until_with_no_time_left_returns_false_without_looking_at_the_event(clock):
     event = threading.Event()
     event.set()
-    assert clock.wait(event, 0) is False
+    assert clock.wait_until(event, START + 0) is False
 
 
-def test_wait_returns_true_when_the_event_is_set_before_the_deadline(clock):
+def test_wait_until_returns_true_when_the_event_is_set_before_the_deadline(clock):
     event, result = threading.Event(), []
-    waiter = threading.Thread(target=lambda: result.append(clock.wait(event, 5)))
+    waiter = threading.Thread(target=lambda: result.append(clock.wait_until(event, START + 5)))
     waiter.start()
     clock.advance(4)
     event.set()
@@ -182,9 +182,9 @@ def test_a_timeout_holds_even_when_the_body_ends_before_the_wait_begins(executor
     class WaitsLate(FakeClock):
         """Starts waiting only once the body has ended: a thread schedule that can happen."""
 
-        def wait(self, event, seconds):
+        def wait_until(self, event, deadline):
             event.wait()
-            return super().wait(event, seconds)
+            return super().wait_until(event, deadline)
 
     with Flow("timeout") as flow:
         t = task(lambda: clocks.current().sleep(10), timeout=1)()

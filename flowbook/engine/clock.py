@@ -35,9 +35,9 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))
 
-    def wait(self, event: threading.Event, seconds: float) -> bool:
-        """Wait until ``event`` is set (True) or ``seconds`` have passed (False)."""
-        return event.wait(seconds)
+    def wait_until(self, event: threading.Event, deadline: float) -> bool:
+        """Wait until ``event`` is set (True) or the time ``deadline`` has come (False)."""
+        return event.wait(max(0.0, deadline - self.now()))
 
     def __repr__(self) -> str:
         return "Clock()"
@@ -46,9 +46,10 @@ class Clock:
 class FakeClock(Clock):
     """A clock that moves only when told: ``sleep`` and ``advance`` add to its time at once.
 
-    ``wait(event, seconds)`` returns True when ``event`` is set first, and False as soon as
-    the fake time reaches its deadline (a task body calling ``clock.sleep(10)`` under a
-    ``timeout`` of 1 times out, deterministically); the deadline is checked first.
+    ``wait_until(event, deadline)`` returns False as soon as the fake time has reached
+    ``deadline``, else True once ``event`` is set: the deadline is checked first, so a task
+    body calling ``clock.sleep(10)`` under a ``timeout`` of 1 times out, whichever thread
+    runs first.
     """
 
     def __init__(self, start: float = 1_000_000.0):
@@ -68,8 +69,7 @@ class FakeClock(Clock):
             self._now += max(0.0, seconds)
             self._moved.notify_all()
 
-    def wait(self, event: threading.Event, seconds: float) -> bool:
-        deadline = self._now + seconds
+    def wait_until(self, event: threading.Event, deadline: float) -> bool:
         with self._moved:
             while True:
                 if self._now >= deadline:

@@ -316,9 +316,10 @@ def _call_with_timeout(fn: Any, inputs: dict, values: dict, seconds: float,
         finally:
             finished.set()
 
+    deadline = run_clock.now() + seconds  # before the body starts: it may move a fake clock
     worker = threading.Thread(target=target, name="flowbook-timeout", daemon=True)
     worker.start()
-    if not run_clock.wait(finished, seconds) or not outcome:
+    if not run_clock.wait_until(finished, deadline) or not outcome:
         raise TaskTimeoutSignal(f"task ran longer than its timeout of {seconds:g} seconds")
     ok, value = outcome[0]
     if not ok:
