@@ -4,8 +4,9 @@ Both compile a new plan of the flow (it may have changed since the run began), c
 states in the latest run (never a new run) through ``FlowRun.apply``, as any change, mapped
 children included, and hand it back to ``loop.advance``, on the run's executor unless
 another is given; every result that succeeded is kept. A run another thread is advancing
-(a widget's button) is refused (``in_progress.RunInProgressError``) before anything changes. An interrupted run is
-continued by ``retry()``, even when no task had failed or was cancelled.
+(a widget's button) is refused (``in_progress.RunInProgressError``) before anything
+changes. An interrupted run is continued by ``retry()``, even when no task had failed or
+was cancelled.
 """
 
 from __future__ import annotations

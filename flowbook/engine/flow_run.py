@@ -15,7 +15,8 @@ import copy
 from typing import Any
 
 from flowbook.context import context
-from flowbook.engine import cache, checkpoint, clock as clocks, in_progress
+from flowbook.engine import cache, checkpoint, in_progress
+from flowbook.engine import clock as clocks
 from flowbook.engine.events import FlowStateChanged, TaskStateChanged
 from flowbook.engine.state import Failed, Pending, Running, State
 from flowbook.engine.task_run import Setting, TaskRun

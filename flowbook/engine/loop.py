@@ -22,7 +22,8 @@ import threading
 from collections import deque
 from typing import Any
 
-from flowbook.engine import cache, clock as clocks, interrupt, mapping, remote
+from flowbook.engine import cache, interrupt, mapping, remote
+from flowbook.engine import clock as clocks
 from flowbook.engine.flow_run import Applier, FlowRun
 from flowbook.engine.flow_state import final_state, task_states, unfinished
 from flowbook.engine.state import Cancelled, State

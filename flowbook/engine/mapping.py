@@ -13,10 +13,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from flowbook.triggers import upstream_state_list
 from flowbook.engine.state import Failed, Mapped, Pending, State
 from flowbook.engine.task_run import TaskRun, skipped_by_upstream
 from flowbook.engine.upstream import may_start
+from flowbook.triggers import upstream_state_list
 
 __all__ = ["child_runs", "prepare_parent", "child_upstreams", "gather", "settled"]
 

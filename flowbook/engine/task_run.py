@@ -25,7 +25,16 @@ from flowbook.context import context
 from flowbook.engine import capture, checkpoint, clock
 from flowbook.engine.signals import TRIGGERFAIL, PrefectStateSignal
 from flowbook.engine.state import (
-    Cached, Decision, Failed, Resume, Retrying, Running, Skipped, State, Success, TimedOut,
+    Cached,
+    Decision,
+    Failed,
+    Resume,
+    Retrying,
+    Running,
+    Skipped,
+    State,
+    Success,
+    TimedOut,
     TriggerFailed,
 )
 
