@@ -54,6 +54,7 @@ class Plan:
     flow_name: str  # the flow's name when the plan was made
     tasks: tuple  # every task, in the order they were added to the flow
     order: tuple  # every task, each after its upstream tasks (graphlib's static order)
+    edges: tuple  # every Edge between two tasks, in the order they were added
     edges_to: Mapping  # Task -> (Edge from another task into it, ...)
     edges_from: Mapping  # Task -> (Edge out of it to another task, ...)
     inputs: Mapping  # Task -> edges_to plus one Edge per constant argument (a Constant task)
@@ -90,7 +91,7 @@ def compile_plan(flow: Any) -> Plan:
     terminal = frozenset(t for t in tasks if not edges_from[t])
     return Plan(
         flow_name=flow.name, tasks=tasks, order=_order(flow.name, edges_to),
-        edges_to=MappingProxyType(edges_to), edges_from=MappingProxyType(edges_from),
+        edges=tuple(flow.edges), edges_to=MappingProxyType(edges_to), edges_from=MappingProxyType(edges_from),
         inputs=MappingProxyType(inputs), constants=MappingProxyType(constants),
         mapped=frozenset(t for t in tasks if any(e.mapped for e in edges_to[t])),
         terminal=terminal,

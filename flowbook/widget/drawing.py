@@ -13,7 +13,6 @@ import functools
 import shutil
 from typing import Any
 
-from flowbook.core.naming import unique_names
 from flowbook.widget.palette import colour_of, shares, text_colour
 
 __all__ = ["draw", "render_svg", "render_file", "node_id", "DrawingError", "DOT_MISSING"]
@@ -37,21 +36,21 @@ class DrawingError(RuntimeError):
 
 
 def draw(flow: Any, states: dict | None = None, names: dict | None = None) -> Any:
-    """The flow as a ``graphviz.Digraph``, each task filled with the colour of its state in
-    ``states`` (``{Task: State}``; a task absent from it is grey). ``names`` defaults to
-    ``unique_names(flow)``."""
+    """The flow (its plan, ``flow.plan()``) as a ``graphviz.Digraph``, each task filled with
+    the colour of its state in ``states`` (``{Task: State}``; a task absent from it is grey).
+    ``names`` defaults to the plan's unique names."""
     import graphviz
 
+    plan = flow.plan()
     states = states or {}
-    names = names or unique_names(flow)
-    reference = flow.reference_tasks()
+    names = names or plan.names
     graph = graphviz.Digraph(graph_attr=GRAPH, node_attr=NODE, edge_attr=EDGE)
-    for index, task in enumerate(flow.tasks):
-        mapped = any(e.mapped for e in flow.edges_to(task))
-        attrs = _node_attrs(states.get(task), mapped, task in reference)
+    for index, task in enumerate(plan.tasks):
+        mapped = task in plan.mapped
+        attrs = _node_attrs(states.get(task), mapped, task in plan.reference)
         label = f"{names[task]} <map>" if mapped else names[task]
         graph.node(node_id(names[task]), label=graphviz.escape(label), id=f"fb{index}", **attrs)
-    for edge in flow.edges:
+    for edge in plan.edges:
         graph.body.append(_edge_line(edge, names))
     return graph
 
