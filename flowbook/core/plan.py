@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import graphlib
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -57,15 +58,30 @@ class Plan:
     edges: tuple  # every Edge between two tasks, in the order they were added
     edges_to: Mapping  # Task -> (Edge from another task into it, ...)
     edges_from: Mapping  # Task -> (Edge out of it to another task, ...)
-    inputs: Mapping  # Task -> edges_to plus one Edge per constant argument (a Constant task)
-    constants: Mapping  # constant Edge -> its Success state, whose result is the value
+    constants_of: Mapping  # Task -> ((constant Edge, its Success state), ...) of its arguments
     mapped: frozenset  # tasks with at least one mapped edge into them
     terminal: frozenset  # tasks no other task waits for
     reference: frozenset  # tasks whose states decide the flow's state
-    names: Mapping  # Task -> its unique name in the flow (``load``, ``load-2``, ...)
 
     def __contains__(self, task: Any) -> bool:
         return task in self.edges_to
+
+    @cached_property
+    def names(self) -> Mapping:
+        """Task -> its unique name in the flow (``load``, ``load-2``, ...)."""
+        return MappingProxyType(unique_names(self))
+
+    @cached_property
+    def constants(self) -> Mapping:
+        """Every constant Edge -> its Success state, whose result is the argument's value."""
+        return MappingProxyType({e: st for pairs in self.constants_of.values()
+                                 for e, st in pairs})
+
+    @cached_property
+    def inputs(self) -> Mapping:
+        """Task -> its edges from other tasks, then one Edge per constant argument."""
+        return MappingProxyType({t: self.edges_to[t] + tuple(e for e, _ in self.constants_of[t])
+                                 for t in self.tasks})
 
     def require(self, task: Any) -> None:
         """Raise UserValueError naming ``task`` and the flow when it is not in the plan."""
@@ -78,25 +94,23 @@ class Plan:
 
 def compile_plan(flow: Any) -> Plan:
     """The plan of ``flow`` as it is now; raises FlowCycleError naming a cycle."""
+    # The Flow's own indexes, read once here; a plan is made for every new shape of a flow,
+    # so this stays a few tuple() calls per task.
     tasks = tuple(flow.tasks)
-    edges_to = {t: tuple(flow.edges_to(t)) for t in tasks}
-    edges_from = {t: tuple(flow.edges_from(t)) for t in tasks}
-    constants = {}
-    inputs = {}
-    for t in tasks:
-        own = {Edge(Constant(value), t, key): Success("Constant argument.", result=value)
-               for key, value in flow.constants.get(t, {}).items()}
-        constants.update(own)
-        inputs[t] = edges_to[t] + tuple(own)
-    terminal = frozenset(t for t in tasks if not edges_from[t])
+    edges_to = {t: tuple(edges) for t, edges in flow._edges_to.items()}
+    edges_from = {t: tuple(edges) for t, edges in flow._edges_from.items()}
+    constants_of = dict.fromkeys(tasks, ())
+    for t, values in flow.constants.items():
+        constants_of[t] = tuple(
+            (Edge(Constant(value), t, key), Success("Constant argument.", result=value))
+            for key, value in values.items())
+    terminal = frozenset(t for t, out in edges_from.items() if not out)
     return Plan(
         flow_name=flow.name, tasks=tasks, order=_order(flow.name, edges_to),
-        edges=tuple(flow.edges), edges_to=MappingProxyType(edges_to), edges_from=MappingProxyType(edges_from),
-        inputs=MappingProxyType(inputs), constants=MappingProxyType(constants),
-        mapped=frozenset(t for t in tasks if any(e.mapped for e in edges_to[t])),
-        terminal=terminal,
-        reference=frozenset(flow.chosen_reference_tasks()) or terminal,
-        names=MappingProxyType(unique_names(flow)))
+        edges=tuple(flow.edges), edges_to=MappingProxyType(edges_to),
+        edges_from=MappingProxyType(edges_from), constants_of=MappingProxyType(constants_of),
+        mapped=frozenset(flow._mapped), terminal=terminal,
+        reference=frozenset(flow.chosen_reference_tasks()) or terminal)
 
 
 def _order(flow_name: str, edges_to: dict) -> tuple:

@@ -22,7 +22,7 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-__all__ = ["Clock", "FakeClock", "REAL", "current", "using"]
+__all__ = ["Clock", "FakeClock", "REAL", "current", "now", "using"]
 
 
 class Clock:
@@ -85,20 +85,35 @@ class FakeClock(Clock):
 
 
 REAL = Clock()
-_local = threading.local()  # .clock: the clock of the run working in this thread
+_local = threading.local()  # .clock: the clock of the run working in this thread, if not REAL
+_lock = threading.Lock()  # guards overridden
+overridden = 0  # threads whose clock is not REAL now; while 0, now() is time.time()
 
 
 def current() -> Clock:
     """The clock of the run working in this thread (the real clock outside runs)."""
-    return getattr(_local, "clock", REAL)
+    return getattr(_local, "clock", None) or REAL
+
+
+def now() -> float:
+    """``current().now()``: the time on this thread's clock (every state reads it)."""
+    if not overridden:
+        return time.time()
+    clock = getattr(_local, "clock", None)
+    return time.time() if clock is None else clock.now()
 
 
 @contextmanager
 def using(clock: Clock) -> Iterator[Clock]:
     """Make ``clock`` this thread's clock for the ``with`` block."""
-    saved = getattr(_local, "clock", REAL)
-    _local.clock = clock
+    global overridden
+    saved = getattr(_local, "clock", None)
+    _local.clock = None if clock is REAL else clock
+    with _lock:
+        overridden += _local.clock is not None
     try:
         yield clock
     finally:
+        with _lock:
+            overridden -= _local.clock is not None
         _local.clock = saved

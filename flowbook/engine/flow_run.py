@@ -58,7 +58,7 @@ class FlowRun:
         it, then it is stored, linked to the state it replaces (the history), and published.
         Returns the state stored. Called by the scheduling loop's thread only."""
         task, index = tr.task, tr.map_index
-        old = self.current_state(task, index)
+        old = self.states.get(task) if index is None else self.current_state(task, index)
         if old is None:
             old = tr.state  # a task without a stored state starts from its fresh Pending
         if task.state_handlers:
@@ -93,14 +93,16 @@ class FlowRun:
     def task_run(self, task: Any, reporter: Any, map_index: int | None = None,
                  upstream: dict | None = None) -> TaskRun:
         """A run of ``task`` (or its child ``map_index``) from its current state."""
-        state = self.current_state(task, map_index) or Pending()
+        state = (self.states.get(task) if map_index is None
+                 else self.current_state(task, map_index)) or Pending()
         if upstream is None:
             upstream = upstream_states(self.plan, self.states, task)
-        cached = None
+        cached = folder = None
         if task.cache_for is not None:
             cached = cache.candidates(task.cache_key or task.name)
-        return TaskRun(task, state, upstream, map_index, self.setting, reporter, cached,
-                       self.checkpoint_folder(task))
+        if self.flow.result_dir is not None:
+            folder = self.checkpoint_folder(task)
+        return TaskRun(task, state, upstream, map_index, self.setting, reporter, cached, folder)
 
     def checkpoint_folder(self, task: Any) -> Any:
         """Where ``task``'s checkpoints live, or None when the flow has no result_dir."""

@@ -24,12 +24,11 @@ from typing import Any
 
 from flowbook.engine import cache, interrupt, mapping, remote
 from flowbook.engine import clock as clocks
-from flowbook.engine.flow_run import Applier, FlowRun
+from flowbook.engine.flow_run import FlowRun
 from flowbook.engine.flow_state import final_state, task_states, unfinished
 from flowbook.engine.state import Cancelled, State
 from flowbook.engine.task_run import TaskRun
 from flowbook.engine.upstream import may_start
-from flowbook.triggers import upstream_state_list
 
 __all__ = ["advance", "run_until_blocked", "Inbox", "Message"]
 
@@ -100,11 +99,10 @@ class Inbox:
     for the loop to apply it. Once closed (the pass was abandoned), every report, waiting
     or new, gets a Cancelled state back and nothing is stored."""
 
-    __slots__ = ("run", "_applier", "_loop_thread", "_lock", "_waiting", "_closed")
+    __slots__ = ("run", "_loop_thread", "_lock", "_waiting", "_closed")
 
     def __init__(self, run: FlowRun):
         self.run = run
-        self._applier = Applier(run)
         self._loop_thread = threading.get_ident()  # the thread the loop runs in
         self._lock = threading.Lock()  # guards _waiting and _closed
         self._waiting: set = set()  # Messages posted and not answered yet
@@ -112,7 +110,7 @@ class Inbox:
 
     def report(self, tr: TaskRun, new: State) -> State:
         if threading.get_ident() == self._loop_thread:
-            return self._applier.report(tr, new)
+            return self.run.apply(tr, new)
         message = Message(tr, new)
         with self._lock:
             if self._closed:
@@ -127,7 +125,7 @@ class Inbox:
             if message not in self._waiting:
                 return
             self._waiting.discard(message)
-        message.answer(self._applier.report(message.tr, message.new))
+        message.answer(self.run.apply(message.tr, message.new))
 
     def close(self) -> None:
         """Refuse every change from now on; answer the waiting ones with Cancelled."""
@@ -188,16 +186,15 @@ class _Pass:
         if mapping.settled(state):
             return []
         tr = run.task_run(task, self.inbox)
-        now = run.clock.now()
         if task in self.plan.mapped:
-            return mapping.child_runs(tr, now)
-        if not may_start(tr.state, upstream_state_list(tr.upstream), now):
+            return mapping.child_runs(tr, run.clock)
+        if not may_start(tr.state, tr.upstream, run.clock):
             return []
         return [tr]
 
     def submit(self, tr: TaskRun) -> None:
         try:
-            handle = self.run.executor.submit(remote.run_reported, tr, name=tr.full_name())
+            handle = self.run.executor.submit(remote.run_reported, tr, name=tr.task.name)
         except remote.NotDelivered as exc:  # it cannot reach where it would run: it ends here
             self.settle(tr, remote.undelivered(tr, exc))
             return
@@ -218,7 +215,8 @@ class _Pass:
 
     def settle(self, tr: TaskRun, report: remote.Report) -> None:
         """Apply what a finished task run reported, then mark it done."""
-        remote.apply_report(self.run, tr, report)
+        if report is not remote.APPLIED:
+            remote.apply_report(self.run, tr, report)
         self.done(tr)
 
     def done(self, tr: TaskRun) -> None:

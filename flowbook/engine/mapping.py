@@ -16,16 +16,15 @@ from typing import Any
 from flowbook.engine.state import Failed, Mapped, Pending, State
 from flowbook.engine.task_run import TaskRun, skipped_by_upstream
 from flowbook.engine.upstream import may_start
-from flowbook.triggers import upstream_state_list
 
 __all__ = ["child_runs", "prepare_parent", "child_upstreams", "gather", "settled"]
 
 
-def child_runs(parent_run: TaskRun, now: float) -> list:
+def child_runs(parent_run: TaskRun, clock: Any) -> list:
     """Map the task (in the loop's thread) and return the runs of its children that may
     start now; ``parent_run`` is a run of the parent task whose reporter applies at once."""
     before = parent_run.state
-    parent = prepare_parent(parent_run, now)
+    parent = prepare_parent(parent_run, clock)
     if not parent.is_mapped():
         return []
     old = parent.map_states
@@ -35,22 +34,22 @@ def child_runs(parent_run: TaskRun, now: float) -> list:
     for i, upstream in enumerate(child_upstreams(parent_run.upstream, existing)):
         child = old[i] if i < len(old) else Pending()
         children.append(child)
-        if may_start(child, upstream_state_list(upstream), now):
+        if may_start(child, upstream, clock):
             runs.append(_child(parent_run, child, upstream, i))
     parent.map_states = children  # new children start Pending; apply() stores the rest
     gather(parent)
     return runs
 
 
-def prepare_parent(tr: TaskRun, now: float) -> State:
+def prepare_parent(tr: TaskRun, clock: Any) -> State:
     """The parent of a mapped task: Mapped when its children can be made, else why not."""
     state = tr.state
     if state.is_mapped():
         return state
+    if not may_start(state, tr.upstream, clock):
+        return state
     states = [part for edge, st in tr.upstream.items()
               for part in (st.parts() if not edge.mapped else (st,))]
-    if not may_start(state, states, now):
-        return state
     if tr.task.skip_on_upstream_skip and any(s.is_skipped() for s in states):
         return tr.change(skipped_by_upstream(tr))
     mapped = [st for edge, st in tr.upstream.items() if edge.mapped]

@@ -19,7 +19,7 @@ from flowbook.engine import clock
 from flowbook.engine.state import Failed, State
 from flowbook.engine.task_run import Collector, TaskRun, run_task
 
-__all__ = ["Report", "NotDelivered", "run_reported", "apply_report", "undelivered"]
+__all__ = ["Report", "APPLIED", "NotDelivered", "run_reported", "apply_report", "undelivered"]
 
 _HOW_TO_SEND = ("tasks on a DaskExecutor receive and return values by pickle; pass values "
                 "that pickle can send, or run the flow with LocalDaskExecutor()")
@@ -65,13 +65,14 @@ def run_reported(tr: TaskRun) -> Report:
 
     In the kernel a KeyboardInterrupt from a body goes straight on to the loop; away from
     it, the report says so and the loop raises it in the kernel."""
-    if not isinstance(tr.reporter, Collector):  # in the kernel: every state is applied
-        if clock.current() is tr.setting.clock:  # the loop's thread: the clock is set
+    if type(tr.reporter) is not Collector:  # in the kernel: every state is applied
+        run_clock = tr.setting.clock
+        if run_clock is clock.REAL or clock.current() is run_clock:
             run_task(tr)
-        else:
-            with clock.using(tr.setting.clock):
+        else:  # a pool thread of a run on a fake clock
+            with clock.using(run_clock):
                 run_task(tr)
-        return _APPLIED
+        return APPLIED
     interrupted = False
     try:
         with clock.using(tr.setting.clock):
@@ -82,7 +83,7 @@ def run_reported(tr: TaskRun) -> Report:
     return Report(tr.reporter.states, output, interrupted=interrupted, away=True)
 
 
-_APPLIED = Report()  # every state was applied as it was entered; nothing more to do
+APPLIED = Report()  # every state was applied as it was entered; nothing more to do
 
 
 def apply_report(run: Any, tr: TaskRun, report: Report) -> State:

@@ -13,6 +13,7 @@ state questions (``state.is_failed()``) rather than comparing class names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import time as _time
 from typing import Any
 
 from flowbook.engine import clock
@@ -48,7 +49,8 @@ class State:
         # return value; the exception for Failed; the signal for signals; None when none
         self.result = None if result is _NO_RESULT else result
         self.has_result = result is not _NO_RESULT  # False: nothing produced a result
-        self.timestamp = clock.current().now()  # when it was created (epoch seconds, run's clock)
+        # When it was created, in epoch seconds on the run's clock (engine.clock).
+        self.timestamp = _time() if not clock.overridden else clock.now()
         self.why = why  # the Decision behind a TriggerFailed/Skipped/Paused state, if any
         self.previous: State | None = None  # the state this one replaced in a run (history)
 

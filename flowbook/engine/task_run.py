@@ -152,8 +152,8 @@ def run_task(tr: TaskRun) -> State:
     can go now; return its state."""
     _start(tr, tr.state)
     if tr.task.skip_on_upstream_skip:
-        for st in triggers.upstream_state_list(tr.upstream):
-            if st.is_skipped():
+        for st in tr.upstream.values():
+            if st.is_skipped() or st.is_mapped() and any(c.is_skipped() for c in st.map_states):
                 return tr.change(skipped_by_upstream(tr))
     inputs = {e.key: s.result for e, s in tr.upstream.items() if e.key is not None}
     if tr.task.cache_for is not None:

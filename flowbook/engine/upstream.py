@@ -8,7 +8,7 @@ deciding whether a task (a mapped child, a mapped parent) can be moved on now.
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable
+from typing import Any
 
 from flowbook.engine.state import Pending, Resume, State
 
@@ -19,25 +19,36 @@ def upstream_states(plan: Any, states: dict, task: Any) -> dict:
     """``{Edge: State}`` for the task's trigger and inputs, constants included (``states``:
     Task -> its latest State in the run)."""
     upstream = {}
-    constants = plan.constants
-    for edge in plan.inputs[task]:
-        st = constants.get(edge)
+    for edge in plan.edges_to[task]:
+        st = states.get(edge.upstream_task)
         if st is None:
-            st = states.get(edge.upstream_task)
-            if st is None:
-                st = Pending("Task state not available.")
-            if edge.flattened:
-                st = _flattened(st, edge.mapped)
+            st = Pending("Task state not available.")
+        if edge.flattened:
+            st = _flattened(st, edge.mapped)
         upstream[edge] = st
+    constants = plan.constants_of[task]
+    if constants:
+        upstream.update(constants)
     return upstream
 
 
-def may_start(state: State, upstream: Iterable, now: float) -> bool:
-    """Whether a task in ``state`` can be moved on now: it is pending, not waiting for a
-    time or a person, and every upstream state in ``upstream`` (states) has finished."""
-    if not state.is_pending() or waiting(state, now):
+def may_start(state: State, upstream: dict, clock: Any) -> bool:
+    """Whether a task in ``state`` can be moved on now (``clock.now()``): it is pending, not
+    waiting for a time or a person, and every upstream state in ``upstream`` (``{Edge:
+    State}``) has finished; along an edge that is not mapped, every child of a mapped
+    upstream too."""
+    if not state.is_pending():
         return False
-    return all(st.is_finished() for st in upstream)
+    if state.is_scheduled() and waiting(state, clock.now()):
+        return False
+    for edge, st in upstream.items():
+        if not st.is_finished():
+            return False
+        if st.is_mapped() and not edge.mapped:
+            for child in st.map_states:
+                if not child.is_finished():
+                    return False
+    return True
 
 
 def waiting(state: State, now: float) -> bool:
