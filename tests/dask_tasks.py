@@ -19,11 +19,17 @@ def where(x=None):
     return {"pid": os.getpid(), "thread": threading.get_ident()}
 
 
-def span(seconds: float, x=None):
-    """Sleep ``seconds``; return when it started and ended (epoch seconds)."""
-    start = time.time()
-    time.sleep(seconds)
-    return start, time.time()
+def meet_at(folder: str, name: str, others: list, seconds: float):
+    """Write ``folder/name``, then wait until a file of each of ``others`` is there too:
+    True when they all came while this ran (within ``seconds``, a bound against hanging).
+    Other processes meet through the shared file system."""
+    open(os.path.join(folder, name), "w").close()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(os.path.exists(os.path.join(folder, other)) for other in others):
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def square(x):
@@ -46,11 +52,6 @@ def needs_file(path: str):
     if not os.path.exists(path):
         raise FileNotFoundError(path)
     return "found"
-
-
-def sleep_then_return(seconds: float):
-    time.sleep(seconds)
-    return "finished"
 
 
 def lock(x=None):

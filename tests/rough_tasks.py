@@ -34,6 +34,15 @@ def slow_first_time(path: str, seconds: float, x=None):
     return n
 
 
+def start_then_wait_for(started: str, release: str, seconds: float):
+    """Create ``started``, then return once ``release`` exists (after ``seconds`` at most)."""
+    open(started, "w").close()
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(release) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return os.path.exists(release)
+
+
 def interrupt_first_time(path: str, x=None):
     """Raises KeyboardInterrupt on its own the first time, then returns 'went on'."""
     if count(path) == 1:

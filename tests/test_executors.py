@@ -7,7 +7,6 @@ session's deployment: a `dask scheduler` and `dask worker` started as separate p
 """
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -15,6 +14,8 @@ import time
 
 import dask_tasks
 import pytest
+import rough_tasks
+from interrupting import interrupt_when
 
 from flowbook import Flow, Parameter, task, triggers
 from flowbook.engine import state as st
@@ -238,9 +239,18 @@ def test_retry_delay_is_waited_and_the_task_reruns_on_threads(threads):
 
 
 def test_timeout_gives_timed_out_on_threads(threads):
+    release = threading.Event()  # set once the run is over: the body cannot end before
+
+    @task(timeout=0.05)
+    def blocked():
+        return release.wait(RENDEZVOUS)
+
     with Flow("f") as flow:
-        t = task(dask_tasks.sleep_then_return, timeout=0.05)(5)
-    state = flow.run(executor=threads)
+        t = blocked()
+    try:
+        state = flow.run(executor=threads)
+    finally:
+        release.set()
     assert type(state.result[t]) is st.TimedOut
 
 
@@ -263,26 +273,17 @@ def test_retry_can_continue_on_another_executor(threads, tmp_path):
 
 
 def test_an_interrupt_while_threads_run_cancels_the_flow_and_reaches_the_caller(threads):
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     @task
     def hang():
+        started.set()
         release.wait(RENDEZVOUS)
 
     with Flow("f") as flow:
         hang()
-    main = threading.get_ident()
-    states = []
-    flow.subscribe(lambda e: isinstance(e, TaskStateChanged) and states.append(e.new))
-
-    def interrupt_once_running():
-        while not any(s.is_running() for s in states):
-            time.sleep(0.01)
-        signal.pthread_kill(main, signal.SIGINT)
-
-    threading.Thread(target=interrupt_once_running, daemon=True).start()
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with interrupt_when(started), pytest.raises(KeyboardInterrupt):
             flow.run(executor=threads)
     finally:
         release.set()
@@ -315,13 +316,12 @@ def test_dask_runs_task_bodies_in_the_separate_worker_processes(dask, dask_deplo
     assert pid in {p.pid for p in workers} and pid != os.getpid()
 
 
-def test_tasks_on_dask_overlap_in_time(dask):
-    with Flow("f") as flow:
-        a = task(dask_tasks.span, name="a")(0.5)
-        b = task(dask_tasks.span, name="b")(0.5)
+def test_tasks_on_dask_run_at_the_same_time(dask, tmp_path):
+    with Flow("f") as flow:  # each returns True only if it met the other while it ran
+        a = task(dask_tasks.meet_at, name="a")(str(tmp_path), "a", ["b"], RENDEZVOUS)
+        b = task(dask_tasks.meet_at, name="b")(str(tmp_path), "b", ["a"], RENDEZVOUS)
     state = flow.run(executor=dask)
-    (a0, a1), (b0, b1) = state.result[a].result, state.result[b].result
-    assert a0 < b1 and b0 < a1
+    assert state.result[a].result is True and state.result[b].result is True
 
 
 def test_mapped_children_fan_out_on_dask_and_gather_in_order(dask):
@@ -446,10 +446,15 @@ def test_retries_on_dask_count_attempts_and_succeed(dask):
         "Pending", "Running", "Failed", "Retrying", "Running", "Success"]
 
 
-def test_timeout_gives_timed_out_on_dask(dask):
-    with Flow("f") as flow:
-        t = task(dask_tasks.sleep_then_return, timeout=0.1)(3)
-    assert type(flow.run(executor=dask).result[t]) is st.TimedOut
+def test_timeout_gives_timed_out_on_dask(dask, tmp_path):
+    started, release = tmp_path / "started", tmp_path / "release"
+    with Flow("f") as flow:  # the body cannot end before the run is over and releases it
+        t = task(rough_tasks.start_then_wait_for, timeout=0.1)(
+            str(started), str(release), RENDEZVOUS)
+    try:
+        assert type(flow.run(executor=dask).result[t]) is st.TimedOut
+    finally:
+        release.touch()
 
 
 def test_pause_resume_and_retry_on_dask(dask, tmp_path):
@@ -464,13 +469,15 @@ def test_pause_resume_and_retry_on_dask(dask, tmp_path):
     assert flow.retry().result[bad].result == "found"
 
 
-def test_an_interrupt_while_dask_runs_cancels_the_flow_and_reaches_the_caller(dask):
+def test_an_interrupt_while_dask_runs_cancels_the_flow_and_reaches_the_caller(dask, tmp_path):
+    started, release = tmp_path / "started", tmp_path / "release"
     with Flow("f") as flow:
-        task(dask_tasks.sleep_then_return)(2)
-    main = threading.get_ident()
-    threading.Timer(0.3, signal.pthread_kill, (main, signal.SIGINT)).start()
-    with pytest.raises(KeyboardInterrupt):
-        flow.run(executor=dask)
+        task(rough_tasks.start_then_wait_for)(str(started), str(release), RENDEZVOUS)
+    try:
+        with interrupt_when(started.exists), pytest.raises(KeyboardInterrupt):
+            flow.run(executor=dask)
+    finally:
+        release.touch()  # the body Dask cannot stop ends now, freeing its worker thread
     assert type(flow.last_state) is st.Cancelled and dask.client is None
 
 

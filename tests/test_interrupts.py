@@ -4,62 +4,32 @@ Cancelled, the KeyboardInterrupt reaches the caller, and flow.retry() continues 
 without running again what finished. Late outcomes of abandoned bodies are never recorded.
 
 The interrupt is a real SIGINT sent to the test's main thread once the task to interrupt
-has started (never by a timer), as a kernel interrupt would deliver it.
+has started (never by a timer), as a kernel interrupt would deliver it. Tests wait for what
+they need (a body started, an abandoned thread ended) by events and joins, never by sleeping.
 """
 
-import signal
 import threading
 import time
 from collections import Counter
 
 import pytest
 import rough_tasks
+from interrupting import WAIT, interrupt_when, wait_for
 
 from flowbook import Flow, task
 from flowbook.engine import state as st
-from flowbook.engine.events import FlowStateChanged
+from flowbook.engine.events import FlowStateChanged, TaskStateChanged
 from flowbook.engine.in_progress import RunInProgressError
 from flowbook.executors import DaskExecutor, LocalDaskExecutor, LocalExecutor
-
-WAIT = 10  # seconds any body or watcher waits at most (a failure, never a pass)
-
 
 def kinds(states):
     return [type(s).__name__ for s in states]
 
 
-def interrupt_when(condition):
-    """Send SIGINT to this (the main) thread as soon as ``condition()`` holds."""
-    main = threading.get_ident()
-
-    def watch():
-        deadline = time.monotonic() + WAIT
-        while not condition():
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.005)
-        signal.pthread_kill(main, signal.SIGINT)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    return watcher
-
-
-def running(flow, name):
-    """A condition: the task called ``name`` is Running in the flow's latest run."""
-    def check():
-        run = flow.last_run
-        return run is not None and any(
-            t.name == name and s.is_running() for t, s in list(run.states.items()))
-    return check
-
-
 def run_interrupted(flow, condition, **options):
-    """Run ``flow``, interrupted once ``condition()`` holds; returns the flow's state."""
-    watcher = interrupt_when(condition)
-    with pytest.raises(KeyboardInterrupt):
+    """Run ``flow``, interrupted once ``condition`` holds; returns the flow's state."""
+    with interrupt_when(condition), pytest.raises(KeyboardInterrupt):
         flow.run(**options)
-    watcher.join()
     return flow.last_state
 
 
@@ -68,8 +38,10 @@ class Pipeline:
 
     def __init__(self):
         self.calls = Counter()
+        self.started = threading.Event()  # the first call of slow is inside its body
         self.release = threading.Event()
         self.old_body_returned = threading.Event()
+        self.first_attempt_thread = None  # the thread the first call of slow ran in
 
         @task
         def first():
@@ -80,7 +52,9 @@ class Pipeline:
         def slow(x):
             self.calls["slow"] += 1
             if self.calls["slow"] == 1:
+                self.first_attempt_thread = threading.current_thread()
                 try:
+                    self.started.set()
                     self.release.wait(WAIT)
                     return "old attempt"
                 finally:
@@ -100,6 +74,15 @@ class Pipeline:
     def state_of(self, t):
         return self.flow.last_run.states.get(t)
 
+    def let_the_first_attempt_end(self):
+        """Release the abandoned first call of slow and wait until its pool thread has
+        ended: the body has returned and whatever the thread did with its result (an
+        attempt to record a Success) is over. Only for a thread pool, whose threads end
+        once their pool is closed and their call is done."""
+        self.release.set()
+        self.first_attempt_thread.join(WAIT)
+        assert not self.first_attempt_thread.is_alive(), "the abandoned attempt never ended"
+
 
 @pytest.fixture(params=["local", "threads"])
 def executor(request):
@@ -115,7 +98,7 @@ def dask(dask_deployment):
 
 def test_an_interrupt_cancels_the_running_task_and_keeps_finished_ones(executor):
     p = Pipeline()
-    state = run_interrupted(p.flow, running(p.flow, "slow"), executor=executor)
+    state = run_interrupted(p.flow, p.started, executor=executor)
     p.release.set()
     assert type(state) is st.Cancelled and "interrupted" in state.message
     assert "flow.retry()" in state.message and p.flow.last_run.interrupted
@@ -128,7 +111,7 @@ def test_an_interrupt_cancels_the_running_task_and_keeps_finished_ones(executor)
 
 def test_retry_after_an_interrupt_runs_only_what_did_not_finish(executor):
     p = Pipeline()
-    run_interrupted(p.flow, running(p.flow, "slow"), executor=executor)
+    run_interrupted(p.flow, p.started, executor=executor)
     p.release.set()
     assert p.old_body_returned.wait(WAIT)
     state = p.flow.retry()
@@ -141,23 +124,20 @@ def test_the_late_result_of_an_abandoned_thread_is_never_recorded():
     p = Pipeline()
     events = []
     p.flow.subscribe(events.append)
-    run_interrupted(p.flow, running(p.flow, "slow"), executor=LocalDaskExecutor(num_workers=2))
+    run_interrupted(p.flow, p.started, executor=LocalDaskExecutor(num_workers=2))
     seen = len(events)
-    p.release.set()  # the abandoned body returns "old attempt" now, in its thread
-    assert p.old_body_returned.wait(WAIT)
-    time.sleep(0.05)  # time for it to try to record its Success
+    p.let_the_first_attempt_end()  # the abandoned body returns "old attempt", in its thread
+    assert p.old_body_returned.is_set()
     assert len(events) == seen and isinstance(events[-1], FlowStateChanged)
     assert kinds(p.flow.last_run.task_history(p.slow)) == ["Pending", "Running", "Cancelled"]
 
 
 def test_a_retry_racing_the_abandoned_thread_keeps_the_new_attempts_result():
     p = Pipeline()
-    run_interrupted(p.flow, running(p.flow, "slow"), executor=LocalDaskExecutor(num_workers=2))
+    run_interrupted(p.flow, p.started, executor=LocalDaskExecutor(num_workers=2))
     state = p.flow.retry()  # while the first attempt still blocks in its thread
     assert state.result[p.slow].result == "new attempt after first result"
-    p.release.set()
-    assert p.old_body_returned.wait(WAIT)
-    time.sleep(0.05)
+    p.let_the_first_attempt_end()
     assert p.state_of(p.slow).result == "new attempt after first result"
     assert kinds(p.flow.last_run.task_history(p.slow)) == [
         "Pending", "Running", "Cancelled", "Pending", "Running", "Success"]
@@ -175,16 +155,25 @@ def test_tasks_a_thread_never_started_keep_their_state_and_run_on_retry():
     later = queued.copy()
     p.flow.set_dependencies(later, upstream_tasks=[p.first])  # ready with slow, after it
     # one thread: slow runs; queued waits behind it in the pool's queue
-    run_interrupted(p.flow, running(p.flow, "slow"), executor=LocalDaskExecutor(num_workers=1))
-    p.release.set()
-    assert p.old_body_returned.wait(WAIT)
+    run_interrupted(p.flow, p.started, executor=LocalDaskExecutor(num_workers=1))
+    p.let_the_first_attempt_end()  # its thread would have taken queued next, had it stayed
     assert p.state_of(later) is None and not waiting  # not started, not cancelled
     state = p.flow.retry()
     assert state.result[later].result == "ran" and p.calls["first"] == 1
 
 
-def test_an_interrupt_while_waiting_to_retry_can_be_continued():
+def test_an_interrupt_while_waiting_to_retry_can_be_continued(monkeypatch):
     attempts = []
+    waiting = threading.Event()  # the loop has begun waiting for the retry
+    real_sleep = time.sleep
+
+    def loop_sleep(seconds):
+        """The loop's wait for the retry (the main thread's sleep) lasts until the interrupt
+        comes (WAIT at most), however late the watcher; other threads sleep as asked."""
+        if threading.current_thread() is not threading.main_thread():
+            return real_sleep(seconds)
+        waiting.set()
+        real_sleep(WAIT)
 
     @task(max_retries=1, retry_delay=0.3)
     def flaky():
@@ -196,35 +185,38 @@ def test_an_interrupt_while_waiting_to_retry_can_be_continued():
     with Flow("flaky") as flow:
         t = flaky()
 
-    def retrying():
-        run = flow.last_run
-        return run is not None and run.states.get(t) is not None and run.states[t].is_retrying()
-
-    state = run_interrupted(flow, retrying)
+    with monkeypatch.context() as patch:
+        patch.setattr(time, "sleep", loop_sleep)
+        state = run_interrupted(flow, waiting)
     assert type(state) is st.Cancelled and type(flow.last_run.states[t]) is st.Retrying
     assert flow.retry().result[t].result == "second attempt"  # nothing failed: it continues
 
 
 def test_a_mapped_child_running_at_the_interrupt_is_the_only_one_run_again():
     release, calls = threading.Event(), Counter()
+    seen, guard = set(), threading.Lock()
+    ready = threading.Event()  # children 0 and 2 succeeded and child 1 is in its body
+
+    def note(fact):
+        with guard:
+            seen.add(fact)
+            if seen == {"0 succeeded", "1 started", "2 succeeded"}:
+                ready.set()
 
     @task
     def child(x):
         calls[x] += 1
         if x == 2 and calls[x] == 1:
+            note("1 started")
             release.wait(WAIT)
         return x * 10
 
     with Flow("mapped") as flow:
         kids = child.map([1, 2, 3])
+    flow.subscribe(lambda e: isinstance(e, TaskStateChanged) and e.map_index is not None
+                   and e.new.is_successful() and note(f"{e.map_index} succeeded"))
 
-    def child_running():
-        run = flow.last_run
-        parent = run and run.states.get(kids)
-        return parent is not None and parent.is_mapped() and any(
-            c.is_running() for c in parent.map_states) and calls[1] and calls[3]
-
-    run_interrupted(flow, child_running, executor=LocalDaskExecutor(num_workers=3))
+    run_interrupted(flow, ready, executor=LocalDaskExecutor(num_workers=3))
     release.set()
     children = flow.last_run.states[kids].map_states
     assert kinds(children) == ["Success", "Cancelled", "Success"]
@@ -249,9 +241,7 @@ def test_continuing_a_run_another_thread_advances_is_refused_and_changes_nothing
     background = threading.Thread(target=p.flow.run, name="background run")
     background.start()
     try:
-        deadline = time.monotonic() + WAIT
-        while not running(p.flow, "slow")() and time.monotonic() < deadline:
-            time.sleep(0.005)
+        assert p.started.wait(WAIT)
         with pytest.raises(RunInProgressError, match="'background run'"):
             p.flow.retry()
         assert type(p.state_of(p.slow)) is st.Running
@@ -276,15 +266,17 @@ def test_an_interrupt_on_dask_cancels_the_task_in_flight_and_retry_continues(das
     assert rough_tasks.calls(firsts) == 1
 
 
-def test_dask_executor_cancel_cancels_the_futures(dask):
-    with dask.start():
-        future = dask.submit(rough_tasks.slow_first_time, "/nonexistent/never", WAIT)
-        time.sleep(0.1)
-        assert dask.cancel([future]) == [future]
-        deadline = time.monotonic() + WAIT
-        while future.status != "cancelled" and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert future.status == "cancelled"
+def test_dask_executor_cancel_cancels_a_future_running_on_a_worker(dask, tmp_path):
+    started, release = tmp_path / "started", tmp_path / "release"
+    try:
+        with dask.start():
+            future = dask.submit(rough_tasks.start_then_wait_for, str(started), str(release),
+                                 WAIT)
+            wait_for(started.exists, "the call never started on a worker")
+            assert dask.cancel([future]) == [future]
+            wait_for(lambda: future.status == "cancelled", "the future was never cancelled")
+    finally:
+        release.touch()  # the body Dask cannot stop ends now, freeing its worker thread
 
 
 def test_a_task_raising_keyboard_interrupt_on_a_dask_worker_stops_the_run_and_the_worker_lives(
@@ -302,10 +294,16 @@ def test_a_task_raising_keyboard_interrupt_on_a_dask_worker_stops_the_run_and_th
 # -- the executors' cancel -----------------------------------------------------------------------
 
 def test_a_thread_pool_drops_the_calls_it_has_not_started():
-    executor, release = LocalDaskExecutor(num_workers=1), threading.Event()
+    executor = LocalDaskExecutor(num_workers=1)
+    started, release = threading.Event(), threading.Event()
+
+    def block():
+        started.set()
+        return release.wait(WAIT)
+
     with executor.start():
-        busy = executor.submit(release.wait, WAIT)
-        time.sleep(0.05)  # the one thread has taken `busy`
+        busy = executor.submit(block)
+        assert started.wait(WAIT)  # the one thread has taken `busy`
         waiting = executor.submit(lambda: "never")
         assert executor.cancel([busy, waiting]) == [busy]
         release.set()

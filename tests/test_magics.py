@@ -158,8 +158,12 @@ def test_retry_options_retry_the_task(ip):
 
 
 def test_timeout_option_times_the_task_out(ip):
-    run(ip, "%%task slow --timeout 0.05\nimport time\ntime.sleep(1)")
-    assert run(ip, "%flow run").result[ip.user_ns["slow"]].is_failed()
+    run(ip, "import threading\nrelease = threading.Event()")  # set once the run is over
+    run(ip, "%%task slow --timeout 0.05\nrelease.wait(30)")
+    try:
+        assert run(ip, "%flow run").result[ip.user_ns["slow"]].is_failed()
+    finally:
+        ip.user_ns["release"].set()
     assert type(nb().last_state.result[ip.user_ns["slow"]]).__name__ == "TimedOut"
 
 

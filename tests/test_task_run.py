@@ -1,11 +1,15 @@
 """One task run: the order of its steps and what each step decides."""
 
+import threading
 import time
 
 from builders import chain_flow, passthrough, raises, returns
 from flowbook import context, task, triggers
 from flowbook.engine import signals
 from flowbook.engine import state as st
+
+
+WAIT = 30  # seconds a body blocks at most when nothing releases it (a failure, never a pass)
 
 
 def run_states(flow):
@@ -150,23 +154,30 @@ def test_retry_on_limits_retries_to_matching_errors():
 
 
 def test_timeout_gives_timed_out():
-    flow, (a,) = chain_flow(task(lambda: time.sleep(2), name="slow", timeout=0.1))
-    assert type(run_states(flow)[a]) is st.TimedOut
+    release = threading.Event()  # set once the run is over: the body cannot end before
+    flow, (a,) = chain_flow(task(lambda: release.wait(WAIT), name="slow", timeout=0.1))
+    try:
+        assert type(run_states(flow)[a]) is st.TimedOut
+    finally:
+        release.set()
 
 
 def test_timeout_not_reached_gives_success():
-    flow, (a,) = chain_flow(task(lambda: 5, name="quick", timeout=5))
+    # The timeout is a bound an immediate return cannot reach, however loaded the machine.
+    flow, (a,) = chain_flow(task(lambda: 5, name="quick", timeout=60))
     assert run_states(flow)[a].result == 5
 
 
 def test_timed_out_task_can_be_retried():
-    calls = []
+    calls, second_began = [], threading.Event()
 
     @task(timeout=0.1, max_retries=1, retry_delay=0)
     def first_slow():
         calls.append(1)
         if len(calls) == 1:
-            time.sleep(1)
+            second_began.wait(WAIT)  # only the timeout can end the first attempt
+        else:
+            second_began.set()
         return len(calls)
 
     flow, (a,) = chain_flow(first_slow)

@@ -145,16 +145,19 @@ def test_a_paused_task_gets_a_resume_button_and_a_failed_one_a_retry_button(show
 
 
 def test_trigger_failed_and_timed_out_tasks_get_retry_buttons(show):
-    import time
+    release = threading.Event()  # set once the run is over: slow cannot end before
 
     @task(timeout=0.05)
     def slow():
-        time.sleep(0.5)
+        release.wait(30)
 
     flow = spark()
     flow.add_task(slow)
     widget = show(flow)
-    flow.run()
+    try:
+        flow.run()
+    finally:
+        release.set()
     widget.refresh()
     assert widget.states["report"] == "TriggerFailed" and widget.states["slow"] == "TimedOut"
     assert widget.actions == ["Retry run_job", "Retry report", "Retry slow"]

@@ -64,25 +64,30 @@ def test_snapshot_follows_the_latest_run(tracker):
     assert follow.snapshot().run is flow.last_run is not first.run
 
 
-def test_a_tracker_made_after_a_run_starts_from_that_run(tracker):
+def test_a_tracker_made_after_a_run_times_it_from_its_first_state_to_its_end(tracker):
     flow = chain()
     flow.run()
     snap = tracker(flow).snapshot()
-    assert snap.run is flow.last_run and snap.started is not None and snap.elapsed >= 0
+    run = flow.last_run
+    first = min(s.timestamp for t in flow.tasks for s in run.task_history(t))
+    assert snap.run is run and snap.started == first
+    assert snap.elapsed == flow.last_state.timestamp - first  # up to the flow's end
 
 
 def test_task_changes_wait_for_the_interval_and_a_flow_state_change_is_drawn_soon(tracker):
     flow = chain(1)
+    flow.run()  # before the tracker: no redraw of the run's own changes can come late
     follow = tracker(flow, delay=0.01, interval=3600)
-    flow.run()
+    run, inc = flow.last_run, flow.get_tasks("inc")[0]
+    follow._on_event(FlowStateChanged(run, None, Success()))  # a first redraw, soon
     assert follow.on_change.called.wait(30)
-    while follow._timer is not None:  # the run's end may ask for one more redraw
-        time.sleep(0.01)
-    calls, run, inc = follow.on_change.count, flow.last_run, flow.get_tasks("inc")[0]
+    calls = follow.on_change.count
+    assert calls == 1
     follow.on_change.called.clear()
     for _ in range(100):  # a burst of task changes: one redraw, an interval after the last
         follow._on_event(TaskStateChanged(run, inc, None, None, Success()))
     assert follow._timer is not None and follow.on_change.count == calls
+    assert follow._due > time.monotonic() + 60  # due an interval after the last redraw
     follow._on_event(FlowStateChanged(run, None, Success()))
     assert follow.on_change.called.wait(30) and follow.on_change.count == calls + 1
 

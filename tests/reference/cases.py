@@ -1036,15 +1036,24 @@ _case("max_retries_without_retry_delay_is_an_error", """
 """)
 
 _case("timeout_expires", """
-    import time
+    # slow cannot return before after has run (after removes the GATE file slow waits on),
+    # and after runs only once slow has ended: only the timeout can end slow, however slow
+    # the machine. The 60 s bound only stops a broken engine from hanging.
+    import os, tempfile, time
+
+    handle, GATE = tempfile.mkstemp(prefix="flowbook-timeout-gate-")
+    os.close(handle)
 
     @task(timeout=1)
     def slow():
-        time.sleep(3)
+        deadline = time.monotonic() + 60
+        while os.path.exists(GATE) and time.monotonic() < deadline:
+            time.sleep(0.01)
         return "finished"
 
     @task(trigger=triggers.always_run)
     def after(x):
+        os.remove(GATE)  # lets the abandoned body of slow end (flowbook cannot kill it)
         return "after"
 
     with Flow("f") as flow:
@@ -1052,11 +1061,9 @@ _case("timeout_expires", """
 """)
 
 _case("timeout_not_reached", """
-    import time
-
-    @task(timeout=2)
+    # The timeout is only a bound no quick body can reach, even on a loaded machine.
+    @task(timeout=60)
     def quick():
-        time.sleep(0.05)
         return "finished"
 
     with Flow("f") as flow:
@@ -1064,25 +1071,28 @@ _case("timeout_not_reached", """
 """)
 
 _case("retries_at_different_delays", """
-    ORDER = []
+    # Each task gets its own number of attempts, counted 1, 2, ... in order, whatever the
+    # other task's delay. How the two tasks' attempts interleave depends on the machine's
+    # speed (two timers racing), so the report keeps each task's attempts apart.
+    ATTEMPTS = {"slow": [], "fast": []}
 
     @task(max_retries=1, retry_delay=timedelta(seconds=0.1))
     def slow_retry():
-        ORDER.append(["slow", context.task_run_count])
+        ATTEMPTS["slow"].append(context.task_run_count)
         if context.task_run_count == 1:
             raise ValueError("x")
         return "slow"
 
     @task(max_retries=2, retry_delay=timedelta(seconds=0.02))
     def fast_retry():
-        ORDER.append(["fast", context.task_run_count])
+        ATTEMPTS["fast"].append(context.task_run_count)
         if context.task_run_count < 3:
             raise ValueError("x")
         return "fast"
 
     @task
     def report(x, y):
-        return ORDER
+        return {name: list(counts) for name, counts in ATTEMPTS.items()}
 
     with Flow("f") as flow:
         report(slow_retry(), fast_retry())
@@ -2209,10 +2219,8 @@ ONLY_ON: dict[str, tuple[tuple[str, ...], str]] = {
         "on_failure_with_retries_called_on_each_failure",
         "cache_for_reuses_the_result_on_the_second_run", "cache_for_with_a_mapped_task",
         "running_twice_without_cache_runs_twice", "upstream_tasks_are_state_only_edges",
+        "retries_at_different_delays",
     )},
-    "retries_at_different_delays": (
-        ("local",), "two independent tasks append to one list, and a concurrent executor "
-                    "runs them in no fixed order; " + _SHARED_LIST),
 }
 
 
