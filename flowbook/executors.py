@@ -187,7 +187,12 @@ class _ThreadPool:
     def finished_calls(self) -> list:
         """The calls run (and messages posted) since the last time asked; blocks until
         there is at least one."""
-        done = [self._finished.get()]
+        while True:  # a wait without a timeout can miss a SIGINT landing as it begins;
+            try:     # with one, the main thread looks at its signals between waits
+                done = [self._finished.get(timeout=0.25)]
+                break
+            except queue.Empty:
+                continue
         try:
             while True:
                 done.append(self._finished.get_nowait())

@@ -2,6 +2,7 @@
 UsageError that leaves the flow as it was."""
 
 import random
+import sys
 
 import pytest
 
@@ -19,8 +20,10 @@ def shell():
     """One real IPython shell (history in memory), as a notebook's kernel has."""
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
+    main = sys.modules["__main__"]  # the shell replaces it; later tests (Dask) need it back
     yield InteractiveShell.instance(config=config)
     InteractiveShell.clear_instance()
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture
