@@ -248,3 +248,19 @@ def test_flowbooks_own_tasks_import_on_their_own():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "flowbook.core.task"
+
+
+@pytest.mark.parametrize("change", ["add_edge", "remove_edge", "remove_task", "add_task"])
+def test_changing_the_flow_after_a_plan_leaves_that_plans_edges_as_they_were(change):
+    a, b, c = returns(1), returns(2), returns(3)
+    flow = Flow("shared")
+    first = flow.add_edge(a, b)
+    flow.add_task(c)
+    plan = flow.plan()
+    before = {t: (plan.edges_to[t], plan.edges_from[t]) for t in plan.tasks}
+    {"add_edge": lambda: flow.add_edge(c, b),
+     "remove_edge": lambda: flow.remove_edge(first),
+     "remove_task": lambda: flow.remove_task(a),
+     "add_task": lambda: flow.add_task(returns(4))}[change]()
+    assert {t: (plan.edges_to[t], plan.edges_from[t]) for t in plan.tasks} == before
+    assert flow.plan() is not plan

@@ -44,8 +44,11 @@ class Flow:
         self.tasks: dict = {}  # Task -> None: an insertion-ordered set
         self.edges: dict = {}  # Edge -> None: an insertion-ordered set
         self.constants: dict = {}  # Task -> {argument name: plain value}
-        self._edges_to: dict = {}  # Task -> [Edge into it]
-        self._edges_from: dict = {}  # Task -> [Edge out of it]
+        # Task -> [Edge into it] / [Edge out of it]. The latest plan shares these dicts, with
+        # its entries frozen into tuples; the next change copies them first (_own_edges).
+        self._edges_to: dict = {}
+        self._edges_from: dict = {}
+        self._edges_shared = False  # the latest plan holds _edges_to and _edges_from
         self._mapped: set = set()  # tasks with at least one mapped edge into them
         self._reference_tasks: dict = {}  # chosen reference tasks (empty: the terminal tasks)
         self._version = 0  # bumped on every change of the graph or the reference tasks
@@ -91,6 +94,7 @@ class Flow:
                     raise UserValueError(f"flow {self.name!r} already has a parameter named "
                                      f"{task.name!r}; use that one or pick another name")
         self.tasks[task] = None
+        self._own_edges()
         self._edges_to[task] = []
         self._edges_from[task] = []
         self._version += 1
@@ -128,8 +132,9 @@ class Flow:
         self.add_task(downstream_task)
         edge = Edge(upstream_task, downstream_task, key, mapped, flattened)
         self.edges[edge] = None
-        self._edges_to[downstream_task].append(edge)
-        self._edges_from[upstream_task].append(edge)
+        self._own_edges()
+        self._edge_list(self._edges_to, downstream_task).append(edge)
+        self._edge_list(self._edges_from, upstream_task).append(edge)
         if mapped:
             self._mapped.add(downstream_task)
         self._version += 1
@@ -160,15 +165,16 @@ class Flow:
     def remove_task(self, task: Task) -> None:
         """Remove ``task`` and every edge touching it."""
         self._require(task)
-        for edge in self._edges_to[task] + self._edges_from[task]:
+        self._own_edges()
+        for edge in [*self._edges_to[task], *self._edges_from[task]]:
             self.edges.pop(edge, None)
             if edge.downstream_task is not task:
                 down = edge.downstream_task
-                self._edges_to[down].remove(edge)
+                self._edge_list(self._edges_to, down).remove(edge)
                 if not any(e.mapped for e in self._edges_to[down]):
                     self._mapped.discard(down)
             if edge.upstream_task is not task:
-                self._edges_from[edge.upstream_task].remove(edge)
+                self._edge_list(self._edges_from, edge.upstream_task).remove(edge)
         for index in (self.tasks, self._edges_to, self._edges_from,
                       self.constants, self._reference_tasks):
             index.pop(task, None)
@@ -180,11 +186,36 @@ class Flow:
         if edge not in self.edges:
             raise UserValueError(f"flow {self.name!r} has no edge {edge!r}")
         del self.edges[edge]
-        self._edges_to[edge.downstream_task].remove(edge)
-        self._edges_from[edge.upstream_task].remove(edge)
+        self._own_edges()
+        self._edge_list(self._edges_to, edge.downstream_task).remove(edge)
+        self._edge_list(self._edges_from, edge.upstream_task).remove(edge)
         if not any(e.mapped for e in self._edges_to[edge.downstream_task]):
             self._mapped.discard(edge.downstream_task)
         self._version += 1
+
+    def _own_edges(self) -> None:
+        """Copy the edge indexes the latest plan shares before changing them."""
+        if self._edges_shared:
+            self._edges_to, self._edges_from = dict(self._edges_to), dict(self._edges_from)
+            self._edges_shared = False
+
+    @staticmethod
+    def _edge_list(index: dict, task: Any) -> list:
+        """``index[task]`` as a list this flow may change (a plan froze it into a tuple)."""
+        edges = index[task]
+        if type(edges) is tuple:
+            edges = index[task] = list(edges)
+        return edges
+
+    def _frozen_edges(self) -> tuple:
+        """``(_edges_to, _edges_from)`` with tuples for entries, for a plan to share; the
+        next change of the flow copies them first."""
+        for index in (self._edges_to, self._edges_from):
+            for task, edges in index.items():
+                if type(edges) is list:
+                    index[task] = tuple(edges)
+        self._edges_shared = True
+        return self._edges_to, self._edges_from
 
     # -- reading the graph ----------------------------------------------------------------
 

@@ -94,11 +94,10 @@ class Plan:
 
 def compile_plan(flow: Any) -> Plan:
     """The plan of ``flow`` as it is now; raises FlowCycleError naming a cycle."""
-    # The Flow's own indexes, read once here; a plan is made for every new shape of a flow,
-    # so this stays a few tuple() calls per task.
+    # The Flow's own edge indexes, frozen and shared: no copy per task (a run of a new flow
+    # makes its plan), and the flow copies them before it next changes.
     tasks = tuple(flow.tasks)
-    edges_to = {t: tuple(edges) for t, edges in flow._edges_to.items()}
-    edges_from = {t: tuple(edges) for t, edges in flow._edges_from.items()}
+    edges_to, edges_from = flow._frozen_edges()
     constants_of = dict.fromkeys(tasks, ())
     for t, values in flow.constants.items():
         constants_of[t] = tuple(
