@@ -328,7 +328,7 @@ class DaskExecutor:
         try:
             payload = cloudpickle.dumps((fn, args))
         except Exception as exc:
-            raise NotDelivered("could not be sent to the Dask worker", exc) from exc
+            raise NotDelivered("could not be sent to the Dask worker", exc, sending=True) from exc
         # A fresh key for every call: equal arguments must not reuse an earlier result.
         label = re.sub(r"[^\w.]+", "_", name) or "task"
         future = self.client.submit(_call_pickled, payload, key=f"{label}-{uuid.uuid4().hex}",

@@ -11,7 +11,7 @@ import dask_tasks
 from flowbook import Flow, task
 from flowbook.engine import remote
 from flowbook.engine import state as st
-from flowbook.engine.flow_run import Applier, FlowRun
+from flowbook.engine.flow_run import FlowRun
 from flowbook.engine.task_run import Collector
 from flowbook.executors import LocalExecutor, _call_pickled
 
@@ -21,7 +21,7 @@ def task_run(fn, *args, **options):
     with Flow("f") as flow:
         t = task(fn, **options)(*args)
     run = FlowRun(flow, {}, {}, LocalExecutor(), {})
-    return run.task_run(t, Applier(run)), run
+    return run.task_run(t, run), run
 
 
 def travel(tr, run):
@@ -80,7 +80,7 @@ def test_a_task_run_that_cannot_be_sent_fails_naming_the_argument():
     try:
         cloudpickle.dumps(tr)
     except Exception as exc:
-        refused = remote.NotDelivered("could not be sent to the Dask worker", exc)
+        refused = remote.NotDelivered("could not be sent to the Dask worker", exc, sending=True)
     state = remote.apply_report(run, tr, remote.undelivered(tr, refused))
     assert type(state) is st.Failed and state.message.startswith("Task 'use_lock' could not")
     assert "argument 'x'" in state.message

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 from flowbook.core import building
 from flowbook.core.edge import Edge, EdgeAnnotation
 from flowbook.core.parameter import Parameter
-from flowbook.core.plan import FlowCycleError, Plan, compile_plan
+from flowbook.core.plan import FlowCycleError, Plan, compile_plan, not_in_flow
 from flowbook.core.task import Task
 from flowbook.engine.events import EventBus
 from flowbook.errors import UserTypeError, UserValueError
@@ -221,9 +221,7 @@ class Flow:
 
     def _require(self, task: Any) -> None:
         if task not in self.tasks:
-            name = getattr(task, "name", repr(task))
-            raise UserValueError(f"task {name!r} is not in flow {self.name!r}; add it with "
-                             f"flow.add_task({name}) or call it inside `with Flow(...)`")
+            raise not_in_flow(task, self.name)
 
     def edges_to(self, task: Task) -> list:
         return list(self._edges_to.get(task, ()))

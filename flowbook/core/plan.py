@@ -86,10 +86,14 @@ class Plan:
     def require(self, task: Any) -> None:
         """Raise UserValueError naming ``task`` and the flow when it is not in the plan."""
         if task not in self.edges_to:
-            name = getattr(task, "name", repr(task))
-            raise UserValueError(f"task {name!r} is not in flow {self.flow_name!r}; add it "
-                                 f"with flow.add_task({name}) or call it inside "
-                                 "`with Flow(...)`")
+            raise not_in_flow(task, self.flow_name)
+
+
+def not_in_flow(task: Any, flow_name: str) -> UserValueError:
+    """The error for ``task`` missing from flow ``flow_name``, with how to add it."""
+    name = getattr(task, "name", repr(task))
+    return UserValueError(f"task {name!r} is not in flow {flow_name!r}; add it with "
+                          f"flow.add_task({name}) or call it inside `with Flow(...)`")
 
 
 def compile_plan(flow: Any) -> Plan:

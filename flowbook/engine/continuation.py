@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from flowbook.engine import clock, in_progress
-from flowbook.engine.flow_run import Applier, FlowRun, checked_executor, state_name
+from flowbook.engine.flow_run import FlowRun, checked_executor, state_name
 from flowbook.engine.flow_state import has_paused_parts
 from flowbook.engine.loop import advance
 from flowbook.engine.state import Pending, Resume, State
@@ -63,14 +63,13 @@ def _replan(run: FlowRun) -> None:
 
 def _change_parts(run: FlowRun, task: Any, chosen: Any, new: Any) -> None:
     """Apply ``new()`` to the task, or to each of its mapped children, ``chosen`` picks."""
-    reporter = Applier(run)
     state = run.states[task]
     if state.is_mapped():
         for index, child in enumerate(list(state.map_states)):
             if chosen(child):
-                run.task_run(task, reporter, index, upstream={}).change(new())
+                run.task_run(task, run, index, upstream={}).change(new())
     elif chosen(state):
-        run.task_run(task, reporter, upstream={}).change(new())
+        run.task_run(task, run, upstream={}).change(new())
 
 
 def _use(run: FlowRun, executor: Any) -> None:

@@ -75,6 +75,10 @@ class FlowRun:
             self.flow.events.publish(TaskStateChanged(self, task, index, old, new))
         return new
 
+    # A FlowRun is the reporter of task runs made in the loop's own thread (resume, retry,
+    # interrupts): each change is applied at once.
+    report = apply
+
     def set_state(self, new: State) -> None:
         """Enter a new flow state, through the flow's state handlers; a handler that raises
         makes it Failed, as a task's does."""
@@ -129,18 +133,6 @@ class FlowRun:
             history.append(latest)
             latest = latest.previous
         return history[::-1]
-
-
-class Applier:
-    """The reporter of task runs in the loop's own thread: applies each change at once."""
-
-    __slots__ = ("run",)
-
-    def __init__(self, run: FlowRun):
-        self.run = run
-
-    def report(self, tr: TaskRun, new: State) -> State:
-        return self.run.apply(tr, new)
 
 
 def _handled(tr: TaskRun, old: State, new: State) -> State:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flowbook.engine.flow_run import Applier
 from flowbook.engine.state import Cancelled, Failed, State
 
 __all__ = ["stop_in_flight", "cancel_running", "stopped_state", "ABANDONED"]
@@ -88,5 +87,5 @@ def _may_have_started(run: Any, tr: Any) -> bool:
 
 def _cancel(run: Any, task: Any, map_index: int | None, message: str) -> None:
     """End a task (or child) Cancelled, through ``FlowRun.apply``."""
-    tr = run.task_run(task, Applier(run), map_index, upstream={})
+    tr = run.task_run(task, run, map_index, upstream={})
     tr.change(Cancelled(message))

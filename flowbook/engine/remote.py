@@ -29,10 +29,11 @@ class NotDelivered(Exception):
     """An executor could not send a call to where it runs, or bring its outcome back.
     ``where`` says which way it failed, in words, for the task's Failed state."""
 
-    def __init__(self, where: str, error: BaseException):
+    def __init__(self, where: str, error: BaseException, sending: bool = False):
         super().__init__(f"{where}: {error!r}")
         self.where = where  # e.g. "could not be sent to the Dask worker"
         self.error = error  # what pickle, the network or the worker raised
+        self.sending = sending  # True: pickle refused the call itself (name the culprit)
 
 
 @dataclass(slots=True)
@@ -106,7 +107,7 @@ def apply_report(run: Any, tr: TaskRun, report: Report) -> State:
 
 def undelivered(tr: TaskRun, exc: NotDelivered) -> Report:
     """The Report of a task run that could not travel, naming the culprit if it can."""
-    if exc.where.startswith("could not be sent"):
+    if exc.sending:
         what = f"{exc.where}: {_culprit(tr)} cannot be pickled ({exc.error!r}); {_HOW_TO_SEND}"
     else:
         what = f"{exc.where}: {exc.error!r}"
