@@ -40,6 +40,8 @@ class FlowRun:
         self.parameters = parameters  # parameter name -> value (defaults filled in)
         self.states: dict = dict(task_states)  # Task -> latest State; absent: not run yet
         self.state: State | None = None  # the flow's state
+        self.flow_states: list = []  # every flow state it entered, oldest first
+        self.number = 0  # its number among the flow's runs (flow.runs), from 1
         self.executor = executor  # submits task runs (LocalExecutor by default)
         self.clock = clock or clocks.REAL  # the time, retry sleeps and timeouts of the run
         self.context = {**context, "flow_name": flow.name, "parameters": parameters}
@@ -89,6 +91,7 @@ class FlowRun:
         except Exception as exc:
             new = Failed(f"state handler of flow {self.flow.name!r} raised {exc!r}", result=exc)
         self.state = new
+        self.flow_states.append(new)
         if self.flow.events:
             self.flow.events.publish(FlowStateChanged(self, old, new))
 
@@ -163,6 +166,7 @@ def start(flow: Any, parameters: dict | None = None, task_states: dict | None = 
                   clock)
     with in_progress.claim(run, "run it"):
         previous, flow.last_run = flow.last_run, run
+        flow.runs.add(run)
         with clocks.using(run.clock):
             run.set_state(Running("Running flow."))
         try:
@@ -170,6 +174,7 @@ def start(flow: Any, parameters: dict | None = None, task_states: dict | None = 
         except ConnectionError:
             if run.changes == 0:  # the executor was not reached and nothing ran: keep the
                 flow.last_run = previous  # previous run as the flow's latest, retryable
+                flow.runs.discard(run)
             raise
         finally:
             # The tracebacks of this run's failures keep this frame, and every older run
