@@ -25,6 +25,7 @@ from flowbook.core.parameter import Parameter
 from flowbook.core.plan import FlowCycleError, Plan, compile_plan, not_in_flow
 from flowbook.core.task import Task
 from flowbook.engine.events import EventBus
+from flowbook.engine.runs import RunHistory
 from flowbook.errors import UserTypeError, UserValueError
 
 __all__ = ["Flow", "FlowCycleError"]
@@ -61,6 +62,7 @@ class Flow:
         self.result_dir = result_dir
         self.events = EventBus()  # run events of every run of this flow
         self.last_run: Any = None  # the FlowRun of the latest run, or None
+        self.runs = RunHistory()  # the latest runs, numbered (engine/runs.py)
         for t in tasks or ():
             self.add_task(t)
         for e in edges or ():
@@ -359,12 +361,13 @@ class Flow:
 
     # -- seeing ---------------------------------------------------------------------------
 
-    def widget(self) -> Any:
-        """The live widget of this flow (same as ``flowbook.show(flow)``): the DAG coloured by
-        state, Resume/Retry buttons and a panel saying why each task ran or not."""
+    def widget(self, follow: bool = False) -> Any:
+        """The live widget of this flow's latest run (same as ``flowbook.show(flow)``): the
+        DAG coloured by state, Resume/Retry actions and a panel saying why each task ran or
+        not. With ``follow=True`` (or before any run) it shows each new run as it begins."""
         from flowbook.widget.flow_widget import FlowWidget
 
-        return FlowWidget(self)
+        return FlowWidget(self, follow=follow or self.last_run is None)
 
     def visualize(self, flow_state: Any = None, filename: str | None = None,
                   format: str | None = None) -> Any:
