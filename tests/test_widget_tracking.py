@@ -1,4 +1,4 @@
-"""Following a flow's latest run from its events (flowbook/widget/tracking.py)."""
+"""Following one run of a flow, or its latest run, from its events (flowbook/widget/tracking.py)."""
 
 import threading
 import time
@@ -8,7 +8,7 @@ import pytest
 from flowbook import Flow, task, triggers
 from flowbook.engine.events import FlowStateChanged, TaskStateChanged
 from flowbook.engine.state import Running, Success
-from flowbook.widget.tracking import RunTracker
+from flowbook.widget.tracking import NEXT, RunTracker
 
 
 def chain(n=3):
@@ -142,3 +142,64 @@ def test_changes_from_many_threads_end_in_the_latest_states(tracker):
     children = follow.snapshot().children[inc]
     assert [type(c).__name__ for c in children] == ["Success"] * 4
     assert [c.result for c in children] == [199] * 4
+
+
+def paused_flow():
+    @task
+    def extract():
+        return 1
+
+    @task(trigger=triggers.manual_only)
+    def approve(x):
+        return x
+
+    with Flow("approval") as flow:
+        approve(extract())
+    return flow
+
+
+def test_a_tracker_given_a_run_keeps_showing_it_when_later_runs_begin(tracker):
+    flow = chain()
+    flow.run()
+    first = flow.last_run
+    pinned = tracker(flow, run=first)
+    flow.run()
+    assert pinned.snapshot().run is first is not flow.last_run
+    assert not pinned.following
+
+
+def test_a_tracker_of_the_next_run_waits_for_a_run_to_begin_and_keeps_it(tracker):
+    flow = paused_flow()
+    flow.run()
+    earlier = flow.last_run
+    nxt = tracker(flow, run=NEXT)
+    assert nxt.snapshot().run is None
+    flow.resume()  # continues the earlier run: not a run that begins
+    assert nxt.snapshot().run is None
+    flow.run()
+    later = flow.last_run
+    flow.run()
+    assert nxt.snapshot().run is later is not earlier
+
+
+def test_resume_and_retry_of_the_run_shown_show_in_it(tracker):
+    flow = paused_flow()
+    flow.run()
+    pinned = tracker(flow, run=flow.last_run)
+    assert pinned.snapshot().flow_state.is_running()
+    flow.resume()
+    assert pinned.snapshot().flow_state.is_successful()
+
+
+def test_show_switches_to_another_run_or_back_to_following(tracker):
+    flow = chain()
+    flow.run()
+    first = flow.last_run
+    follow = tracker(flow)
+    flow.run()
+    assert follow.following and follow.snapshot().run is flow.last_run
+    follow.show(first)
+    flow.run()
+    assert not follow.following and follow.snapshot().run is first
+    follow.show(None)
+    assert follow.following and follow.snapshot().run is flow.last_run

@@ -1,6 +1,10 @@
-"""Following a flow's latest run from its events, for a view that redraws now and then.
+"""Following one run of a flow (or its latest run) from its events, for a view that redraws
+now and then.
 
-Events come from whatever thread runs a task (the kernel's, an executor's, a Resume button's).
+A tracker shows one run: the run it was given, the next run to begin (``NEXT``: a magic shows
+its widget before it starts the run), or, with ``follow``, whichever run is the latest. Events
+of other runs cost it one check, but a flow state change of any run (a run began or ended)
+asks for a redraw, so a view can list the runs. Events come from whatever thread runs a task (the kernel's, an executor's, a Resume button's).
 The subscriber notes only what the run's own states do not hold yet (a new run, the state of
 a mapped child) and asks for a redraw: ``on_change`` runs on a timer thread at most every
 ``interval`` seconds, ``delay`` after the first change, so a run is never slowed down by
@@ -18,7 +22,9 @@ from typing import Any
 
 from flowbook.engine.events import TaskStateChanged
 
-__all__ = ["RunTracker", "Snapshot"]
+__all__ = ["RunTracker", "Snapshot", "NEXT"]
+
+NEXT = "next"  # the run a tracker shows: the next run of the flow to begin
 
 
 @dataclass
@@ -41,11 +47,17 @@ class Snapshot:
 
 
 class RunTracker:
-    """Subscribes to ``flow``'s run events until ``close()``; keeps no run but the latest."""
+    """Subscribes to ``flow``'s run events until ``close()``; holds no run but the one shown.
 
-    def __init__(self, flow: Any, on_change: Callable[[], Any], delay: float = 0.05,
-                 interval: float = 0.25):
-        self.flow = flow  # the Flow followed
+    ``run``: the FlowRun to show, ``NEXT`` (the next run to begin) or None (the latest run,
+    and each later one: ``following`` is then True).
+    """
+
+    def __init__(self, flow: Any, on_change: Callable[[], Any], run: Any = None,
+                 delay: float = 0.05, interval: float = 0.25):
+        self.flow = flow  # the Flow whose runs are shown
+        self.following = run is None  # shows each new run as it begins
+        self._waiting = run is NEXT  # pinned to the next run to begin, none seen yet
         self.on_change = on_change  # called on the timer thread after changes
         self.delay = delay  # seconds between a first change and its redraw
         self.interval = interval  # least seconds between two redraws
@@ -57,14 +69,33 @@ class RunTracker:
         self._due = 0.0  # time.monotonic() when the pending redraw fires
         self._last_redraw = 0.0  # time.monotonic() of the latest redraw
         self._closed = False
-        if flow.last_run is not None:
-            self._follow(flow.last_run, _first_change(flow.last_run))
+        shown = flow.last_run if run is None else None if run is NEXT else run
+        if shown is not None:
+            self._follow(shown, _first_change(shown))
         self._unsubscribe = flow.subscribe(self._on_event)
+
+    @property
+    def run(self) -> Any:
+        """The FlowRun shown (None: none yet)."""
+        return self._run
+
+    def show(self, run: Any) -> None:
+        """Show ``run`` from now on (None: follow the latest run), and redraw soon."""
+        with self._lock:
+            self.following, self._waiting = run is None, False
+            shown = self.flow.last_run if run is None else run
+            if shown is not self._run:
+                self._follow(shown, None if shown is None else _first_change(shown))
+        self._schedule(soon=True)
 
     def _on_event(self, event: Any) -> None:
         # The engine's hot path: two checks when the change is an ordinary task's.
         if event.__class__ is TaskStateChanged:
-            if event.run is not self._run or event.map_index is not None:
+            if event.run is not self._run:
+                if not self.following:
+                    return  # another run's task: nothing this view shows
+                self._note(event)
+            elif event.map_index is not None:
                 self._note(event)
             if self._timer is None:
                 self._schedule()
@@ -74,9 +105,12 @@ class RunTracker:
 
     def _note(self, event: Any) -> None:
         with self._lock:
-            if event.run is not self._run:
+            if event.run is not self._run and (self.following or self._waiting and (
+                    event.__class__ is not TaskStateChanged and event.old is None)):
+                self._waiting = False  # a run began: the one a NEXT tracker shows
                 self._follow(event.run, event.timestamp)
-            if event.__class__ is TaskStateChanged and event.map_index is not None:
+            if (event.__class__ is TaskStateChanged and event.map_index is not None
+                    and event.run is self._run):
                 self._children.setdefault(event.task, {})[event.map_index] = event.new
 
     def _follow(self, run: Any, started: float | None) -> None:
