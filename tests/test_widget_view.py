@@ -280,25 +280,6 @@ def test_recolour_touches_only_the_nodes_that_changed(page):
     assert touched == ["t500"]
 
 
-def test_a_thousand_nodes_recolour_in_well_under_100_ms(page):
-    mount(page, traits(_synthetic_svg(1000), {f"t{i}": entry() for i in range(1000)}))
-    took = page.evaluate("""() => {
-      const times = [];
-      const rounds = [['Running', '#3d67ff'], ['Success', '#28a745'], ['Failed', '#eb0000']];
-      for (const [state, fill] of rounds) {
-        const nodes = {};
-        for (let i = 0; i < 1000; i++) nodes[`t${i}`] = {state, fill, text: '#fff', border: 'solid',
-          icon: '✓', message: '', duration: 1.5, children: null};
-        const start = performance.now();
-        model.update('nodes', nodes);
-        document.querySelector('.fb-viewport svg').getBoundingClientRect(); // style and layout
-        times.push(performance.now() - start);
-      }
-      return times.sort((a, b) => a - b)[1];
-    }""")
-    assert took < 100, f"recolouring 1,000 nodes took {took:.0f} ms (median of 3)"
-
-
 def test_a_mapped_node_shows_its_failed_children(page, small_svg):
     mount(page, traits(small_svg, SMALL_NODES))
     bar = node(page, "transform").locator(".fb-bar")
