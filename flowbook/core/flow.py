@@ -341,6 +341,14 @@ class Flow:
 
         return continuation.retry(self._last_run("retry"), tasks, executor)
 
+    def retry_from(self, task: Any, executor: Any = None) -> Any:
+        """Run ``task`` (a Task or its name) again, and every task below it, successful
+        ones too, continuing the last run (on its executor unless ``executor`` is given) and
+        keeping every other result: after changing a task's code, say."""
+        from flowbook.engine import continuation
+
+        return continuation.retry_from(self._last_run("retry"), task, executor)
+
     def _last_run(self, action: str) -> Any:
         if self.last_run is None:
             raise UserValueError(f"flow {self.name!r} has not run yet, so there is nothing to "

@@ -1,10 +1,13 @@
-"""Continuing a run after a person acts: approve paused tasks, or run failed ones again.
+"""Continuing a run after a person acts: approve paused tasks, or run tasks again.
 
-Both compile a new plan of the flow (it may have changed since the run began), change task
+Each compiles a new plan of the flow (it may have changed since the run began), changes task
 states in the latest run (never a new run) through ``FlowRun.apply``, as any change, mapped
-children included, and hand it back to ``loop.advance``, on the run's executor unless
-another is given; every result that succeeded is kept. A run another thread is advancing
-(a widget's button) is refused (``in_progress.RunInProgressError``) before anything
+children included, and hands it back to ``loop.advance``, on the run's executor unless
+another is given. ``retry`` runs failed and cancelled tasks again with what did not succeed
+below them; ``retry_from`` runs one task again with everything below it, successes too.
+What they would run again is ``rerun_by_retry`` / ``rerun_by_retry_from`` (the previews of
+``engine.offers`` read the same). Every other result is kept. A run another thread is
+advancing (a widget's button) is refused (``in_progress.RunInProgressError``) before anything
 changes. An interrupted run is continued by ``retry()``, even when no task had failed or
 was cancelled.
 """
@@ -20,7 +23,8 @@ from flowbook.engine.loop import advance
 from flowbook.engine.state import Pending, Resume, State
 from flowbook.errors import UserValueError
 
-__all__ = ["resume", "retry"]
+__all__ = ["resume", "retry", "retry_from", "rerun_by_retry", "rerun_by_retry_from",
+           "has_failed_parts", "can_retry_from"]
 
 
 def resume(run: FlowRun, tasks: Iterable, executor: Any = None) -> State:
@@ -41,16 +45,103 @@ def retry(run: FlowRun, tasks: Iterable, executor: Any = None) -> State:
     not succeed below them; every other task keeps its state and result."""
     with in_progress.claim(run, "retry it"):
         _replan(run)
-        tasks = list(tasks)
-        if tasks or not run.interrupted or any(_failed_parts(s) for s in run.states.values()):
-            targets = _targets(run, tasks, _failed_parts, "failed", "did not fail", "retry")
-        else:
-            targets = []  # interrupted between task runs: continuing is all there is to do
-        _use(run, executor)
-        with clock.using(run.clock):
-            for task in _with_unsuccessful_downstream(run, targets):
-                _reset(run, task)
-        return advance(run)
+        return _run_again(run, rerun_by_retry(run, tasks), executor)
+
+
+def retry_from(run: FlowRun, task: Any, executor: Any = None) -> State:
+    """Run ``task`` (a Task or its name) again, whole, and every task below it, successful
+    ones too; every other task keeps its state and result."""
+    with in_progress.claim(run, "retry it"):
+        _replan(run)
+        return _run_again(run, rerun_by_retry_from(run, task), executor)
+
+
+# -- what runs again ----------------------------------------------------------------------
+
+def rerun_by_retry(run: FlowRun, tasks: Iterable = ()) -> dict:
+    """What ``retry(run, tasks)`` makes Pending to run again, in run order: Task -> None
+    (the whole task) or the indices of its failed and cancelled mapped children. Raises
+    UserValueError, as ``retry`` does, for a named task that did not fail."""
+    tasks = list(tasks)
+    if tasks or not run.interrupted or any(has_failed_parts(s) for s in run.states.values()):
+        targets = _targets(run, tasks, has_failed_parts, "failed", "did not fail", "retry")
+    else:
+        targets = []  # interrupted between task runs: continuing is all there is to do
+    return _again(run, _with_unsuccessful_downstream(run, targets), whole=False)
+
+
+def rerun_by_retry_from(run: FlowRun, task: Any) -> dict:
+    """What ``retry_from(run, task)`` makes Pending to run again, in run order: ``task`` and
+    every task below it that has a state, each whole (Task -> None). Raises UserValueError
+    for a task that has not finished."""
+    (task,) = _resolve(run, [task])
+    if not can_retry_from(run, task):
+        state = run.states.get(task)
+        raise UserValueError(
+            f"task {task.name!r} has not finished in the latest run of flow "
+            f"{run.flow.name!r} ({state_name(state)}), so it cannot be run again from there; "
+            + (f"resume it first with flow.resume({task.name!r})" if has_paused_parts(state)
+               else "retry or resume the tasks above it first"))
+    below = {task: None}
+    for t in run.plan.order:
+        if t not in below and any(e.upstream_task in below for e in run.plan.edges_to[t]):
+            below[t] = None
+    return _again(run, below, whole=True)
+
+
+def has_failed_parts(state: State | None) -> bool:
+    """Whether the task (or a child of it) failed or was cancelled: what ``retry`` takes."""
+    if state is None:
+        return False
+    return any(_unsuccessful_part(part) for part in state.parts())
+
+
+def can_retry_from(run: FlowRun, task: Any) -> bool:
+    """Whether ``retry_from(run, task)`` is accepted: the task has finished in the run."""
+    state = run.states.get(task)
+    return state is not None and state.is_finished()
+
+
+def _unsuccessful_part(part: State) -> bool:
+    return part.is_failed() or part.is_cancelled()
+
+
+def _with_unsuccessful_downstream(run: FlowRun, targets: list) -> list:
+    """``targets`` and every task below them that did not succeed, in run order."""
+    chosen = dict.fromkeys(targets)
+    for task in run.plan.order:
+        if task in chosen:
+            continue
+        st = run.states.get(task)
+        unsuccessful = st is not None and (has_failed_parts(st) or not st.is_successful())
+        if unsuccessful and any(e.upstream_task in chosen for e in run.plan.edges_to[task]):
+            chosen[task] = None
+    return list(chosen)
+
+
+def _again(run: FlowRun, tasks: Iterable, whole: bool) -> dict:
+    """Task -> None or child indices, for the ``tasks`` a reset can change: finished or
+    paused ones (a mapped one, unless ``whole``, by its failed and cancelled children)."""
+    chosen: dict = {}
+    for task in tasks:
+        st = run.states.get(task)
+        if st is None or not st.is_finished() and not st.is_paused():
+            continue
+        chosen[task] = (None if whole or not st.is_mapped() else tuple(
+            i for i, child in enumerate(st.map_states) if _unsuccessful_part(child)))
+    return chosen
+
+
+def _run_again(run: FlowRun, rerun: dict, executor: Any) -> State:
+    """Make what ``rerun`` names Pending again, then advance the run."""
+    _use(run, executor)
+    with clock.using(run.clock):
+        for task, children in rerun.items():
+            if children is None:
+                run.task_run(task, run, upstream={}).change(Pending("Retry requested."))
+            for index in children or ():
+                run.task_run(task, run, index, upstream={}).change(Pending("Retry requested."))
+    return advance(run)
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -108,34 +199,3 @@ def _resolve(run: FlowRun, tasks: Iterable) -> list:
             run.plan.require(item)
             found.append(item)
     return found
-
-
-def _failed_parts(state: State | None) -> bool:
-    if state is None:
-        return False
-    return any(part.is_failed() or part.is_cancelled() for part in state.parts())
-
-
-def _with_unsuccessful_downstream(run: FlowRun, targets: list) -> list:
-    """``targets`` and every task below them that did not succeed, in run order."""
-    chosen = dict.fromkeys(targets)
-    for task in run.plan.order:
-        if task in chosen:
-            continue
-        st = run.states.get(task)
-        unsuccessful = st is not None and (_failed_parts(st) or not st.is_successful())
-        if unsuccessful and any(e.upstream_task in chosen for e in run.plan.edges_to[task]):
-            chosen[task] = None
-    return list(chosen)
-
-
-def _reset(run: FlowRun, task: Any) -> None:
-    """Make a task (or its failed and cancelled children) Pending again, to run anew."""
-    st = run.states.get(task)
-    if st is None or not st.is_finished() and not st.is_paused():
-        return
-    if st.is_mapped():
-        _change_parts(run, task, lambda c: c.is_failed() or c.is_cancelled(),
-                      lambda: Pending("Retry requested."))
-    else:
-        _change_parts(run, task, lambda s: True, lambda: Pending("Retry requested."))

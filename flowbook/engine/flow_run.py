@@ -48,6 +48,9 @@ class FlowRun:
         self.changes = 0  # state changes so far; a pass that changes nothing ends the loop
         self.outputs: dict = {}  # (Task, map_index) -> TaskOutput: what its body printed
         self.interrupted = False  # a KeyboardInterrupt stopped its latest advance
+        # (start, end) on the run's clock of each time its loop advanced it; end None while
+        # it advances. Waits for a person fall between spans.
+        self.spans: list = []
         self.setting = Setting(self.context, parameters, self.outputs, self.clock)
 
     def __repr__(self) -> str:
@@ -118,6 +121,12 @@ class FlowRun:
         return checkpoint.directory(self.flow.result_dir, self.flow.name, self.plan.names[task])
 
     # -- reading ---------------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        """Seconds the run was advancing, retry waits included, waits for a person not."""
+        spans = list(self.spans)
+        now = self.clock.now() if spans and spans[-1][1] is None else 0.0
+        return sum((now if end is None else end) - start for start, end in spans)
 
     def current_state(self, task: Any, map_index: int | None = None) -> State | None:
         """The state stored for ``task`` (or its child ``map_index``); None if none is."""

@@ -44,16 +44,20 @@ def advance(run: FlowRun) -> State:
     flow Failed and goes on too, with its traceback.
     """
     run.interrupted = False
+    began = run.clock.now()
+    run.spans.append((began, None))
     with clocks.using(run.clock):
         try:
             with run.executor.start():
                 run_until_blocked(run)
         except BaseException as exc:
+            run.spans[-1] = (began, run.clock.now())
             run.interrupted = isinstance(exc, KeyboardInterrupt)
             interrupt.cancel_running(run, exc)
             run.set_state(interrupt.stopped_state(run, exc, task_states(run)))
             raise
         _remember_cached(run)
+        run.spans[-1] = (began, run.clock.now())
         run.set_state(final_state(run))
     return run.state
 
