@@ -4,7 +4,9 @@ import pytest
 
 from flowbook import Flow, task, triggers
 from flowbook.engine import signals
-from flowbook.engine.state import Decision, Failed, Mapped, Paused, Skipped, Success
+from flowbook.engine.state import (
+    Decision, Failed, Mapped, Paused, Pending, Resume, Running, Skipped, Success,
+)
 from flowbook.widget import explain
 from flowbook.widget.explain import (
     history_lines, passed_text, result_preview, safe_repr, traceback_text, upstream_lines,
@@ -156,3 +158,44 @@ def test_a_task_that_paused_itself_says_so():
 def test_a_plain_success_adds_nothing_after_it_passed():
     text = passed_text(triggers.all_successful, [], Success("Task run succeeded."))
     assert text.endswith("it passed (no upstream tasks)")
+
+
+def test_the_decision_shown_is_the_latest_states_only():
+    paused = Paused("waiting", why=Decision("manual_only", "pauses", (), "waiting"))
+    approved = [paused, Resume(), Running(), Success("done")]
+    assert explain.current_decision([paused]) is paused.why
+    assert explain.current_decision(approved) is None  # approved since: no longer waiting
+
+
+def test_the_current_attempt_starts_at_the_latest_reset_to_pending():
+    first = [Pending(), Running(), Failed("bad")]
+    again = [Pending("Retry requested."), Running()]
+    assert explain.current_attempt(first + again) == again
+    assert explain.current_attempt(first) == first
+
+
+def test_a_result_is_shown_only_when_the_state_really_has_one():
+    assert explain.shows_result(Success(result=None))
+    assert explain.shows_result(Mapped(result=[1, 2]))
+    assert not explain.shows_result(Success())  # nothing produced a result
+    assert not explain.shows_result(signals.PAUSE("check first").state)
+    assert not explain.shows_result(signals.SKIP("not today").state)
+    assert not explain.shows_result(Failed(result=ValueError("bad")))  # the traceback says it
+    assert explain.shows_result(signals.FAIL("bad", result={"rows": 0}).state)
+    assert not explain.shows_result(None)
+
+
+def test_children_text_counts_children_per_state():
+    children = [Success()] * 92 + [Failed()] * 8
+    assert explain.children_text(children) == "100 children: 92 Success, 8 Failed"
+    assert explain.children_text([None]) == "1 child: 1 not run"
+
+
+def test_waiting_text_names_the_upstream_tasks_not_finished():
+    assert explain.waiting_text(None, ["load"]) == "it runs once load has finished"
+    assert explain.waiting_text(None, ["a", "b"]) == "it runs once a, b have finished"
+
+
+def test_duration_text_reads_at_a_glance():
+    assert [explain.duration_text(s) for s in (0.423, 12.4, 63, 7500, None)] == [
+        "0.42 s", "12 s", "1 min 3 s", "2 h 5 min", ""]

@@ -23,8 +23,9 @@ from typing import Any
 from flowbook.widget.palette import state_name
 
 __all__ = [
-    "why_text", "passed_text", "upstream_lines", "history_lines", "result_preview",
-    "traceback_text", "latest_decision", "counts_text", "message_text", "safe_repr",
+    "why_text", "passed_text", "waiting_text", "upstream_lines", "history_lines",
+    "result_preview", "shows_result", "traceback_text", "current_attempt", "current_decision",
+    "counts_text", "children_text", "duration_text", "message_text", "safe_repr",
 ]
 
 # For the built-in rules, which upstream states decided against the task. A rule not listed
@@ -105,12 +106,36 @@ def counts_text(counts: Counter) -> str:
     return ", ".join(f"{n} {name}" for name, n in counts.most_common())
 
 
-def latest_decision(history: list) -> Any:
-    """The Decision of the latest state in ``history`` that has one (None if none has)."""
-    for state in reversed(history):
-        if state.why is not None:
-            return state.why
-    return None
+def waiting_text(state: Any, unfinished: list) -> str:
+    """Why a task not run yet (``state`` None or Pending) waits: the upstream tasks that
+    have not finished (``unfinished``: their names)."""
+    if unfinished:
+        verb = "has" if len(unfinished) == 1 else "have"
+        return f"it runs once {', '.join(unfinished)} {verb} finished"
+    said = "" if state is None else message_text(state.message)
+    return "it waits for its turn" + (f" ({said})" if said else "")
+
+
+def children_text(children: list) -> str:
+    """``"100 children: 92 Success, 8 Failed"`` (None for a child not started: ``not run``)."""
+    counts = Counter(state_name(child) for child in children)
+    noun = "child" if len(children) == 1 else "children"
+    return f"{len(children)} {noun}: {counts_text(counts)}" if children else f"0 {noun}"
+
+
+def current_attempt(history: list) -> list:
+    """The states since the task was last made Pending (a retry starts a new attempt)."""
+    for i in range(len(history) - 1, -1, -1):
+        state = history[i]
+        if state.is_pending() and not state.is_scheduled():
+            return history[i:]
+    return history
+
+
+def current_decision(history: list) -> Any:
+    """The Decision behind the task's state now (None when its latest state has none: a
+    pause approved since, a TriggerFailed retried since, no longer hold)."""
+    return history[-1].why if history else None
 
 
 def history_lines(history: list) -> list:
@@ -165,6 +190,33 @@ def safe_repr(value: Any, limit: int = 400) -> str:
     if len(text) > limit:
         text = text[:limit] + f"… ({len(text) - limit} more characters)"
     return text
+
+
+def shows_result(state: Any) -> bool:
+    """Whether the state holds a result worth showing: what a successful task returned, or
+    a ``result=`` a failed one was given (not a signal, an exception or a pause)."""
+    from flowbook.engine.signals import PrefectStateSignal
+
+    if state is None or not state.has_result or isinstance(state.result, PrefectStateSignal):
+        return False
+    if state.is_successful():
+        return True
+    return state.is_failed() and not isinstance(state.result, BaseException)
+
+
+def duration_text(seconds: float | None) -> str:
+    """``0.42 s``, ``12 s``, ``1 min 3 s``, ``2 h 5 min``; "" for None."""
+    if seconds is None:
+        return ""
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
 
 
 def result_preview(state: Any, limit: int = 400) -> str:

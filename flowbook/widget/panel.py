@@ -1,7 +1,10 @@
 """The widget's text: the status line, the legend, the task panel and a plain-text summary.
 
-Functions of a ``Snapshot`` returning HTML (every piece of task or user text passed through
-``html.escape``) or plain text (for frontends without widgets).
+Functions of a ``Snapshot`` (``tracking``) returning HTML or plain text (for frontends
+without widgets). Every piece of task or user text goes through ``html.escape``. The HTML is
+one line (no blank lines in a container that keeps white space) of elements with ``fb-*``
+classes; ``CSS`` styles them compactly, and the only inline styles are state colours and a
+``<pre>``'s margin.
 """
 
 from __future__ import annotations
@@ -10,20 +13,54 @@ import html
 from collections import Counter
 from typing import Any
 
-from flowbook.widget import explain
+from flowbook.widget import explain, timeline
 from flowbook.widget.palette import COLOURS, NOT_RUN, NOT_RUN_NAME, colour_of, state_name
 
-__all__ = ["counts", "status_html", "legend_html", "task_html", "summary_text", "NO_TASK"]
+__all__ = ["counts", "status_html", "legend_html", "task_html", "summary_text", "NO_TASK",
+           "CSS"]
 
 OUTPUT_TAIL = 10_000  # characters of a task's stdout/stderr shown (the end of it)
-CHILDREN_SHOWN = 50  # mapped children listed in the panel
+HISTORY_SHOWN = 60  # latest states listed in a task's history (a LOOP can make thousands)
+CHILD_CELLS = 2000  # mapped children drawn as cells; the counts cover them all
+CELL_TITLE = 200  # characters of a child's message in its cell's tooltip
 TASKS_LISTED = 40  # tasks listed in the plain-text summary
 NO_TASK = "Choose a task to see its history, result, output and why it ran or not."
 
+CSS = """\
+.fb-panel{line-height:1.35}
+.fb-panel .fb-section{margin:0.4em 0 0}
+.fb-panel .fb-title{font-weight:bold}
+.fb-panel .fb-note{opacity:0.75}
+.fb-panel .fb-pre{white-space:pre-wrap;max-height:16em;overflow:auto;padding:0.15em 0.4em;\
+background:rgba(127,127,127,0.12)}
+.fb-panel .fb-history{border-collapse:collapse}
+.fb-panel .fb-history th,.fb-panel .fb-history td{padding:0 0.8em 0 0;text-align:left;\
+vertical-align:top}
+.fb-panel .fb-history th{font-weight:normal;opacity:0.75}
+.fb-panel .fb-why ul{margin:0.1em 0 0 1.2em;padding:0}
+.fb-swatch{display:inline-block;width:0.8em;height:0.8em;border:1px solid #767676;\
+vertical-align:middle;margin-right:0.25em}
+.fb-panel .fb-children{display:flex;flex-wrap:wrap;gap:2px;margin:0.2em 0}
+.fb-panel .fb-child{width:0.9em;height:0.9em;padding:0;border:1px solid #767676;\
+cursor:pointer}
+.fb-panel .fb-child.fb-chosen{outline:2px solid currentColor;outline-offset:1px}
+.fb-panel .fb-child-details{border-left:3px solid #767676;padding-left:0.5em}
+"""
+
+
+# -- the status line, the legend, the counts ---------------------------------------------
 
 def counts(snapshot: Any, tasks: list) -> Counter:
-    """State name -> number of ``tasks`` in it (``not run`` for tasks without a state)."""
-    return Counter(state_name(snapshot.states.get(task)) for task in tasks)
+    """State name -> how many ``tasks`` are in it (``not run``: no state yet); a mapped task
+    counts as its children (a map of 100 with 8 failures adds 92 Success and 8 Failed)."""
+    tally: Counter = Counter()
+    for task in tasks:
+        children = snapshot.children.get(task)
+        if children:
+            tally.update(state_name(child) for child in children)
+        else:
+            tally[state_name(snapshot.states.get(task))] += 1
+    return tally
 
 
 def _ordered(tally: Counter) -> list:
@@ -32,29 +69,33 @@ def _ordered(tally: Counter) -> list:
 
 
 def _swatch(colour: str) -> str:
-    return (f'<span style="display:inline-block;width:0.8em;height:0.8em;background:{colour};'
-            'border:1px solid #555;vertical-align:middle;margin-right:0.25em"></span>')
+    return f'<span class="fb-swatch" style="background:{colour}"></span>'
 
 
 def _colour_named(name: str) -> str:
     return NOT_RUN if name == NOT_RUN_NAME else COLOURS.get(name, NOT_RUN)
 
 
+def _elapsed(snapshot: Any) -> float:
+    """Seconds the run shown was advancing (waits for a person left out)."""
+    return 0.0 if snapshot.run is None else snapshot.run.elapsed()
+
+
 def status_html(flow_name: str, snapshot: Any, tally: Counter) -> str:
     """``etl · Running: message · ■ 3 Success · ■ 1 Failed · 0.25 s``."""
     flow_state = snapshot.flow_state
-    head = f"<b>{html.escape(flow_name)}</b>"
-    if flow_state is None:
-        state = "not run yet"
-    else:
-        state = html.escape(state_name(flow_state))
-        if flow_state.message:
-            state += ": " + html.escape(explain.message_text(flow_state.message))
-    parts = [head, state]
+    parts = [f"<b>{html.escape(flow_name)}</b>", html.escape(_flow_text(flow_state))]
     parts += [f"{_swatch(_colour_named(name))}{n} {html.escape(name)}"
               for name, n in _ordered(tally)]
-    parts.append(f"{snapshot.elapsed:.2f} s")
-    return '<div class="flowbook-status">' + " · ".join(parts) + "</div>"
+    parts.append(html.escape(explain.duration_text(_elapsed(snapshot))))
+    return '<div class="fb-status">' + " · ".join(parts) + "</div>"
+
+
+def _flow_text(flow_state: Any) -> str:
+    if flow_state is None:
+        return "not run yet"
+    said = explain.message_text(flow_state.message)
+    return state_name(flow_state) + (f": {said}" if said else "")
 
 
 def legend_html(tally: Counter) -> str:
@@ -62,92 +103,128 @@ def legend_html(tally: Counter) -> str:
     keys = [f"{_swatch(_colour_named(name))}{html.escape(name)}" for name, _ in _ordered(tally)]
     lines = ("double border: reference task · solid edge: data (labelled with the argument) · "
              "dashed: state only · bold: mapped · bar under a mapped task: its children")
-    return (f'<div class="flowbook-legend" style="font-size:0.85em;color:#555">'
-            f'{" ".join(keys)}<br>{lines}</div>')
+    return f'<div class="fb-legend">{" ".join(keys)}<br>{lines}</div>'
 
 
 def summary_text(flow_name: str, snapshot: Any, names: dict, tally: Counter) -> str:
     """The status and every task's state, for frontends that show text only."""
-    flow_state = snapshot.flow_state
-    head = f"Flow {flow_name!r}: " + ("not run yet" if flow_state is None else
-                                      f"{state_name(flow_state)}"
-                                      + (f": {explain.message_text(flow_state.message)}"
-                                         if flow_state.message else ""))
-    lines = [head, f"  {explain.counts_text(tally)}; {snapshot.elapsed:.2f} s"]
+    elapsed = explain.duration_text(_elapsed(snapshot))
+    lines = [f"Flow {flow_name!r}: {_flow_text(snapshot.flow_state)}",
+             f"  {explain.counts_text(tally)}; {elapsed}"]
     width = max((len(n) for n in names.values()), default=0)
     for i, (task, name) in enumerate(names.items()):
         if i == TASKS_LISTED:
             lines.append(f"  ... and {len(names) - TASKS_LISTED} more tasks")
             break
-        state = snapshot.states.get(task)
-        message = "" if state is None else f"  {explain.message_text(state.message)}"
-        lines.append(f"  {name:<{width}}  {state_name(state):<14}{message}".rstrip())
+        state, children = snapshot.states.get(task), snapshot.children.get(task)
+        said = (explain.children_text(children) if children else
+                "" if state is None else explain.message_text(state.message))
+        lines.append(f"  {name:<{width}}  {state_name(state):<14}  {said}".rstrip())
     return "\n".join(lines)
 
 
-def task_html(snapshot: Any, task: Any, names: dict) -> str:
-    """The panel of one task (``names``: Task -> unique name): state, why, history, result,
-    output, traceback, children."""
-    state = snapshot.states.get(task)
-    run = snapshot.run
-    history = run.task_history(task) if run is not None else []
-    why = _why(history) or _why_it_ran(snapshot, task, names, history)
-    sections = [_head(names[task], state), why, _history(history)]
-    sections.append(_section("Result", _pre(explain.result_preview(state))))
-    sections.append(_output(run, task, None))
-    sections.append(_traceback(state))
+# -- the task panel -----------------------------------------------------------------------
+
+def task_html(snapshot: Any, task: Any, names: dict, child: int | None = None) -> str:
+    """The panel of one task (``names``: Task -> unique name): its state and how long it
+    ran, why, history, result, output and traceback; for a mapped task, a grid of its
+    children (``data-child`` cells) and the details of the ``child`` chosen, if any."""
+    run, state = snapshot.run, snapshot.states.get(task)
+    history = [] if run is None else run.task_history(task)
+    now = None if run is None else run.clock.now()
+    ran = None if run is None else timeline.duration_of(run, task, now)
+    sections = [_head(html.escape(names[task]), state, ran),
+                _why(snapshot, task, names, history), _history(history),
+                *_details(run, task, None, state)]
     children = snapshot.children.get(task)
     if children:
-        sections.append(_children(run, task, children))
-    return '<div class="flowbook-panel">' + "".join(s for s in sections if s) + "</div>"
+        sections.append(_children(children, child))
+        if child is not None:
+            sections.append(_child(snapshot, task, names, children, child, now))
+    return '<div class="fb-panel">' + "".join(s for s in sections if s) + "</div>"
 
 
-def _head(name: str, state: Any) -> str:
-    message = "" if state is None else explain.message_text(state.message)
-    return (f'<div class="flowbook-task">{_swatch(colour_of(state))}<b>{html.escape(name)}</b>'
-            f" · {html.escape(state_name(state))}"
-            + (f" · {html.escape(message)}" if message else "") + "</div>")
+def _head(title: str, state: Any, ran: float | None) -> str:
+    """``■ name · Failed · message · ran 1.20 s`` (``title`` is HTML already)."""
+    parts = [f"{_swatch(colour_of(state))}<b>{title}</b>", html.escape(state_name(state))]
+    said = "" if state is None else explain.message_text(state.message)
+    if said:
+        parts.append(html.escape(said))
+    if ran is not None:
+        parts.append(f'<span class="fb-duration">ran {explain.duration_text(ran)}</span>')
+    return '<div class="fb-head">' + " · ".join(parts) + "</div>"
 
 
-def _section(title: str, body: str) -> str:
-    return f'<div class="flowbook-section"><b>{html.escape(title)}</b>{body}</div>'
+def _section(title: str, body: str, kind: str = "") -> str:
+    return (f'<div class="fb-section{" " + kind if kind else ""}">'
+            f'<div class="fb-title">{html.escape(title)}</div>{body}</div>')
 
 
 def _pre(text: str) -> str:
-    return ('<pre style="white-space:pre-wrap;max-height:16em;overflow:auto;margin:0.2em 0">'
-            f"{html.escape(text)}</pre>")
+    return f'<pre class="fb-pre" style="margin:0">{html.escape(text)}</pre>'
 
 
-def _why(history: list) -> str:
-    decision = explain.latest_decision(history)
-    if decision is None:
+def _why(snapshot: Any, task: Any, names: dict, history: list) -> str:
+    """Why the task is in its state now: the rule that decided it, why it was let run, or
+    what it waits for; from its latest state only, so an approval or retry since shows."""
+    if snapshot.run is None:
         return ""
+    decision = explain.current_decision(history)
+    if decision is not None:
+        return _decision(decision)
+    latest = history[-1] if history else None
+    upstream = list(dict.fromkeys(e.upstream_task
+                                  for e in snapshot.run.plan.edges_to.get(task, ())))
+    if any(s.is_running() for s in explain.current_attempt(history)):
+        seen = [(names.get(up, up.name), snapshot.states.get(up)) for up in upstream]
+        text = explain.passed_text(task.trigger, seen, latest)
+    elif latest is None or latest.is_pending() and not latest.is_scheduled():
+        unfinished = [names.get(up, up.name) for up in upstream
+                      if not _finished(snapshot.states.get(up))]
+        text = explain.waiting_text(latest, unfinished)
+    else:
+        return ""
+    return _section("Why", f"<div>{html.escape(text)}</div>", "fb-why")
+
+
+def _decision(decision: Any) -> str:
     items = "".join(f"<li>{html.escape(line)}</li>" for line in explain.upstream_lines(decision))
-    body = (f'<div class="flowbook-why">{html.escape(explain.why_text(decision))}</div>'
+    body = (f"<div>{html.escape(explain.why_text(decision))}</div>"
             f"<div>Outcome: {html.escape(decision.outcome)}</div>"
             + (f"<div>Upstream states it saw:</div><ul>{items}</ul>" if items else ""))
-    return _section("Why", body)
+    return _section("Why", body, "fb-why")
 
 
-def _why_it_ran(snapshot: Any, task: Any, names: dict, history: list) -> str:
-    if not any(s.is_running() for s in history):
-        return ""
-    upstream = {e.upstream_task: None for e in snapshot.run.plan.edges_to.get(task, ())}
-    seen = [(names.get(up, up.name), snapshot.states.get(up)) for up in upstream]
-    text = explain.passed_text(task.trigger, seen, history[-1])
-    return _section("Why", f'<div class="flowbook-why">{html.escape(text)}</div>')
+def _finished(state: Any) -> bool:
+    return state is not None and all(part.is_finished() for part in (state, *state.parts()))
 
 
 def _history(history: list) -> str:
+    """A table of the states, latest HISTORY_SHOWN: time (with the offset as its tooltip),
+    state with its colour, message."""
     if not history:
-        return _section("History", "<div>no state yet in this run</div>")
+        return _section("History", '<div class="fb-note">no state yet in this run</div>')
+    lines = explain.history_lines(history)
+    shown = list(zip(history, lines))[-HISTORY_SHOWN:]
     rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-        for row in explain.history_lines(history))
-    return _section("History", f'<table class="flowbook-history">{rows}</table>')
+        f'<tr><td title="{html.escape(offset)} after its first state">{html.escape(clock)}</td>'
+        f"<td>{_swatch(colour_of(state))}{html.escape(name)}</td>"
+        f"<td>{html.escape(message)}</td></tr>"
+        for state, (clock, offset, name, message) in shown)
+    earlier = len(history) - len(shown)
+    note = f'<div class="fb-note">{earlier} earlier states not shown</div>' if earlier else ""
+    return _section("History", note + '<table class="fb-history"><thead><tr><th>time</th>'
+                    f"<th>state</th><th>message</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
-def _output(run: Any, task: Any, map_index: int | None, title: str = "Output") -> str:
+def _details(run: Any, task: Any, index: int | None, state: Any) -> list:
+    """The result (when the state has one), what the body printed, the traceback."""
+    result = (_section("Result", _pre(explain.result_preview(state)))
+              if explain.shows_result(state) else "")
+    return [result, _output(run, task, index), _traceback(state)]
+
+
+def _output(run: Any, task: Any, map_index: int | None) -> str:
     out = None if run is None else run.outputs.get((task, map_index))
     if out is None:
         return ""
@@ -156,10 +233,10 @@ def _output(run: Any, task: Any, map_index: int | None, title: str = "Output") -
         if text:
             if len(text) > OUTPUT_TAIL:
                 text = f"[… {len(text) - OUTPUT_TAIL} characters before]\n" + text[-OUTPUT_TAIL:]
-            parts.append(f"<div>{stream}</div>{_pre(text)}")
+            parts.append(f'<div class="fb-note">{stream}</div>{_pre(text)}')
     if out.dropped:
-        parts.append(f"<div>({out.dropped} more characters were not kept)</div>")
-    return _section(title, "".join(parts)) if parts else ""
+        parts.append(f'<div class="fb-note">({out.dropped} more characters were not kept)</div>')
+    return _section("Output", "".join(parts)) if parts else ""
 
 
 def _traceback(state: Any) -> str:
@@ -167,17 +244,43 @@ def _traceback(state: Any) -> str:
     return _section("Traceback", _pre(text)) if text else ""
 
 
-def _children(run: Any, task: Any, children: list) -> str:
-    tally = Counter(state_name(c) for c in children)
-    rows = []
-    for index, child in enumerate(children[:CHILDREN_SHOWN]):
-        message = "" if child is None else explain.message_text(child.message)
-        rows.append(f"<tr><td>[{index}]</td><td>{_swatch(colour_of(child))}"
-                    f"{html.escape(state_name(child))}</td><td>{html.escape(message)}</td></tr>")
-    more = len(children) - CHILDREN_SHOWN
-    body = (f"<div>{html.escape(explain.counts_text(tally))}</div><table>{''.join(rows)}</table>"
-            + (f"<div>... and {more} more</div>" if more > 0 else ""))
-    extras = [_output(run, task, i, f"Output of [{i}]") for i in range(len(children))]
-    failed = next((c for c in children if c is not None and explain.traceback_text(c)), None)
-    return (_section("Mapped children", body) + "".join(e for e in extras if e)
-            + (_traceback(failed) if failed is not None else ""))
+# -- a mapped task's children -------------------------------------------------------------
+
+def _children(children: list, chosen: int | None) -> str:
+    """Counts per state, then one small coloured cell per child (a button the page wires
+    by its ``data-child``)."""
+    tally = Counter(state_name(child) for child in children).most_common()
+    noun = "child" if len(children) == 1 else "children"
+    head = f"{len(children)} {noun}: " + ", ".join(
+        f"{_swatch(_colour_named(name))}{n} {html.escape(name)}" for name, n in tally)
+    cells = "".join(_cell(i, c, i == chosen) for i, c in enumerate(children[:CHILD_CELLS]))
+    more = len(children) - CHILD_CELLS
+    notes = (f'<div class="fb-note">the first {CHILD_CELLS} are shown</div>' if more > 0 else
+             '<div class="fb-note">choose a child to see its details</div>'
+             if chosen is None else "")
+    return _section("Mapped children", f'<div class="fb-counts">{head}</div>'
+                    f'<div class="fb-children">{cells}</div>{notes}')
+
+
+def _cell(index: int, child: Any, chosen: bool) -> str:
+    said = "" if child is None else explain.message_text(child.message)[:CELL_TITLE]
+    title = f"[{index}] {state_name(child)}" + (f": {said}" if said else "")
+    kind = "fb-child fb-chosen" if chosen else "fb-child"
+    return (f'<button type="button" class="{kind}" data-child="{index}" '
+            f'title="{html.escape(title)}" style="background:{colour_of(child)}"></button>')
+
+
+def _child(snapshot: Any, task: Any, names: dict, children: list, index: int,
+           now: float | None) -> str:
+    """The chosen child's own panel: head, why, history, result, output, traceback."""
+    if not 0 <= index < len(children):
+        return _section(f"Child [{index}]", f'<div class="fb-note">{html.escape(names[task])} '
+                        f"has no child [{index}] in this run ({len(children)} children)</div>")
+    run, state = snapshot.run, children[index]
+    history = [] if run is None else run.task_history(task, index)
+    ran = timeline.task_duration(history, now)
+    parts = [_head(f"{html.escape(names[task])}[{index}]", state, ran),
+             _why(snapshot, task, names, history), _history(history),
+             *_details(run, task, index, state)]
+    return (f'<div class="fb-section fb-child-details" data-child="{index}">'
+            + "".join(p for p in parts if p) + "</div>")
