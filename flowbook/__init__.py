@@ -23,11 +23,15 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def show(flow: Flow):  # -> flowbook.widget.FlowWidget, imported only when called
-    """The live widget of ``flow``: display it, or leave it as a cell's last expression."""
-    from flowbook.widget.flow_widget import FlowWidget
+def show(what, *, follow: bool = False):  # -> flowbook.widget.FlowWidget, imported when called
+    """The live widget of a run: display it, or leave it as a cell's last expression.
 
-    return FlowWidget(flow)
+    ``what`` is a Flow (its latest run; before any run, or with ``follow=True``, each new run
+    as it begins) or a flow State returned by ``flow.run()`` (that run).
+    """
+    from flowbook.widget.flow_widget import widget_of
+
+    return widget_of(what, follow=follow)
 
 
 def load_ipython_extension(ipython):  # noqa: ANN001 - IPython's extension hook

@@ -5,6 +5,10 @@ write from a thread that is running a task body is kept in that task's ``TaskOut
 (``run.outputs[(task, map_index)]``); every write, kept or not, goes on to the stream the
 router wraps, so the notebook shows exactly what it would without flowbook.
 
+A run continued from a widget's button (in a background thread, while the notebook runs
+other cells) has its bodies' writes diverted to the widget instead (``diverted``): passed
+on, they would appear under whichever cell runs at that moment.
+
 The routers stay in place after the body ends: putting the streams back after every task
 costs three times as much as the whole capture, and a router that no body uses only passes
 writes through. When someone replaces ``sys.stdout`` (``redirect_stdout``, pytest's capsys),
@@ -19,13 +23,14 @@ import threading
 from threading import get_ident
 from typing import Any
 
-__all__ = ["TaskOutput", "Capture", "current", "for_helper_thread"]
+__all__ = ["TaskOutput", "Capture", "current", "for_helper_thread", "diverted"]
 
 LIMIT = 1_000_000  # characters kept per stream of one task run; the rest is counted, not kept
 
 _lock = threading.Lock()  # guards the replacement of sys.stdout/sys.stderr
 _routers: list = [None, None]  # the stdout and stderr routers installed last
 _active: dict = {}  # thread id -> the Capture of the task body running in that thread
+_diverted: dict = {}  # id of a run's outputs -> sink(stream, text) taking its bodies' writes
 
 
 class TaskOutput:
@@ -96,6 +101,17 @@ class Capture:
             _active[self._ident] = self._previous
 
 
+@contextlib.contextmanager
+def diverted(outputs: dict, sink: Any) -> Any:
+    """While in the block, what the bodies of the run whose outputs are ``outputs`` print goes
+    to ``sink(stream, text)`` instead of on to sys.stdout/sys.stderr (it is still kept)."""
+    _diverted[id(outputs)] = sink
+    try:
+        yield
+    finally:
+        del _diverted[id(outputs)]
+
+
 def current() -> Capture | None:
     """The capture of the task body running in this thread, if any."""
     return _active.get(get_ident())
@@ -120,6 +136,11 @@ class _Router:
         capture = _active.get(get_ident())
         if capture is not None and isinstance(text, str):
             capture.write(self._stream, text)
+            if _diverted:
+                sink = _diverted.get(id(capture.outputs))
+                if sink is not None:
+                    sink(self._stream, text)
+                    return len(text)
         return self._original.write(text)
 
     def writelines(self, lines: Any) -> None:

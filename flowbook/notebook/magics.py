@@ -127,7 +127,8 @@ class FlowbookMagics(Magics):
         parameters = _parameters(args.param)
         flow_run.check_parameters(flow, parameters)  # before the widget is shown
         executor = _executor(args.executor)
-        return self._watch(flow, lambda: flow.run(parameters=parameters, executor=executor))
+        return self._watch(flow, lambda: flow.run(parameters=parameters, executor=executor),
+                           new_run=True)
 
     def _resume(self, args: Any) -> Any:
         flow = registry.find_flow(args.flow, self.shell.user_ns)
@@ -177,11 +178,11 @@ class FlowbookMagics(Magics):
         name = args.names[0] if args.names else args.flow
         return registry.find_flow(name, self.shell.user_ns)
 
-    def _watch(self, flow: Any, action: Any) -> Any:
-        """Show the live view of ``flow``, then do ``action`` (which runs it). The display is
-        updated once more at the end, so static outputs (nbconvert, a terminal) show the
-        final states."""
-        view = _view(flow, self.shell)
+    def _watch(self, flow: Any, action: Any, new_run: bool = False) -> Any:
+        """Show the live view of ``flow``'s latest run (or, with ``new_run``, of the run
+        ``action`` begins), then do ``action``. The display is updated once more at the end,
+        so static outputs (nbconvert, a terminal) show the final states."""
+        view = _view(flow, self.shell, new_run)
         if view is None:
             state = action()
             print(report.run_summary(flow))
@@ -195,14 +196,14 @@ class FlowbookMagics(Magics):
             handle.update(view)
 
 
-def _view(flow: Any, shell: Any) -> Any:
-    """The live widget of ``flow`` in a notebook; None in a terminal (no kernel, so no
-    widgets), where the magics print text instead."""
+def _view(flow: Any, shell: Any, new_run: bool = False) -> Any:
+    """The live widget of ``flow``'s latest run (``new_run``: of the next run to begin) in a
+    notebook; None in a terminal (no kernel, so no widgets), where the magics print text."""
     if getattr(shell, "kernel", None) is None:
         return None
-    import flowbook
+    from flowbook.widget.flow_widget import NEXT, FlowWidget
 
-    return flowbook.show(flow)
+    return FlowWidget(flow, run=NEXT) if new_run else FlowWidget(flow, follow=not flow.last_run)
 
 
 def _unquote(text: str | None) -> str | None:

@@ -1,80 +1,107 @@
-"""FlowWidget: the live view of a flow's runs in a notebook, built from ipywidgets.
+"""FlowWidget: the live view of one run of a flow in a notebook (anywidget).
 
-It shows the DAG coloured by state, a status line, ``Resume <task>`` / ``Retry <task>``
-buttons and a panel explaining the chosen task. It follows the flow's latest run, including
-runs started after it was created, and holds no engine logic: it reads states, and its
-buttons call ``flow.resume`` / ``flow.retry`` in a background thread so the kernel stays free.
+The page (``static/view.js``, given inline: no build step, no extension to install) shows the
+flow laid out once by Graphviz and recolours its nodes from the ``nodes`` trait; a click
+selects a task, whose panel and actions come from here. Python decides every word and colour
+(``view_model``, ``panel``, ``palette``); the engine decides what can be resumed or retried
+(``engine.offers``). The widget holds no engine logic: it reads states, and its actions
+continue *its* run (``flowbook.engine.continuation``) in a background thread, so the kernel
+stays free.
 
-What goes wrong is shown in red above the drawing: a drawing that cannot be made (no
-Graphviz), a refused button (a ``UserError``) or a task body's interrupt, as its message. Any
-other exception is a bug in flowbook: it is logged with its traceback on the
-``flowbook.widget`` logger and the red line says so, since no one else sees these threads.
+One run per picture: a widget shows the run it was made for (``run=``), the run that was the
+flow's latest when it was made, or, made before any run or with ``follow=True``, the latest
+run as runs begin. Resume and retry continue a run, so they show in its picture.
+
+What goes wrong is shown in red (``problem``): a drawing that cannot be made (no Graphviz), a
+refused action (a ``UserError``) or a task body's interrupt, as its message. Any other
+exception is a bug in flowbook: it is logged with its traceback on the ``flowbook.widget``
+logger and the red line says so, since no one else sees these threads.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import threading
+from importlib import resources
 from typing import Any
 
-import ipywidgets as widgets
+import anywidget
 import traitlets
 
-from flowbook.errors import UserError
-from flowbook.widget import panel
+from flowbook.engine import capture
+from flowbook.errors import UserError, UserTypeError, UserValueError
+from flowbook.widget import actions as offers
+from flowbook.widget import panel, timeline, view_model
 from flowbook.widget.drawing import DrawingError, draw, render_svg
-from flowbook.widget.palette import colour_of, shares, state_name
 from flowbook.widget.svg import ColourableSvg
-from flowbook.widget.tracking import RunTracker, Snapshot
+from flowbook.widget.tracking import NEXT, RunTracker, Snapshot
 
-__all__ = ["FlowWidget", "MAX_DRAWN"]
+__all__ = ["FlowWidget", "MAX_DRAWN", "NEXT"]
 
-CONTINUE = "Continue the run"  # the button offered once a run was interrupted
 MAX_DRAWN = 2000  # tasks; a bigger flow is not drawn (dot takes seconds, the SVG megabytes)
-SVG_BYTES_PER_SECOND = 2_000_000  # a big drawing is redrawn less often, to keep this rate
+OUTPUT_KEPT = 10_000  # characters of an action's printed output shown (the end of it)
+BYTES_PER_SECOND = 2_000_000  # a big view is redrawn less often, to keep this rate
 
 log = logging.getLogger("flowbook.widget")  # no handler added: Python's last resort prints it
 
 
-class FlowWidget(widgets.VBox):
-    """The live DAG of ``flow``: display it (or leave it as a cell's last expression)."""
+def _static(name: str) -> str:
+    return resources.files("flowbook.widget").joinpath("static", name).read_text("utf-8")
 
-    fills = traitlets.Dict(help="unique task name -> the fill colour it is drawn with")
-    states = traitlets.Dict(help="unique task name -> its state's name ('not run' if none)")
-    counts = traitlets.Dict(help="state name -> how many tasks are in it")
-    actions = traitlets.List(help="the buttons on offer: 'Resume <name>', 'Retry <name>'")
-    selected = traitlets.Unicode(None, allow_none=True,
-                                 help="unique name of the task shown in the panel")
-    problem = traitlets.Unicode("", help="why the drawing or the last button did not work")
-    busy = traitlets.Bool(False, help="a Resume or Retry is running in a background thread")
+
+class FlowWidget(anywidget.AnyWidget):
+    """The live DAG of one run of ``flow``: display it (or leave it as a cell's last
+    expression). ``run``: a FlowRun to show; ``follow=True``: show each new run."""
+
+    _esm = traitlets.Unicode(_static("view.js")).tag(sync=True)
+    _css = traitlets.Unicode(_static("view.css") + panel.CSS).tag(sync=True)
+    svg = traitlets.Unicode("", help="the flow laid out by dot; sent when its shape changes"
+                            ).tag(sync=True)
+    nodes = traitlets.Dict(help="unique task name -> its state cue, message, duration and "
+                                "mapped children's counts").tag(sync=True)
+    status = traitlets.Dict(help="the status line: flow, state, counts, elapsed, run number"
+                            ).tag(sync=True)
+    runs = traitlets.List(help="the run picker: the flow's kept runs, oldest first"
+                          ).tag(sync=True)
+    run = traitlets.Int(0, help="number of the run shown (0: none yet)").tag(sync=True)
+    follow = traitlets.Bool(False, help="show each new run of the flow as it begins"
+                            ).tag(sync=True)
+    selected = traitlets.Unicode("", help="unique name of the task shown in the panel"
+                                 ).tag(sync=True)
+    panel = traitlets.Unicode("", help="the selected task's panel (HTML)").tag(sync=True)
+    child = traitlets.Int(-1, help="the mapped child shown in the panel (-1: none)"
+                          ).tag(sync=True)
+    actions = traitlets.List(help="the buttons on offer: the selected task's and at most two "
+                                  "global ones").tag(sync=True)
+    timeline = traitlets.Dict(help="each task run as bars over time (while view is "
+                                   "'timeline')").tag(sync=True)
+    view = traitlets.Enum(["graph", "timeline"], "graph", help="what the page shows"
+                          ).tag(sync=True)
+    legend = traitlets.List(help="[state, fill, border, icon] of the states on show"
+                            ).tag(sync=True)
+    busy = traitlets.Bool(False, help="an action runs in a background thread").tag(sync=True)
+    problem = traitlets.Unicode("", help="why the drawing or the last action did not work"
+                                ).tag(sync=True)
+    output = traitlets.Unicode("", help="what the latest action's run printed").tag(sync=True)
     redraw_interval = traitlets.Float(0.25, help="least seconds between two redraws")
 
-    def __init__(self, flow: Any, **kwargs: Any):
+    def __init__(self, flow: Any, run: Any = None, follow: bool = False, **kwargs: Any):
         self.flow = flow  # the Flow shown
         self._lock = threading.RLock()  # one redraw or action bookkeeping at a time
         self._closed = False
-        self._redrawing = False  # inside _ensure_layout (which may change the selection)
-        self._shape: Any = None  # the graph shape the layout below was made for
-        self._names: dict = {}  # Task -> unique name, for that shape
+        self._plan: Any = None  # the plan the layout below was made for
+        self._names: dict = {}  # Task -> unique name, for that plan
         self._tasks: dict = {}  # unique name -> Task
-        self._svg: ColourableSvg | None = None  # the layout; None when not drawn
-        self._svg_text = ""  # the latest coloured SVG
+        self._static: ColourableSvg | None = None  # the layout, for the static picture
         self._problems = {"drawing": "", "action": "", "redraw": ""}  # source -> message
         self._snapshot = Snapshot()  # what the latest redraw showed
-        self._buttons: dict = {}  # button label -> Button, kept across redraws
-        self._targets: dict = {}  # button label -> (verb, Task)
-        self._action: threading.Thread | None = None  # the latest Resume/Retry thread
-        self.status, self.notice = widgets.HTML(), widgets.HTML()
-        self.drawing, self.legend = widgets.HTML(), widgets.HTML()
-        self.button_box = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
-        self.selector = widgets.Dropdown(description="Task", options=[], value=None)
-        self.panel = widgets.HTML(html.escape(panel.NO_TASK))
-        super().__init__(children=[self.status, self.notice, self.drawing, self.legend,
-                                   self.button_box, self.selector, self.panel], **kwargs)
-        self.add_class("flowbook-widget")
-        self.selector.observe(self._on_selector, names="value")
-        self._tracker = RunTracker(flow, self.refresh, interval=self.redraw_interval)
+        self._targets: dict = {}  # action id -> offers.Action
+        self._action: threading.Thread | None = None  # the latest action's thread
+        super().__init__(follow=follow, **kwargs)
+        shown = None if follow else (run if run is not None else flow.last_run or None)
+        self._tracker = RunTracker(flow, self.refresh, run=shown,
+                                   interval=self.redraw_interval)
+        self.on_msg(self._on_message)
         self.refresh()
 
     def __repr__(self) -> str:
@@ -83,7 +110,7 @@ class FlowWidget(widgets.VBox):
     # -- redrawing ----------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Redraw from the latest run now (changes also redraw by themselves, throttled)."""
+        """Redraw from the run shown now (changes also redraw by themselves, throttled)."""
         with self._lock:
             if self._closed:
                 return
@@ -97,167 +124,155 @@ class FlowWidget(widgets.VBox):
                     log.exception("flowbook could not redraw the widget of flow %r (a bug in "
                                   "flowbook)", self.flow.name)
                 self._problems["redraw"] = problem
-            self._show_problems()
+            self.problem = "\n".join(p for p in self._problems.values() if p)
 
     def _redraw(self, snap: Snapshot) -> None:
-        self._redrawing = True  # a selection changed by the layout needs no redraw of its own
-        try:
-            self._ensure_layout()
-        finally:
-            self._redrawing = False
-        names = self._names
+        self._ensure_layout(snap.run.plan if snap.run is not None else self.flow.plan())
         self._snapshot = snap
-        fills = {name: colour_of(snap.states.get(task)) for task, name in names.items()}
-        self.fills = fills
-        self.states = {name: state_name(snap.states.get(task)) for task, name in names.items()}
-        tally = panel.counts(snap, list(names))
-        self.counts = dict(tally)
-        self.status.value = panel.status_html(self.flow.name, snap, tally)
-        self.legend.value = panel.legend_html(tally)
-        if self._svg is not None:
-            bars = {i: shares([c for c in snap.children[t] if c is not None] or [None])
-                    for i, t in enumerate(names) if snap.children.get(t)}
-            self._svg_text = self._svg.render(list(fills.values()), bars)
-            markup = f'<div class="flowbook-dag" style="overflow:auto;max-height:36em">' \
-                     f"{self._svg_text}</div>"
-            if self.drawing.value != markup:
-                self.drawing.value = markup
-        self._offer_actions(snap)
-        self._show_panel()
+        names = self._names
+        with self.hold_sync():
+            self.nodes = nodes = view_model.nodes(snap, names)
+            self.status = view_model.status(self.flow.name, snap, names)
+            self.legend = view_model.legend(nodes)
+            self.runs = view_model.runs(list(self.flow.runs), snap.run)
+            self.run = 0 if snap.run is None else snap.run.number
+            if self.view == "timeline":
+                self.timeline = timeline.rows(snap.run, names) if snap.run else {}
+            self._offer_actions(snap)
+            self._show_panel()
+        self._tracker.interval = max(self.redraw_interval,
+                                     (len(self.svg) + 200 * len(nodes)) / BYTES_PER_SECOND)
 
-    def _ensure_layout(self) -> None:
-        """Lay the flow out with dot when its shape (tasks, edges, reference tasks) changed."""
-        flow = self.flow
-        plan = flow.plan()  # the same Plan object until the flow changes
-        if plan is self._shape:
+    def _ensure_layout(self, plan: Any) -> None:
+        """Lay the plan out with dot when the shape (tasks, edges, reference tasks) changed."""
+        if plan is self._plan:
             return
-        self._shape = plan
+        self._plan = plan
         self._names = dict(plan.names)
         self._tasks = {name: task for task, name in self._names.items()}
-        chosen = self.selected
-        self.selector.options = list(self._tasks)  # ipywidgets then picks the first option
-        self.selector.value = chosen if chosen in self._tasks else None
-        self._svg, self._problems["drawing"] = None, ""
+        if self.selected not in self._tasks:
+            self.selected = ""
+        self._static, self._problems["drawing"] = None, ""
         try:
             if len(self._names) > MAX_DRAWN:
                 raise DrawingError(
                     f"The flow has {len(self._names)} tasks; flowbook draws flows of up to "
                     f"{MAX_DRAWN}. The status line and the task panel still work.")
-            svg = render_svg(draw(flow, names=self._names))
+            svg = render_svg(draw(plan, names=self._names))
         except DrawingError as exc:
             self._problems["drawing"] = str(exc)
-            self._svg_text = self.drawing.value = ""
+            self.svg = ""
             return
-        self._svg = ColourableSvg(svg, list(self._tasks))
-        self._tracker.interval = max(self.redraw_interval, len(svg) / SVG_BYTES_PER_SECOND)
+        self._static = ColourableSvg(svg, list(self._tasks))
+        self.svg = self._static.layout()
 
-    def _show_problems(self) -> None:
-        self.problem = "\n".join(p for p in self._problems.values() if p)
-        self.notice.value = "".join(
-            f'<div class="flowbook-problem" style="color:#b00020">{html.escape(p)}</div>'
-            for p in self._problems.values() if p)
+    # -- the run shown, the task selected ---------------------------------------------------
 
-    @traitlets.observe("redraw_interval")
-    def _on_interval(self, change: dict) -> None:
+    @traitlets.observe("follow")
+    def _on_follow(self, change: dict) -> None:
         tracker = getattr(self, "_tracker", None)  # None while __init__ sets traits
-        if tracker is not None:
-            tracker.interval = change["new"]
+        if tracker is not None and change["new"] != tracker.following:
+            tracker.show(None if change["new"] else tracker.run)
 
-    # -- the task panel -------------------------------------------------------------------
-
-    def _on_selector(self, change: dict) -> None:
-        self.selected = change["new"]
+    @traitlets.observe("run")
+    def _on_run(self, change: dict) -> None:
+        tracker = getattr(self, "_tracker", None)
+        shown = None if tracker is None else tracker.run
+        if shown is None or change["new"] in (0, shown.number):
+            return
+        chosen = self.flow.runs.numbered(change["new"])
+        if chosen is None:
+            self._problems["action"] = (f"run {change['new']} of flow {self.flow.name!r} is "
+                                        f"no longer kept (a flow keeps its latest runs)")
+            self.refresh()
+            return
+        self.follow = False
+        tracker.show(chosen)
 
     @traitlets.validate("selected")
     def _valid_selection(self, proposal: dict) -> Any:
         name = proposal["value"]
-        if name is not None and name not in self._tasks:
+        if name and name not in self._tasks:
             raise traitlets.TraitError(
                 f"flow {self.flow.name!r} has no task named {name!r}; choose one of: "
                 f"{', '.join(self._tasks)}")
         return name
 
     @traitlets.observe("selected")
+    def _on_other_task(self, change: dict) -> None:
+        self.child = -1
+
+    @traitlets.observe("selected", "view", "child")
     def _on_selected(self, change: dict) -> None:
-        with self._lock:
-            if self.selector.value != change["new"]:
-                self.selector.value = change["new"]
-            if not self._redrawing:
-                self.refresh()  # the panel shows the task as it is now
+        if getattr(self, "_tracker", None) is not None:
+            self.refresh()  # the panel and actions show the task as it is now
 
     def _show_panel(self) -> None:
         task = self._tasks.get(self.selected)
-        self.panel.value = (html.escape(panel.NO_TASK) if task is None else
-                            panel.task_html(self._snapshot, task, self._names))
+        child = self.child if self.child >= 0 else None
+        self.panel = ("" if task is None else
+                      panel.task_html(self._snapshot, task, self._names, child))
 
-    # -- Resume and Retry -----------------------------------------------------------------
+    # -- actions ----------------------------------------------------------------------------
 
     def _offer_actions(self, snap: Snapshot) -> None:
-        """One button per paused task (Resume) and per failed or cancelled task (Retry),
-        and ``Continue the run`` (``flow.retry()``) once a run was interrupted."""
-        targets = {}
-        if snap.flow_state is not None and snap.flow_state.is_cancelled():
-            targets[CONTINUE] = ("Retry", None)
-        for task, name in self._names.items():
-            parts = snap.children.get(task) or [snap.states.get(task)]
-            parts = [p for p in parts if p is not None]
-            if any(p.is_paused() for p in parts):
-                targets[f"Resume {name}"] = ("Resume", task)
-            elif any(p.is_failed() or p.is_cancelled() for p in parts):
-                targets[f"Retry {name}"] = ("Retry", task)
-        if list(targets) == self.actions:
-            return
-        for label in set(self._buttons) - set(targets):
-            _close(self._buttons.pop(label))
-        for label, (verb, _) in targets.items():
-            if label not in self._buttons:
-                button = widgets.Button(description=label, disabled=self.busy,
-                                        button_style="primary" if verb == "Resume" else "warning",
-                                        layout=widgets.Layout(width="auto"))
-                button.on_click(self._on_click)
-                self._buttons[label] = button
-        self._targets = targets
-        self.button_box.children = [self._buttons[label] for label in targets]
-        self.actions = list(targets)
+        chosen = self._tasks.get(self.selected)
+        targets = offers.offered(snap.run, chosen, self._names)
+        self._targets = {action.id: action for action in targets}
+        listed = [action.entry() for action in targets]
+        if listed != self.actions:
+            self.actions = listed
 
-    def _on_click(self, button: Any) -> None:
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "hello":  # the page asks whether a kernel listens
+            self.send({"type": "hello"})
+        elif content.get("type") == "action":
+            self.act(str(content.get("id", "")))
+
+    def act(self, action_id: str) -> None:
+        """Do the action ``action_id`` (an id of ``actions``) in a background thread."""
         with self._lock:
-            target = self._targets.get(button.description)
-            if target is None or self.busy or self._closed:
+            action = self._targets.get(action_id)
+            if action is None:
+                raise UserValueError(
+                    f"the widget of flow {self.flow.name!r} offers no action {action_id!r} "
+                    f"now; it offers: {', '.join(self._targets) or 'none'}")
+            if self.busy or self._closed:
                 return
-            self.busy = True
-            verb, task = target
-            self._action = threading.Thread(target=self._act, args=(verb, task),
-                                            name=f"flowbook {button.description}", daemon=True)
+            self.busy, self.output = True, ""
+            self._action = threading.Thread(target=self._act, args=(action,),
+                                            name=f"flowbook {action.label}", daemon=True)
         self._action.start()
 
-    def _act(self, verb: str, task: Any) -> None:
+    def _act(self, action: Any) -> None:
         """Runs in the background thread: continue the run, then show where it got."""
-        what = CONTINUE if task is None else f"{verb} {self._names.get(task, task.name)}"
-        problem = ""
+        problem, run = "", self._tracker.run
         try:
-            (self.flow.resume if verb == "Resume" else self.flow.retry)(
-                *([] if task is None else [task]))
+            with capture.diverted(run.outputs, self._printed):
+                action.do(run)
         except (UserError, KeyboardInterrupt) as exc:
             # Refused (nothing paused, a run in progress), or a task body's interrupt, which
-            # left the run Cancelled with the Continue button on offer.
-            problem = f"{what} did not work: {str(exc) or repr(exc)}"
+            # left the run Cancelled with "Continue the run" on offer.
+            problem = f"{action.label} did not work: {str(exc) or repr(exc)}"
         except BaseException as exc:  # no one else would see it in this thread
-            log.exception("flowbook: %s (flow %r) failed because of a bug in flowbook", what,
-                          self.flow.name)
-            problem = _bug_message(what, exc)
+            log.exception("flowbook: %s (flow %r) failed because of a bug in flowbook",
+                          action.label, self.flow.name)
+            problem = _bug_message(action.label, exc)
         with self._lock:
             self._problems["action"] = problem
             self.busy = False
         self.refresh()
 
-    @traitlets.observe("busy")
-    def _on_busy(self, change: dict) -> None:
-        for button in list(self._buttons.values()):
-            button.disabled = change["new"]
+    def _printed(self, stream: str, text: str) -> None:
+        """What the bodies of a run continued by an action print: shown in the widget (the
+        end of it), not under whichever cell runs now."""
+        with self._lock:
+            self.output = (self.output + text)[-OUTPUT_KEPT:]
 
     def wait_for_action(self, timeout: float | None = None) -> bool:
-        """Wait until the latest Resume/Retry finished; False if it still runs."""
+        """Wait until the latest action finished; False if it still runs."""
         thread = self._action
         if thread is not None:
             thread.join(timeout)
@@ -268,49 +283,57 @@ class FlowWidget(widgets.VBox):
     def summary(self) -> str:
         """The status and every task's state, as plain text."""
         with self._lock:
-            snap = self._snapshot
-            return panel.summary_text(self.flow.name, snap, self._names,
-                                      panel.counts(snap, list(self._names)))
+            return panel.summary_text(self.flow.name, self._snapshot, self._names,
+                                      panel.counts(self._snapshot, list(self._names)))
 
-    def svg(self) -> str:
-        """The DAG as drawn now (an SVG document; empty when it cannot be drawn)."""
-        return self._svg_text
+    def static_svg(self) -> str:
+        """The run as drawn now, as a standalone SVG document ("" when it cannot be drawn)."""
+        with self._lock:
+            if self._static is None:
+                return ""
+            return self._static.render(self.nodes)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         self.refresh()  # a display right after a run shows its end, not the last throttled redraw
         bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["text/plain"] = self.summary()
-        if self._svg_text:
-            bundle["image/svg+xml"] = self._svg_text
-        return bundle
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data["text/plain"] = self.summary()
+        picture = self.static_svg()
+        if picture:
+            data["image/svg+xml"] = picture
+        return data, metadata
 
     def close(self) -> None:
         """Stop following the flow and close the view (the run itself goes on)."""
         with self._lock:
             self._closed = True
             self._tracker.close()
-            self._snapshot, self._svg, self._svg_text = Snapshot(), None, ""
-            for child in [*self.children, *self._buttons.values()]:
-                _close(child)
-            self._buttons.clear()
+            self._snapshot, self._static = Snapshot(), None
             self._targets.clear()
-        _close_parts(self)
         super().close()
+
+
+def widget_of(what: Any, follow: bool = False) -> FlowWidget:
+    """``flowbook.show``: the widget of a Flow's latest run (each new run with ``follow`` or
+    before any run) or of the run a flow State came from."""
+    from flowbook.core.flow import Flow
+    from flowbook.engine.runs import run_of
+    from flowbook.engine.state import State
+
+    if isinstance(what, Flow):
+        return FlowWidget(what, follow=follow or what.last_run is None)
+    if isinstance(what, State):
+        run = run_of(what)
+        if run is None:
+            raise UserValueError(
+                f"{what!r} is not the state of a flow run flowbook still holds; show the "
+                "flow instead: flowbook.show(flow)")
+        return FlowWidget(run.flow, run=run, follow=follow)
+    raise UserTypeError(f"flowbook.show takes a Flow or the State flow.run() returned, not "
+                        f"{type(what).__name__}")
 
 
 def _bug_message(what: str, exc: BaseException) -> str:
     """The red line for a bug of flowbook's, whose traceback went to the log."""
     return (f"{what} failed because of a bug in flowbook ({exc!r}); see the log (logger "
             f"{log.name!r}) for its traceback, and please report it.")
-
-
-def _close(widget: Any) -> None:
-    _close_parts(widget)
-    widget.close()
-
-
-def _close_parts(widget: Any) -> None:
-    """Close a widget's layout and style: ipywidgets keeps them registered otherwise."""
-    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
-        if isinstance(part, widgets.Widget):
-            part.close()

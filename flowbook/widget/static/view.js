@@ -38,8 +38,11 @@ function swatch(fill, border = "solid") {
 /** "0.42 s", "12.3 s", "1 min 3 s", "2 h 5 min"; "" when unknown. */
 export function formatDuration(seconds) {
   if (seconds == null || !Number.isFinite(seconds)) return "";
-  if (seconds < 9.995) return `${seconds.toFixed(2)} s`;
-  if (seconds < 59.95) return `${seconds.toFixed(1)} s`;
+  // The same rules as Python's explain.duration_text.
+  if (seconds < 0.01) return `${(seconds * 1000).toFixed(1)} ms`;
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 10) return `${seconds.toFixed(2)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
   const whole = Math.round(seconds);
   if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
   return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} min`;
@@ -692,6 +695,13 @@ function layout(ctx, root) {
     legend: createLegend(), problem: h("div", { class: "fb-problem", role: "alert" }),
     panel: h("div", { class: "fb-panel" }), output: h("pre", { class: "fb-output" }),
   };
+  // A mapped task's panel lists its children as cells; clicking one shows its details.
+  parts.panel.addEventListener("click", (event) => {
+    const cell = event.target.closest?.("[data-child]");
+    if (!cell) return;
+    ctx.model.set("child", Number(cell.dataset.child));
+    ctx.model.save_changes();
+  });
   root.append(
     parts.status.element,
     h("div", { class: "fb-toolbar" }, parts.runs.element, createSearch(ctx).element,

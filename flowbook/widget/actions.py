@@ -1,0 +1,108 @@
+"""The widget's buttons: which actions it offers for a run, and doing one.
+
+What can be resumed or retried is the engine's knowledge (``engine.offers``); this module
+turns it into at most two global buttons, "Resume all (N)" and "Retry failed (N)" ("Continue
+the run" after an interrupt), and the selected task's own: Resume, Retry, "Retry from here"
+with a preview of what re-runs, or, for a task that only its failed upstream can change,
+"Retry <upstream>" saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flowbook.engine import continuation, offers
+
+__all__ = ["Action", "offered"]
+
+PREVIEW_NAMES = 8  # task names listed in a preview before "and N more"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One button: what it says and does."""
+
+    id: str  # sent back by the page when clicked: "<verb>" or "<verb>:<unique name>"
+    label: str  # the button's text
+    verb: str  # "resume", "retry", "retry_from" or "continue"
+    tasks: tuple = ()  # the Tasks it acts on (none: every paused or failed one)
+    scope: str = "task"  # "task" (the selected task's panel) or "global" (the toolbar)
+    title: str = ""  # the tooltip: what it will do
+    style: str = "warning"  # "primary" (resume) or "warning" (re-runs something)
+
+    def entry(self) -> dict:
+        """The action as the page's ``actions`` trait lists it."""
+        task = self.id.split(":", 1)[1] if ":" in self.id else ""
+        return {"id": self.id, "label": self.label, "scope": self.scope, "style": self.style,
+                "title": self.title, "task": task}
+
+    def do(self, run: Any) -> Any:
+        """Continue ``run`` this way (in the caller's thread); returns its flow State."""
+        if self.verb == "resume":
+            return continuation.resume(run, self.tasks)
+        if self.verb == "retry_from":
+            return continuation.retry_from(run, self.tasks[0])
+        return continuation.retry(run, self.tasks)  # retry, or continue an interrupted run
+
+
+def offered(run: Any, selected: Any, names: dict) -> list:
+    """The actions on offer for ``run`` with ``selected`` (a Task or None) in the panel."""
+    if run is None or run.state is None:
+        return []
+    return [*_global(run, names), *(_for_task(run, selected, names) if selected is not None else [])]
+
+
+def _global(run: Any, names: dict) -> list:
+    paused, failed = offers.resumable(run), offers.retryable(run)
+    found = []
+    if paused:
+        found.append(Action("resume_all", f"Resume all ({len(paused)})", "resume",
+                            scope="global", style="primary",
+                            title="Approve every paused task and continue the run"))
+    if failed:
+        found.append(Action("retry_failed", f"Retry failed ({len(failed)})", "retry",
+                            scope="global",
+                            title=_preview_text(offers.retry_preview(run, ()), names)))
+    elif run.interrupted:
+        found.append(Action("continue", "Continue the run", "continue", scope="global",
+                            title="The run was interrupted; continue it where it stopped"))
+    return found
+
+
+def _for_task(run: Any, task: Any, names: dict) -> list:
+    name = names.get(task, task.name)
+    found = []
+    if task in offers.resumable(run):
+        found.append(Action(f"resume:{name}", "Resume", "resume", (task,), style="primary",
+                            title=f"Approve {name} and continue the run"))
+    if task in offers.retryable(run):
+        found.append(Action(f"retry:{name}", "Retry", "retry", (task,),
+                            title=_preview_text(offers.retry_preview(run, (task,)), names)))
+    else:
+        upstream = offers.blocking_upstream(run, task)
+        if upstream:
+            first = upstream[0]
+            found.append(Action(f"retry:{names.get(first, first.name)}",
+                                f"Retry {names.get(first, first.name)}", "retry", (first,),
+                                title=offers.why_not_retryable(run, task)))
+    if continuation.can_retry_from(run, task):
+        found.append(Action(f"retry_from:{name}", "Retry from here", "retry_from", (task,),
+                            title=_preview_text(offers.retry_from_preview(run, task), names)))
+    return found
+
+
+def _preview_text(preview: Any, names: dict) -> str:
+    """``Re-runs: a, b. Reuses the results of: c.`` for a tooltip."""
+    parts = [f"Re-runs: {_listed([names.get(t, t.name) for t in preview.rerun])}."]
+    if preview.reused:
+        parts.append("Reuses the results of: "
+                     f"{_listed([names.get(t, t.name) for t in preview.reused])}.")
+    return " ".join(parts)
+
+
+def _listed(names: Any) -> str:
+    names = list(names)
+    shown = ", ".join(names[:PREVIEW_NAMES])
+    more = len(names) - PREVIEW_NAMES
+    return shown + (f" and {more} more" if more > 0 else "") if names else "nothing"

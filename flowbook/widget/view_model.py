@@ -1,0 +1,79 @@
+"""What the widget's page shows, as plain data: one function per synced trait.
+
+Each function reads a ``Snapshot`` (``tracking``) and returns dicts and lists of str, numbers
+and None, ready to be sent to the page as JSON. The page (``static/view.js``) only applies
+them: colours, borders and icons come from ``palette``, words from ``explain``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from flowbook.widget import explain, panel, timeline
+from flowbook.widget import palette
+from flowbook.widget.palette import COLOURS, NOT_RUN, NOT_RUN_NAME, cue, state_name
+
+__all__ = ["nodes", "status", "runs", "legend"]
+
+
+def nodes(snap: Any, names: dict) -> dict:
+    """Unique name -> what its node shows: state cue, message, duration, children."""
+    run = snap.run
+    now = None if run is None else run.clock.now()
+    out = {}
+    for task, name in names.items():
+        state = snap.states.get(task)
+        entry = cue(state)
+        entry["message"] = "" if state is None else explain.message_text(state.message)
+        entry["duration"] = (None if run is None or state is None
+                             else timeline.duration_of(run, task, now))
+        children = snap.children.get(task)
+        entry["children"] = None if not children else _children(children)
+        out[name] = entry
+    return out
+
+
+def _children(children: list) -> dict:
+    counts = Counter(state_name(child) for child in children)
+    return {"total": len(children), "counts": _ordered(counts)}
+
+
+def _ordered(counts: Counter) -> list:
+    """``[[state name, count, fill], ...]`` in palette order (the same mix draws the same)."""
+    rank = {name: i for i, name in enumerate([*COLOURS, NOT_RUN_NAME])}
+    return [[name, n, COLOURS.get(name, NOT_RUN)]
+            for name, n in sorted(counts.items(), key=lambda kv: rank.get(kv[0], len(rank)))]
+
+
+def status(flow_name: str, snap: Any, names: dict) -> dict:
+    """The status line: the flow, its state and message, counts per state, elapsed time."""
+    flow_state, run = snap.flow_state, snap.run
+    return {
+        "flow": flow_name,
+        "state": "not run yet" if flow_state is None else state_name(flow_state),
+        "message": "" if flow_state is None else explain.message_text(flow_state.message),
+        "fill": cue(flow_state)["fill"],
+        "counts": _ordered(panel.counts(snap, list(names))),
+        "elapsed": "" if run is None else explain.duration_text(run.elapsed()),
+        "run": None if run is None else run.number,
+    }
+
+
+def runs(kept: list, shown: Any) -> list:
+    """The run picker's entries: the flow's kept runs, and the run shown if it is older."""
+    listed = list(kept)
+    if shown is not None and all(run is not shown for run in listed):
+        listed.insert(0, shown)
+    return [{"number": run.number, "state": state_name(run.state),
+             "fill": cue(run.state)["fill"],
+             "label": f"run {run.number} · {state_name(run.state)}"} for run in listed]
+
+
+def legend(entries: dict) -> list:
+    """``[[state, fill, border, icon], ...]`` of the states on show (mapped children's too),
+    in palette order."""
+    shown = [entry["state"] for entry in entries.values()]
+    shown += [name for entry in entries.values()
+              for name, _, _ in (entry["children"] or {}).get("counts", ())]
+    return palette.legend(shown)
