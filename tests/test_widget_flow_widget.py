@@ -1,4 +1,4 @@
-"""FlowWidget (flowbook/widget/flow_widget.py), tested through its state, without a browser."""
+"""FlowWidget (flowbook/widget/flow_widget.py), tested through its traits, without a browser."""
 
 import gc
 import re
@@ -7,8 +7,8 @@ import sys
 import threading
 import weakref
 
-import ipywidgets
 import pytest
+import traitlets
 
 import flowbook
 from flowbook import Flow, task, triggers
@@ -64,24 +64,44 @@ def spark(job_error=RuntimeError("job failed")):
 
 
 def svg_fills(svg):
-    """{node title: fill} read from the SVG the widget shows."""
+    """{node title: fill} read from an SVG the widget made."""
     nodes = re.findall(r'<g id="fb\d+" class="node">\s*<title>(.*?)</title>\s*<\w+ fill="([^"]+)"',
                        svg)
     return dict(nodes)
 
 
-def click(widget, label):
-    buttons = {b.description: b for b in widget.button_box.children}
-    assert label in buttons, f"no button {label!r}; buttons: {list(buttons)}"
-    buttons[label].click()
+def states(widget):
+    """{unique name: state name} as the widget's nodes show them."""
+    return {name: entry["state"] for name, entry in widget.nodes.items()}
+
+
+def fills(widget):
+    return {name: entry["fill"] for name, entry in widget.nodes.items()}
+
+
+def counts(widget):
+    return {name: n for name, n, _ in widget.status["counts"]}
+
+
+def labels(widget, scope=None):
+    return [a["label"] for a in widget.actions if scope is None or a["scope"] == scope]
+
+
+def act(widget, label, scope=None):
+    """Click the action labelled ``label`` (as the page would: by its id) and wait for it."""
+    found = {a["label"]: a["id"] for a in widget.actions if scope is None or a["scope"] == scope}
+    assert label in found, f"no action {label!r}; actions: {list(found)}"
+    widget.act(found[label])
     assert widget.wait_for_action(timeout=30), f"{label} still running after 30 s"
 
 
-def test_show_and_flow_widget_give_a_widget_of_the_flow(show):
+def test_show_and_flow_widget_give_an_anywidget_of_the_flow(show):
+    import anywidget
+
     flow = pipeline({})
     widget = show(flow)
-    assert isinstance(widget, FlowWidget) and isinstance(widget, ipywidgets.DOMWidget)
-    assert widget.flow is flow
+    assert isinstance(widget, FlowWidget) and isinstance(widget, anywidget.AnyWidget)
+    assert widget.flow is flow and "export default" in widget._esm
     other = flow.widget()
     try:
         assert isinstance(other, FlowWidget) and other.flow is flow
@@ -89,81 +109,158 @@ def test_show_and_flow_widget_give_a_widget_of_the_flow(show):
         other.close()
 
 
-def test_before_a_run_every_task_is_grey_and_not_run(show):
+def test_show_refuses_what_is_not_a_flow_or_a_run_state():
+    from flowbook.engine.state import Success
+    from flowbook.errors import UserTypeError
+
+    with pytest.raises(UserTypeError, match="takes a Flow or the State flow.run"):
+        flowbook.show("etl")
+    with pytest.raises(UserValueError, match="show the flow instead"):
+        flowbook.show(Success())
+
+
+def test_before_a_run_every_task_is_grey_and_not_run_and_the_widget_follows(show):
     widget = show(pipeline({}))
-    assert widget.states == {"extract": "not run", "approve": "not run", "load": "not run"}
-    assert set(widget.fills.values()) == {NOT_RUN}
-    assert set(svg_fills(widget.svg()).values()) == {NOT_RUN}
-    assert widget.counts == {"not run": 3}
+    assert states(widget) == {"extract": "not run", "approve": "not run", "load": "not run"}
+    assert set(fills(widget).values()) == {NOT_RUN}
+    assert set(svg_fills(widget.svg).values()) == {NOT_RUN}  # the layout: neutral fills
+    assert counts(widget) == {"not run": 3} and widget.run == 0 and widget.follow
 
 
-def test_colours_follow_every_state_change(show):
+def test_colours_follow_every_state_change_without_a_new_layout(show):
     flow = pipeline({"load": True})
     widget = show(flow)
+    layout = widget.svg
     seen = []
 
     def after_each_event(event):  # subscribed after the widget: it has seen the event
         widget.refresh()
-        seen.append((widget.fills["extract"], widget.fills["approve"], widget.fills["load"]))
+        seen.append(tuple(fills(widget).values()))
 
     unsubscribe = flow.subscribe(after_each_event)
     flow.run()
     flow.resume("approve")
     unsubscribe()
-    extract_colours = [fills[0] for fills in seen]
+    extract_colours = [f[0] for f in seen]
     assert RUNNING in extract_colours and extract_colours[-1] == GREEN
     assert extract_colours.index(RUNNING) < extract_colours.index(GREEN)
-    approve_colours = list(dict.fromkeys(fills[1] for fills in seen))
+    approve_colours = list(dict.fromkeys(f[1] for f in seen))
     assert approve_colours == [NOT_RUN, PAUSED, COLOURS["Resume"], RUNNING, GREEN]
-    assert [fills[2] for fills in seen][-3:] == [RUNNING, GREEN, GREEN]  # then the flow's end
-    assert svg_fills(widget.svg()) == {"extract": GREEN, "approve": GREEN, "load": GREEN}
+    assert widget.svg is layout  # recoloured in the page, never laid out again
 
 
-def test_a_run_started_after_the_widget_replaces_the_previous_run(show):
+def test_a_widget_made_after_a_run_keeps_showing_that_run(show):
     fixed = {}
     flow = pipeline(fixed)
     flow.run()
     flow.resume()
     widget = show(flow)
-    assert widget.states["load"] == "Failed"
+    assert states(widget)["load"] == "Failed" and widget.run == 1 and not widget.follow
     fixed["load"] = True
+    flow.run()  # a later run, from another cell
+    widget.refresh()
+    assert states(widget)["load"] == "Failed" and widget.run == 1
+    assert [r["label"] for r in widget.runs] == ["run 1 · Failed", "run 2 · Running"]
+
+
+def test_the_widget_of_a_state_shows_its_run_and_its_resume_continues_it(show):
+    flow = pipeline({"load": True})
+    first = flow.run()
+    flow.run()
+    widget = show(first)
+    assert widget.run == 1 and states(widget)["approve"] == "Paused"
+    act(widget, "Resume all (1)")
+    assert states(widget) == {"extract": "Success", "approve": "Success", "load": "Success"}
+    assert flow.runs[0].state.is_successful() and flow.last_run.state.is_running()
+
+
+def test_a_following_widget_shows_each_new_run(show):
+    flow = pipeline({})
+    flow.run()
+    widget = FlowWidget(flow, follow=True)
+    try:
+        flow.resume()
+        flow.run()
+        widget.refresh()
+        assert widget.run == 2 and states(widget)["load"] == "not run"
+    finally:
+        widget.close()
+
+
+def test_the_run_picker_switches_runs_and_follow_goes_back_to_the_latest(show):
+    flow = pipeline({})
+    flow.run()
+    flow.resume()
+    flow.run()
+    widget = show(flow)
+    assert widget.run == 2
+    widget.run = 1  # the page's run picker
+    widget.refresh()
+    assert states(widget)["load"] == "Failed" and not widget.follow
+    widget.follow = True
     flow.run()
     widget.refresh()
-    assert widget.states == {"extract": "Success", "approve": "Paused", "load": "not run"}
+    assert widget.run == 3
 
 
-def test_a_paused_task_gets_a_resume_button_and_a_failed_one_a_retry_button(show):
+def test_a_paused_run_offers_resume_all_and_a_failed_one_retry_failed(show):
     flow = pipeline({})
     widget = show(flow)
     flow.run()
     widget.refresh()
-    assert widget.actions == ["Resume approve"]
+    assert labels(widget) == ["Resume all (1)"]
     flow.resume()
     widget.refresh()
-    assert widget.actions == ["Retry load"]
-    assert [b.description for b in widget.button_box.children] == ["Retry load"]
+    assert labels(widget) == ["Retry failed (1)"]
 
 
-def test_trigger_failed_and_timed_out_tasks_get_retry_buttons(show):
-    release = threading.Event()  # set once the run is over: slow cannot end before
-
-    @task(timeout=0.05)
-    def slow():
-        release.wait(30)
-
-    flow = spark()
-    flow.add_task(slow)
+def test_the_selected_task_offers_its_own_actions_with_a_preview(show):
+    flow = pipeline({})
     widget = show(flow)
-    try:
-        flow.run()
-    finally:
-        release.set()
+    flow.run()
+    widget.selected = "approve"
+    assert labels(widget, "task") == ["Resume"]
+    flow.resume()
+    widget.selected = "load"
     widget.refresh()
-    assert widget.states["report"] == "TriggerFailed" and widget.states["slow"] == "TimedOut"
-    assert widget.actions == ["Retry run_job", "Retry report", "Retry slow"]
+    task_actions = [a for a in widget.actions if a["scope"] == "task"]
+    assert [a["label"] for a in task_actions] == ["Retry", "Retry from here"]
+    assert task_actions[0]["title"] == ("Re-runs: load. Reuses the results of: extract, "
+                                        "approve.")
 
 
-def test_a_cancelled_task_gets_a_retry_button_that_runs_it(show):
+def test_a_trigger_failed_task_offers_to_retry_its_failed_upstream_and_says_why(show):
+    flow = spark()
+    widget = show(flow)
+    flow.run()
+    widget.selected = "report"
+    (retry, *_) = [a for a in widget.actions if a["scope"] == "task"]
+    assert retry["label"] == "Retry run_job" and retry["id"] == "retry:run_job"
+    assert "retrying run_job re-runs report too" in retry["title"]
+    assert labels(widget, "global") == ["Retry failed (1)"]  # not 2: report follows run_job
+
+
+def test_a_300_task_flow_with_one_failure_offers_at_most_two_global_actions(show):
+    @task
+    def ok(x=0):
+        return x
+
+    @task
+    def boom(x=0):
+        raise RuntimeError("boom")
+
+    with Flow("big") as flow:
+        first = boom()
+        for i in range(299):
+            ok(first if i < 150 else None)
+    widget = show(flow)
+    flow.run()
+    widget.refresh()
+    assert labels(widget, "global") == ["Retry failed (1)"]
+    assert len(widget.actions) <= 2
+
+
+def test_a_cancelled_task_is_retried_by_retry_failed(show):
     from flowbook.engine.state import Cancelled
 
     flow = spark()
@@ -171,12 +268,11 @@ def test_a_cancelled_task_gets_a_retry_button_that_runs_it(show):
     widget = show(flow)
     flow.run(task_states={create: Cancelled("interrupted")})
     widget.refresh()
-    assert widget.actions[0] == "Retry create_cluster"  # run_job and report failed below it
-    click(widget, "Retry create_cluster")
-    assert widget.states["create_cluster"] == "Success"
+    act(widget, "Retry failed (1)")
+    assert states(widget)["create_cluster"] == "Success"
 
 
-def test_clicking_resume_runs_in_the_background_and_the_downstream_task_follows(show):
+def test_an_action_runs_in_the_background_and_disables_the_others(show):
     release = threading.Event()
 
     @task(trigger=triggers.manual_only)
@@ -185,6 +281,7 @@ def test_clicking_resume_runs_in_the_background_and_the_downstream_task_follows(
 
     @task
     def publish(x):
+        print("publishing", x)
         assert release.wait(30), "the test never released publish"
         return x
 
@@ -193,76 +290,106 @@ def test_clicking_resume_runs_in_the_background_and_the_downstream_task_follows(
     widget = show(flow)
     flow.run()
     widget.refresh()
-    widget.button_box.children[0].click()  # returns while publish is still blocked
-    assert widget.busy and all(b.disabled for b in widget.button_box.children)
+    widget.act("resume_all")  # returns while publish is still blocked
+    assert widget.busy
     release.set()
     assert widget.wait_for_action(timeout=30)
-    assert widget.fills == {"approve": GREEN, "publish": GREEN}
+    assert fills(widget) == {"approve": GREEN, "publish": GREEN}
     assert widget.actions == [] and widget.problem == ""
 
 
-def test_clicking_retry_on_a_fixed_task_turns_it_green(show):
-    fixed = {}
-    flow = pipeline(fixed)
+def test_what_a_buttons_run_prints_goes_to_the_widget_not_the_cell(show, capsys):
+    @task(trigger=triggers.manual_only)
+    def approve():
+        print("approved, publishing")
+        return 1
+
+    with Flow("gate") as flow:
+        approve()
     widget = show(flow)
     flow.run()
     widget.refresh()
-    click(widget, "Resume approve")
-    assert widget.fills["load"] == RED
-    fixed["load"] = True
-    click(widget, "Retry load")
-    assert widget.fills["load"] == GREEN
-    assert widget.states == {"extract": "Success", "approve": "Success", "load": "Success"}
+    capsys.readouterr()
+    act(widget, "Resume all (1)")
+    assert widget.output == "approved, publishing\n"
+    assert "publishing" not in capsys.readouterr().out
+    widget.selected = "approve"
+    assert "approved, publishing" in widget.panel  # kept with the task run as well
 
 
-def test_a_refused_click_shows_why_and_the_widget_carries_on(show):
-    flow = pipeline({"load": True})
+def test_retry_from_here_re_runs_a_successful_task_and_what_is_below(show):
+    calls = []
+
+    @task
+    def extract():
+        calls.append("extract")
+        return 1
+
+    @task
+    def load(x):
+        calls.append("load")
+        return x
+
+    with Flow("again") as flow:
+        load(extract())
+    widget = show(flow)
+    flow.run()
+    widget.selected = "load"
+    act(widget, "Retry from here", "task")
+    assert calls == ["extract", "load", "load"] and states(widget)["load"] == "Success"
+
+
+def test_an_unknown_action_is_refused_with_the_ones_on_offer(show):
+    flow = pipeline({})
     widget = show(flow)
     flow.run()
     widget.refresh()
-    button = widget.button_box.children[0]
-    flow.resume()  # from code, before the click
-    button.click()
-    widget.wait_for_action(timeout=30)
+    with pytest.raises(UserValueError, match="offers no action 'retry:x' now; it offers: "
+                                             "resume_all"):
+        widget.act("retry:x")
+
+
+def test_the_page_asking_hello_is_answered(show, monkeypatch):
+    widget = show(pipeline({}))
+    sent = []
+    monkeypatch.setattr(widget, "send", lambda content, buffers=None: sent.append(content))
+    widget._on_message(widget, {"type": "hello"}, [])
+    assert sent == [{"type": "hello"}]
+
+
+def test_a_refused_action_shows_why_and_the_widget_carries_on(show, monkeypatch, caplog):
+    flow = pipeline({})
+    widget = show(flow)
+    flow.run()
     widget.refresh()
-    assert widget.actions == []  # the click came too late: nothing is paused any more
-    assert not widget.busy
+    monkeypatch.setattr("flowbook.engine.continuation.resume",
+                        raising(UserValueError("task 'approve' is not paused")))
+    act(widget, "Resume all (1)")
+    assert "Resume all (1) did not work: task 'approve' is not paused" in widget.problem
+    assert "bug" not in widget.problem and not caplog.records and not widget.busy
 
 
 def raising(exc):
-    """A stand-in for flow.resume / flow.retry that raises ``exc``."""
-    def action(*tasks):
+    """A stand-in for a continuation that raises ``exc``."""
+    def action(*args, **kwargs):
         raise exc
 
     return action
 
 
-def test_a_resume_flowbook_refuses_shows_the_refusal_and_logs_nothing(show, monkeypatch,
-                                                                       caplog):
-    flow = pipeline({})
-    widget = show(flow)
-    flow.run()
-    widget.refresh()
-    monkeypatch.setattr(flow, "resume", raising(UserValueError("task 'approve' is not paused")))
-    click(widget, "Resume approve")
-    assert "Resume approve did not work: task 'approve' is not paused" in widget.problem
-    assert "is not paused" in widget.notice.value
-    assert "bug" not in widget.problem and not caplog.records
-
-
-def test_a_bug_in_flowbook_on_a_button_is_logged_with_its_traceback_and_said(
+def test_a_bug_in_flowbook_on_an_action_is_logged_with_its_traceback_and_said(
         show, monkeypatch, caplog):
     flow = pipeline({})
     widget = show(flow)
     flow.run()
     widget.refresh()
-    monkeypatch.setattr(flow, "resume", raising(TypeError("unsupported operand")))
-    click(widget, "Resume approve")
+    monkeypatch.setattr("flowbook.engine.continuation.resume",
+                        raising(TypeError("unsupported operand")))
+    act(widget, "Resume all (1)")
     (record,) = [r for r in caplog.records if r.name == "flowbook.widget"]
-    assert record.levelname == "ERROR" and "Resume approve" in record.getMessage()
-    assert record.exc_info[0] is TypeError and "unsupported operand" in caplog.text
-    assert "Traceback" in caplog.text  # the traceback is in the log
-    assert "Resume approve failed because of a bug in flowbook" in widget.problem
+    assert record.levelname == "ERROR" and "Resume all (1)" in record.getMessage()
+    assert record.exc_info[0] is TypeError and "Traceback" in caplog.text
+    assert "Resume all (1) failed because of a bug in flowbook" in widget.problem
     assert "see the log" in widget.problem and not widget.busy
 
 
@@ -283,32 +410,22 @@ def test_a_body_interrupting_a_retry_is_shown_and_the_run_can_be_continued(show,
     widget = show(flow)
     flow.run()
     widget.refresh()
-    click(widget, "Retry flaky")
-    assert "Retry flaky did not work: stopped by the body" in widget.problem
+    act(widget, "Retry failed (1)")
+    assert "Retry failed (1) did not work: stopped by the body" in widget.problem
     assert not caplog.records  # an interrupt is not a bug
-    assert flow.last_run.state.is_cancelled() and widget.actions[0] == flow_widget.CONTINUE
-    click(widget, flow_widget.CONTINUE)
-    assert widget.states["flaky"] == "Success" and widget.problem == ""
+    assert flow.last_run.state.is_cancelled()
+    act(widget, "Retry failed (1)" if "Retry failed (1)" in labels(widget)
+        else "Continue the run")
+    assert states(widget)["flaky"] == "Success" and widget.problem == ""
 
 
 def test_the_panel_says_which_rule_and_upstream_state_stopped_a_task(show):
     flow = spark()
     widget = show(flow)
     flow.run()
-    widget.refresh()
     widget.selected = "report"
     assert ("all_successful runs when every upstream task succeeded (Skipped counts as "
-            "success); run_job is Failed") in widget.panel.value
-    assert "<li>run_job: Failed</li>" in widget.panel.value
-
-
-def test_the_panel_says_why_a_task_ran(show):
-    flow = spark()
-    widget = show(flow)
-    flow.run()
-    widget.selected = "run_job"
-    assert ("all_successful runs when every upstream task succeeded (Skipped counts as "
-            "success); it passed (create_cluster is Success)") in widget.panel.value
+            "success); run_job is Failed") in widget.panel
 
 
 def test_the_panel_shows_history_result_output_and_traceback(show):
@@ -317,42 +434,46 @@ def test_the_panel_shows_history_result_output_and_traceback(show):
     flow.run()
     flow.resume()
     widget.selected = "extract"
-    panel = widget.panel.value
-    assert "[1, 2, 3]" in panel and "extracting 3 rows" in panel
-    assert re.search(r"<td>\d\d:\d\d:\d\d\.\d{3}</td><td>\+0\.000 s</td><td>Pending</td>", panel)
+    assert "[1, 2, 3]" in widget.panel and "extracting 3 rows" in widget.panel
+    assert "<th>" in widget.panel  # the history table has headers
     widget.selected = "load"
-    panel = widget.panel.value
-    assert "Traceback (most recent call last)" in panel
-    assert "ConnectionError: database is down" in panel
-    assert "flowbook/engine" not in panel  # only the user's frames
+    assert "Traceback (most recent call last)" in widget.panel
+    assert "ConnectionError: database is down" in widget.panel
+    assert "flowbook/engine" not in widget.panel  # only the user's frames
 
 
-def test_the_selector_and_selected_stay_in_step(show):
+def test_selecting_an_unknown_task_is_refused_with_the_names(show):
     widget = show(pipeline({}))
-    widget.selector.value = "approve"
-    assert widget.selected == "approve"
-    widget.selected = "load"
-    assert widget.selector.value == "load"
-    with pytest.raises(Exception, match="has no task named 'nope'"):
+    widget.selected = "approve"
+    with pytest.raises(traitlets.TraitError, match="has no task named 'nope'; choose one of: "
+                                                   "extract, approve, load"):
         widget.selected = "nope"
 
 
-def test_the_widget_follows_tasks_added_to_the_flow_and_keeps_the_choice(show):
+def test_the_widget_of_a_flow_not_run_follows_tasks_added_and_keeps_the_choice(show):
     flow = spark()
     widget = show(flow)
-    flow.run()
     widget.selected = "run_job"
     report = flow.get_tasks("report")[0]
     with flow:
         report(report)  # a second task named report, below the first
     widget.refresh()
-    assert widget.states == {"create_cluster": "Success", "run_job": "Failed",
-                             "report": "TriggerFailed", "report-2": "not run"}
-    assert set(svg_fills(widget.svg())) == set(widget.states)
-    assert widget.selected == widget.selector.value == "run_job"
+    assert set(states(widget)) == {"create_cluster", "run_job", "report", "report-2"}
+    assert set(svg_fills(widget.svg)) == set(states(widget))
+    assert widget.selected == "run_job"
 
 
-def test_html_in_names_and_messages_is_shown_as_text(show):
+def test_a_run_shows_the_plan_it_ran_even_when_the_flow_changed_since(show):
+    flow = spark()
+    flow.run()
+    widget = show(flow)
+    with flow:
+        flow.get_tasks("report")[0](1)
+    widget.refresh()
+    assert set(states(widget)) == {"create_cluster", "run_job", "report"}
+
+
+def test_html_in_names_and_messages_is_escaped(show):
     @task(name=HOSTILE)
     def hostile():
         raise ValueError(HOSTILE)
@@ -361,18 +482,15 @@ def test_html_in_names_and_messages_is_shown_as_text(show):
         hostile()
     widget = show(flow)
     flow.run()
-    widget.refresh()
     widget.selected = HOSTILE
     escaped = "&lt;img src=x onerror=alert(1)&gt;"
-    assert f"<title>{escaped}</title>" in widget.svg()
-    for child in (widget.status, widget.drawing, widget.legend, widget.panel, widget.notice):
-        assert "<img" not in child.value
-    assert escaped in widget.panel.value and escaped in widget.status.value
-    assert widget.actions == [f"Retry {HOSTILE}"]  # a button's description is shown as text
-    assert HOSTILE in widget._repr_mimebundle_()["text/plain"]
+    assert f"<title>{escaped}</title>" in widget.svg
+    assert "<img" not in widget.panel and escaped in widget.panel
+    assert "<img" not in widget.static_svg()
+    assert HOSTILE in widget._repr_mimebundle_()[0]["text/plain"]
 
 
-def test_duplicate_task_names_get_unique_titles_and_buttons(show):
+def test_duplicate_task_names_get_unique_titles_and_actions(show):
     @task(trigger=triggers.manual_only)
     def step():
         return 1
@@ -382,43 +500,59 @@ def test_duplicate_task_names_get_unique_titles_and_buttons(show):
         step()
     widget = show(flow)
     flow.run()
-    widget.refresh()
-    assert set(svg_fills(widget.svg())) == {"step", "step-2"}
-    assert widget.actions == ["Resume step", "Resume step-2"]
-    click(widget, "Resume step-2")
-    assert widget.states == {"step": "Paused", "step-2": "Success"}
+    assert set(svg_fills(widget.svg)) == {"step", "step-2"}
+    widget.selected = "step-2"
+    act(widget, "Resume", "task")
+    assert states(widget) == {"step": "Paused", "step-2": "Success"}
 
 
-def test_a_mapped_task_shows_its_children(show):
+def test_a_map_of_100_with_8_failures_counts_its_children(show):
     @task
     def numbers():
-        return [1, 2, 3]
+        return list(range(100))
 
     @task
-    def invert(x):
-        return 1 / (x - 2)
+    def check(x):
+        if x % 12 == 5:
+            raise ValueError(f"bad {x}")
+        return x
 
     with Flow("map") as flow:
-        invert.map(numbers())
+        check.map(numbers())
     widget = show(flow)
     flow.run()
     widget.refresh()
-    assert widget.states["invert"] == "Mapped" and widget.actions == ["Retry invert"]
-    assert 'class="flowbook-children"' in widget.svg()
-    assert widget.svg().count(f'fill="{GREEN}" stroke="none"') == 1  # one stripe per state
-    widget.selected = "invert"
-    assert "2 Success, 1 Failed" in widget.panel.value
-    assert "ZeroDivisionError" in widget.panel.value
+    node = widget.nodes["check"]
+    assert node["state"] == "Mapped"
+    assert node["children"] == {"total": 100, "counts": [["Success", 92, GREEN],
+                                                         ["Failed", 8, RED]]}
+    assert counts(widget) == {"Success": 93, "Failed": 8}  # numbers + the children
+    assert "8/100 failed" in widget.static_svg()
+    widget.selected = "check"
+    assert widget.panel.count("data-child=") == 100 and "Traceback" not in widget.panel
+    widget.child = 5
+    assert "Traceback" in widget.panel and "ValueError: bad 5" in widget.panel
+    assert labels(widget, "global") == ["Retry failed (1)"]
 
 
-def test_mimebundle_has_the_coloured_svg_and_a_text_summary(show):
+def test_the_timeline_is_filled_only_while_it_is_shown(show):
     flow = spark()
     widget = show(flow)
     flow.run()
-    bundle = widget._repr_mimebundle_()  # refreshes first: no wait for the throttled redraw
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert svg_fills(bundle["image/svg+xml"])["run_job"] == RED
-    text = bundle["text/plain"]
+    assert widget.timeline == {}
+    widget.view = "timeline"
+    rows = {row["task"]: row["segments"] for row in widget.timeline["rows"]}
+    assert [segment[2] for segment in rows["run_job"]] == ["Running", "Failed"]
+
+
+def test_mimebundle_has_the_static_svg_and_a_text_summary(show):
+    flow = spark()
+    widget = show(flow)
+    flow.run()
+    data, _ = widget._repr_mimebundle_()  # refreshes first: no wait for the throttled redraw
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert svg_fills(data["image/svg+xml"])["run_job"] == RED
+    text = data["text/plain"]
     assert text.startswith("Flow 'spark': Failed: Some reference tasks failed.")
     assert re.search(r"run_job\s+Failed\s+Error during execution of task", text)
 
@@ -426,54 +560,33 @@ def test_mimebundle_has_the_coloured_svg_and_a_text_summary(show):
 def test_without_dot_the_widget_names_the_graphviz_install_and_the_run_goes_on(
         show, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no `dot`
+    flowbook.widget.drawing._laid_out.cache_clear()
     flow = spark()
     widget = show(flow)
-    assert "apt-get install graphviz" in widget.problem
-    assert "graphviz.org" in widget.notice.value
+    assert "apt-get install graphviz" in widget.problem and "bug" not in widget.problem
     state = flow.run()
     widget.refresh()
-    assert state.is_failed() and widget.states["run_job"] == "Failed"
-    bundle = widget._repr_mimebundle_()
-    assert "image/svg+xml" not in bundle and "run_job" in bundle["text/plain"]
+    assert state.is_failed() and states(widget)["run_job"] == "Failed" and widget.svg == ""
+    data, _ = widget._repr_mimebundle_()
+    assert "image/svg+xml" not in data and "run_job" in data["text/plain"]
 
 
-def test_a_broken_redraw_never_reaches_the_run(show, monkeypatch, caplog):
+def test_a_broken_redraw_never_reaches_the_run_and_is_logged_once(show, monkeypatch, caplog):
     flow = spark()
     widget = show(flow)
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("drawing exploded")
-
-    monkeypatch.setattr(widget._svg, "render", broken)
+    monkeypatch.setattr("flowbook.widget.view_model.nodes",
+                        raising(RuntimeError("drawing exploded")))
     flow.subscribe(lambda event: widget.refresh())  # redraw inside the engine's publishing
     state = flow.run()
-    assert state.is_failed() and flow.last_run.states  # the run went on normally
-    assert "drawing exploded" in widget.problem
-    assert not [r for r in caplog.records if r.name == "flowbook.events"]  # nothing escaped
-
-
-def test_a_redraw_bug_is_logged_once_with_its_traceback_while_it_repeats(show, monkeypatch,
-                                                                        caplog):
-    flow = spark()
-    widget = show(flow)
-    monkeypatch.setattr(widget._svg, "render", raising(RuntimeError("drawing exploded")))
-    for _ in range(3):
-        flow.run()
-        widget.refresh()
-    (record,) = caplog.records
-    assert record.name == "flowbook.widget" and record.exc_info[0] is RuntimeError
-    assert "could not redraw the widget of flow 'spark'" in record.getMessage()
+    flow.run()
+    assert state.is_failed() and flow.last_run.states  # the runs went on normally
     assert "Redrawing the widget failed because of a bug in flowbook" in widget.problem
+    assert not [r for r in caplog.records if r.name == "flowbook.events"]  # nothing escaped
+    (record,) = [r for r in caplog.records if r.name == "flowbook.widget"]
+    assert "could not redraw the widget of flow 'spark'" in record.getMessage()
     monkeypatch.undo()
     widget.refresh()
     assert widget.problem == ""  # it recovers once the bug is gone
-
-
-def test_a_drawing_failure_is_a_message_not_a_logged_bug(show, monkeypatch, tmp_path, caplog):
-    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no `dot`
-    widget = show(spark())
-    assert "apt-get install graphviz" in widget.problem and "bug" not in widget.problem
-    assert not caplog.records
 
 
 def test_a_flow_too_big_to_draw_still_has_status_and_panel(show, monkeypatch):
@@ -483,7 +596,7 @@ def test_a_flow_too_big_to_draw_still_has_status_and_panel(show, monkeypatch):
     flow.run()
     widget.refresh()
     assert "flowbook draws flows of up to 2" in widget.problem
-    assert widget.svg() == "" and widget.states["approve"] == "Paused"
+    assert widget.svg == "" and states(widget)["approve"] == "Paused"
 
 
 def test_close_unsubscribes_and_lets_the_widget_go():
@@ -506,7 +619,7 @@ def test_close_leaves_no_widget_registered_in_ipywidgets():
     before = len(_instances)
     widget = flowbook.show(flow)
     flow.run()
-    widget.refresh()  # makes a button too
+    widget.refresh()
     assert len(_instances) > before
     widget.close()
     assert len(_instances) == before
@@ -519,23 +632,31 @@ def test_a_flow_shown_again_is_drawn_without_running_dot(show, monkeypatch):
     show(flow)
     monkeypatch.setattr(graphviz.Source, "pipe", lambda *a, **k: 1 / 0)
     again = show(flow)
-    assert again.problem == "" and svg_fills(again.svg())["run_job"] == NOT_RUN
+    assert again.problem == "" and set(svg_fills(again.svg)) == {"create_cluster", "run_job",
+                                                                  "report"}
 
 
-def test_the_widget_keeps_no_run_but_the_latest(show):
+def test_a_widget_holds_its_own_run_and_the_flow_only_its_latest_runs(show):
+    from flowbook.engine import runs
+
     flow = pipeline({})
+    flow.run()
     widget = show(flow)
-    flow.run()
     first = weakref.ref(flow.last_run)
-    flow.run()
-    widget.refresh()
+    second = None
+    for i in range(runs.KEPT + 1):
+        flow.run()
+        if i == 0:
+            second = weakref.ref(flow.last_run)
     gc.collect()
-    assert first() is None
+    assert first() is not None  # the widget shows it
+    assert second() is None  # kept by nothing but the flow, which keeps its latest runs
+    assert len(flow.runs) == runs.KEPT
 
 
 def test_importing_flowbook_loads_no_widget_drawing_or_ipython_module():
     code = ("import sys, flowbook; print(sorted(m for m in ('graphviz', 'ipywidgets', "
-            "'IPython', 'traitlets', 'flowbook.widget') if m in sys.modules))")
+            "'IPython', 'traitlets', 'anywidget', 'flowbook.widget') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"

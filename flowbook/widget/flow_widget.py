@@ -310,6 +310,9 @@ class FlowWidget(anywidget.AnyWidget):
             self._tracker.close()
             self._snapshot, self._static = Snapshot(), None
             self._targets.clear()
+        layout = getattr(self, "layout", None)  # ipywidgets registers it as a widget of its own
+        if layout is not None:
+            layout.close()
         super().close()
 
 
