@@ -147,8 +147,8 @@ def test_a_300_mb_result_is_kept_whole_and_previewed_short(show):
     state = flow.run()
     assert len(state.result[t].result) == size
     widget.selected = "big"
-    assert "Result" in widget.panel.value and len(widget.panel.value) < 20_000
-    assert len(widget.summary()) < 2_000 and len(widget.svg()) < 50_000
+    assert "Result" in widget.panel and len(widget.panel) < 20_000
+    assert len(widget.summary()) < 2_000 and len(widget.static_svg()) < 50_000
 
 
 class Unshowable:
@@ -175,7 +175,7 @@ def test_results_whose_repr_raises_or_recurses_are_previewed_and_the_widget_surv
                           ("recursive", "<SelfReferring instance at"),
                           ("deep", "[[[[[[...]]]]]]")]:
         widget.selected = name
-        assert html.escape(preview) in widget.panel.value, name
+        assert html.escape(preview) in widget.panel, name
     assert widget.problem == "" and "3 Success" in widget.summary()
 
 
@@ -193,8 +193,8 @@ def test_deep_recursion_in_a_task_fails_it_with_a_short_traceback(show):
     assert isinstance(state.result[t].result, RecursionError)
     assert state.result[after].is_successful()
     widget.selected = "bottomless"
-    assert "RecursionError" in widget.panel.value and "more times" in widget.panel.value
-    assert len(widget.panel.value) < 50_000
+    assert "RecursionError" in widget.panel and "more times" in widget.panel
+    assert len(widget.panel) < 50_000
 
 
 # -- many tasks with one name ---------------------------------------------------------------------
@@ -210,10 +210,11 @@ def test_ten_thousand_tasks_named_the_same_run_and_the_widget_copes(show):
     widget = show(flow)
     assert flow.run().is_successful()
     widget.refresh()
-    assert "10000 tasks" in widget.problem and widget.svg() == ""  # not drawn, said why
-    assert widget.counts == {"Success": 10_000} and len(set(widget.states)) == 10_000
+    assert "10000 tasks" in widget.problem and widget.svg == ""  # not drawn, said why
+    assert widget.status["counts"] == [["Success", 10_000, "#28a745"]]
+    assert len(widget.nodes) == 10_000
     widget.selected = "same-10000"
-    assert "<b>same-10000</b> · Success" in widget.panel.value
+    assert "<b>same-10000</b> · Success" in widget.panel
     assert f"and {10_000 - TASKS_LISTED} more tasks" in widget.summary()
 
 
@@ -240,16 +241,20 @@ def test_markup_in_names_and_messages_is_shown_literally_in_the_widget(show):
     widget = show(flow)
     flow.run()
     widget.refresh()
-    svg = widget.svg()
+    svg = widget.static_svg()
     ET.fromstring(svg)  # still well-formed XML
     titles = re.findall(r'<g id="fb\d+" class="node">\s*<title>(.*?)</title>', svg, re.S)
     assert [html.unescape(t) for t in titles] == NAMES
-    assert widget.problem == "" and set(widget.states) == set(NAMES)
+    assert widget.problem == "" and set(widget.nodes) == set(NAMES)
     for name in NAMES:
         widget.selected = name
-        assert html.escape(f"failed: {name}") in widget.panel.value
-        assert "<b>bold</b>" not in widget.panel.value.replace(f"<b>{html.escape(name)}</b>", "")
-    assert NAMES[0] in widget.summary() and widget.actions == [f"Retry {n}" for n in NAMES]
+        assert html.escape(f"failed: {name}") in widget.panel
+        assert "<b>bold</b>" not in widget.panel.replace(f"<b>{html.escape(name)}</b>", "")
+    assert NAMES[0] in widget.summary()
+    widget.selected = NAMES[0]
+    assert [a["label"] for a in widget.actions] == [f"Retry failed ({len(NAMES)})", "Retry",
+                                                     "Retry from here"]
+    assert widget.actions[1]["id"] == f"retry:{NAMES[0]}"  # the page shows it as text
 
 
 def test_markup_in_names_survives_visualize_and_dot():
@@ -300,7 +305,7 @@ def test_redefining_a_task_cell_while_the_widget_resumes_its_flow_is_refused(ip,
     flow = flowbook.notebook_flow()
     assert cell(ip, "%flow run") is None
     widget = show(flow)
-    widget.button_box.children[0].click()  # Resume gate: continues in a background thread
+    widget.act("resume_all")  # Resume gate: continues in a background thread
     publish = ip.user_ns["publish"]
     deadline = time.monotonic() + WAIT
     while not (flow.last_run.states.get(publish) or st.Pending()).is_running():

@@ -60,13 +60,14 @@ def _global(run: Any, names: dict) -> list:
         found.append(Action("resume_all", f"Resume all ({len(paused)})", "resume",
                             scope="global", style="primary",
                             title="Approve every paused task and continue the run"))
-    if failed:
+    if run.interrupted:  # retry() continues it, re-running what the interrupt cancelled
+        found.append(Action("continue", "Continue the run", "continue", scope="global",
+                            title="The run was interrupted; continue it where it stopped. "
+                            + _preview_text(offers.retry_preview(run, ()), names)))
+    elif failed:
         found.append(Action("retry_failed", f"Retry failed ({len(failed)})", "retry",
                             scope="global",
                             title=_preview_text(offers.retry_preview(run, ()), names)))
-    elif run.interrupted:
-        found.append(Action("continue", "Continue the run", "continue", scope="global",
-                            title="The run was interrupted; continue it where it stopped"))
     return found
 
 
