@@ -438,8 +438,9 @@ def test_action_buttons_send_their_action(page, small_svg):
     page.click(".fb-global-actions button")
     page.click(".fb-task-actions button")
     sent = page.evaluate("model.sent")
-    assert sent == [{"type": "hello"}, {"type": "action", "id": "resume_all"},
-                    {"type": "action", "id": "retry:load"}]
+    # each click also asks the kernel side again whether it still knows this widget
+    assert sent == [{"type": "hello"}, {"type": "hello"}, {"type": "action", "id": "resume_all"},
+                    {"type": "hello"}, {"type": "action", "id": "retry:load"}]
     assert page.get_attribute(".fb-task-actions button", "title") == "runs load again"
 
 

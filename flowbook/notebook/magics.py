@@ -189,11 +189,11 @@ class FlowbookMagics(Magics):
             return state
         from IPython.display import display
 
-        handle = display(view, display_id=True)
+        display(view)
         try:
             return action()
         finally:
-            handle.update(view)
+            view.update_picture()
 
 
 def _view(flow: Any, shell: Any, new_run: bool = False) -> Any:

@@ -20,6 +20,8 @@ logger and the red line says so, since no one else sees these threads.
 
 from __future__ import annotations
 
+import base64
+import html
 import logging
 import threading
 from importlib import resources
@@ -39,6 +41,12 @@ from flowbook.widget.tracking import NEXT, RunTracker, Snapshot
 __all__ = ["FlowWidget", "MAX_DRAWN", "NEXT"]
 
 MAX_DRAWN = 2000  # tasks; a bigger flow is not drawn (dot takes seconds, the SVG megabytes)
+# In the picture's output: hides the live view's placeholder ("Loading widget...", "model not
+# found") in JupyterLab and Notebook 7 where no view is live; the view's own stylesheet hides
+# the picture where it is (view.css, .flowbook-live).
+HIDE_PLACEHOLDER = ('<style>.jp-OutputArea-child:has(.flowbook-static) + .jp-OutputArea-child > '
+                    '.jp-OutputArea-output:not([data-mime-type]):not(:has(*)){display:none}'
+                    '</style>')
 OUTPUT_KEPT = 10_000  # characters of an action's printed output shown (the end of it)
 BYTES_PER_SECOND = 2_000_000  # a big view is redrawn less often, to keep this rate
 
@@ -97,6 +105,8 @@ class FlowWidget(anywidget.AnyWidget):
         self._snapshot = Snapshot()  # what the latest redraw showed
         self._targets: dict = {}  # action id -> offers.Action
         self._action: threading.Thread | None = None  # the latest action's thread
+        self._shown: Any = None  # the DisplayHandle of the static picture shown with the view
+        self._flow_state: Any = None  # the flow state the picture was last updated for
         super().__init__(follow=follow, **kwargs)
         shown = None if follow else (run if run is not None else flow.last_run or None)
         self._tracker = RunTracker(flow, self.refresh, run=shown,
@@ -140,6 +150,9 @@ class FlowWidget(anywidget.AnyWidget):
                 self.timeline = timeline.rows(snap.run, names) if snap.run else {}
             self._offer_actions(snap)
             self._show_panel()
+        if self._shown is not None and snap.flow_state is not self._flow_state:
+            self._flow_state = snap.flow_state
+            self._shown.update(self.picture(), raw=True)
         self._tracker.interval = max(self.redraw_interval,
                                      (len(self.svg) + 200 * len(nodes)) / BYTES_PER_SECOND)
 
@@ -293,14 +306,49 @@ class FlowWidget(anywidget.AnyWidget):
                 return ""
             return self._static.render(self.nodes)
 
+    def picture(self) -> dict:
+        """The run as a static picture: a display bundle of an HTML image (which JupyterLab
+        and Notebook 7 show in untrusted notebooks too), the SVG and a text summary."""
+        with self._lock:
+            summary, svg = self.summary(), self.static_svg()
+        data = {"text/plain": summary}
+        if svg:
+            data["image/svg+xml"] = svg
+            source = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+            shown = (f'<img alt="{html.escape(summary.splitlines()[0])}" '
+                     f'src="data:image/svg+xml;base64,{source}" style="max-width:100%">')
+        else:
+            shown = f"<pre>{html.escape(summary)}</pre>"
+        data["text/html"] = f'<div class="flowbook-static">{shown}</div>{HIDE_PLACEHOLDER}'
+        return data
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Two outputs: the static picture, then the live view. Where the view is live its
+        stylesheet hides the picture; where it cannot be (a notebook reopened without its
+        kernel, nbconvert, GitHub) the picture shows and the view's placeholder is hidden."""
+        from IPython.display import display
+
+        self.refresh()  # a display right after a run shows its end, not the last redraw
+        self._shown = display(self.picture(), raw=True, display_id=True)
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        data["text/plain"] = ""  # the summary is in the picture's output already
+        display(data, metadata=metadata, raw=True)
+
+    def update_picture(self) -> None:
+        """Redraw the static picture shown with the view (its final states, for nbconvert
+        and for the notebook once saved); nothing if it was not displayed."""
+        shown = self._shown
+        if shown is not None:
+            self.refresh()
+            shown.update(self.picture(), raw=True)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        self.refresh()  # a display right after a run shows its end, not the last throttled redraw
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        data["text/plain"] = self.summary()
-        picture = self.static_svg()
-        if picture:
-            data["image/svg+xml"] = picture
+        self.refresh()
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        picture = self.picture()
+        data["text/plain"] = picture["text/plain"]
+        if "image/svg+xml" in picture:
+            data["image/svg+xml"] = picture["image/svg+xml"]
         return data, metadata
 
     def close(self) -> None:

@@ -655,10 +655,41 @@ function createConnection(ctx, root) {
     notice.hidden = false;
     ctx.actions.enable();
   }
+  // Ask the kernel side whether it knows this widget. The kernel answers {type: "hello"}
+  // while handling the message; if the message's handling ends (the kernel goes idle) with
+  // no answer, the kernel was restarted and knows no such widget. A busy kernel answers
+  // later, never wrongly. A model with no comm (restored from a saved notebook) throws.
+  const listening = new Set(); // the answer listeners of hellos not yet settled
   function hello() {
-    ctx.model.send({ type: "hello" });
+    let heard = false;
+    const mark = (message) => { if (message?.type === "hello") heard = true; };
+    const stop = () => { ctx.model.off("msg:custom", mark); listening.delete(stop); };
+    ctx.model.on("msg:custom", mark);
+    listening.add(stop);
+    const idle = (reply) => {
+      if (reply?.content?.execution_state !== "idle") return;
+      stop();
+      if (!heard) disconnected();
+    };
+    try {
+      ctx.model.send({ type: "hello" }, { iopub: { status: idle } });
+    } catch {
+      stop();
+      disconnected();
+    }
   }
-  return { element: notice, connected, disconnected, hello, answered: () => answered };
+  // The kernel going away (a restart from the UI, a crash) says so at once, where the page
+  // tells: ipywidgets' comm_live_update and the kernel's status, when the manager has one.
+  const DEAD = ["restarting", "autorestarting", "dead"];
+  const onStatus = (_kernel, status) => DEAD.includes(status) && disconnected();
+  const kernel = ctx.model.widget_manager?.kernel;
+  try { kernel?.statusChanged?.connect(onStatus); } catch { /* not a JupyterLab kernel */ }
+  function dispose() {
+    for (const stop of [...listening]) stop();
+    try { kernel?.statusChanged?.disconnect(onStatus); } catch { /* gone already */ }
+  }
+  return { element: notice, connected, disconnected, hello, dispose,
+           answered: () => answered };
 }
 
 // ---------------------------------------------------------------- the view
@@ -676,9 +707,13 @@ function createContext(model, root) {
   ctx.act = (id) => {
     if (!ctx.connection.answered()) {
       ctx.connection.disconnected(); // no kernel answered the hello yet: say so, ask again
-      ctx.connection.hello();
     }
-    model.send({ type: "action", id });
+    ctx.connection.hello(); // a kernel restarted since the last answer is found out now
+    try {
+      model.send({ type: "action", id });
+    } catch {
+      ctx.connection.disconnected();
+    }
   };
   ctx.tooltip = createTooltip(ctx, root);
   ctx.graph = new Graph(ctx);
@@ -757,6 +792,7 @@ function render({ model, el }) {
   const ctx = createContext(model, root);
   const parts = layout(ctx, root);
   el.append(root);
+  el.classList.add("flowbook-live"); // view.css then hides the static picture shown before it
 
   const handlers = [];
   const on = (event, callback) => {
@@ -769,7 +805,7 @@ function render({ model, el }) {
   }
   on("msg:custom", (message) => message?.type === "hello" && ctx.connection.connected());
   try { // ipywidgets' own signal that the comm died (a kernel restart); absent elsewhere
-    on("comm_live_update", () => model.comm_live === false && ctx.connection.disconnected());
+    on("comm_live_update", () => ctx.connection.disconnected());
   } catch {
     // a model without this event: the hello answer alone tells
   }
@@ -780,6 +816,7 @@ function render({ model, el }) {
   return () => {
     for (const [event, callback] of handlers) model.off(event, callback);
     ctx.graph.destroy();
+    ctx.connection.dispose();
     root.remove();
   };
 }
