@@ -660,3 +660,74 @@ def test_importing_flowbook_loads_no_widget_drawing_or_ipython_module():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+class Displayed:
+    """Stands in for IPython's display: records what is shown and updated, by display id."""
+
+    def __init__(self):
+        self.outputs = []  # [bundle] in display order
+        self.updates = []  # [bundle] given to DisplayHandle.update
+
+    def display(self, obj, raw=False, metadata=None, display_id=None):
+        self.outputs.append(obj)
+        if display_id:
+            recorder = self
+
+            class Handle:
+                def update(self, bundle, raw=False):
+                    recorder.updates.append(bundle)
+
+            return Handle()
+        return None
+
+
+@pytest.fixture
+def displayed(monkeypatch):
+    import IPython.display
+
+    seen = Displayed()
+    monkeypatch.setattr(IPython.display, "display", seen.display)
+    return seen
+
+
+def test_displayed_it_is_a_static_picture_then_the_live_view(show, displayed):
+    flow = spark()
+    flow.run()
+    widget = show(flow)
+    widget._ipython_display_()
+    picture, view = displayed.outputs
+    assert '<div class="flowbook-static"><img alt="Flow &#x27;spark&#x27;: Failed' in \
+        picture["text/html"]
+    assert "data:image/svg+xml;base64," in picture["text/html"]
+    assert svg_fills(picture["image/svg+xml"])["run_job"] == RED
+    assert picture["text/plain"].startswith("Flow 'spark': Failed")
+    assert view["application/vnd.jupyter.widget-view+json"]["model_id"] == widget.model_id
+    assert view["text/plain"] == ""  # the summary is in the picture's output
+
+
+def test_the_picture_of_a_run_keeps_its_failure_when_another_cell_fixes_it(show, displayed):
+    fixed = {}
+    flow = pipeline(fixed)
+    flow.run()
+    flow.resume()
+    widget = show(flow)
+    widget._ipython_display_()
+    fixed["load"] = True
+    flow.retry()  # from another cell: the live view follows the run ...
+    widget.refresh()
+    assert states(widget)["load"] == "Success"
+    assert displayed.updates == []  # ... and the picture keeps what this output showed
+    widget.selected = "load"
+    act(widget, "Retry from here", "task")  # the widget's own action redraws its picture
+    (update,) = displayed.updates
+    assert svg_fills(update["image/svg+xml"])["load"] == GREEN
+
+
+def test_a_following_widget_redraws_its_picture_when_the_latest_run_ends(show, displayed):
+    flow = spark()
+    widget = show(flow)  # before any run: it follows
+    widget._ipython_display_()
+    flow.run()
+    widget.refresh()
+    assert svg_fills(displayed.updates[-1]["image/svg+xml"])["run_job"] == RED

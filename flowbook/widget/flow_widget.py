@@ -12,6 +12,12 @@ One run per picture: a widget shows the run it was made for (``run=``), the run 
 flow's latest when it was made, or, made before any run or with ``follow=True``, the latest
 run as runs begin. Resume and retry continue a run, so they show in its picture.
 
+Displayed, it is two outputs: a static picture of the run (shown where the view cannot be
+live: a notebook reopened without its kernel, nbconvert, GitHub) and the live view, whose
+stylesheet hides the picture where it is live. The picture is of the run when shown, redrawn
+after the widget's own actions (and a magic's run); a following widget redraws it whenever
+the latest run ends or waits.
+
 What goes wrong is shown in red (``problem``): a drawing that cannot be made (no Graphviz), a
 refused action (a ``UserError``) or a task body's interrupt, as its message. Any other
 exception is a bug in flowbook: it is logged with its traceback on the ``flowbook.widget``
@@ -150,7 +156,10 @@ class FlowWidget(anywidget.AnyWidget):
                 self.timeline = timeline.rows(snap.run, names) if snap.run else {}
             self._offer_actions(snap)
             self._show_panel()
-        if self._shown is not None and snap.flow_state is not self._flow_state:
+        if self.follow and self._shown is not None and snap.flow_state is not self._flow_state:
+            # A following widget's picture shows the latest run as it ends or waits. A
+            # widget of one run keeps the picture of when it was shown (and of its own
+            # actions): the saved notebook keeps a record of the failure a later cell fixed.
             self._flow_state = snap.flow_state
             self._shown.update(self.picture(), raw=True)
         self._tracker.interval = max(self.redraw_interval,
@@ -276,7 +285,7 @@ class FlowWidget(anywidget.AnyWidget):
         with self._lock:
             self._problems["action"] = problem
             self.busy = False
-        self.refresh()
+        self.update_picture()  # refreshes too
 
     def _printed(self, stream: str, text: str) -> None:
         """What the bodies of a run continued by an action print: shown in the widget (the
@@ -337,9 +346,9 @@ class FlowWidget(anywidget.AnyWidget):
     def update_picture(self) -> None:
         """Redraw the static picture shown with the view (its final states, for nbconvert
         and for the notebook once saved); nothing if it was not displayed."""
+        self.refresh()
         shown = self._shown
         if shown is not None:
-            self.refresh()
             shown.update(self.picture(), raw=True)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
