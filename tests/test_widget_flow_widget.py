@@ -236,6 +236,7 @@ def test_a_trigger_failed_task_offers_to_retry_its_failed_upstream_and_says_why(
     widget.selected = "report"
     (retry, *_) = [a for a in widget.actions if a["scope"] == "task"]
     assert retry["label"] == "Retry run_job" and retry["id"] == "retry:run_job"
+    assert retry["task"] == "report"  # shown in report's panel
     assert "retrying run_job re-runs report too" in retry["title"]
     assert labels(widget, "global") == ["Retry failed (1)"]  # not 2: report follows run_job
 

@@ -52,7 +52,7 @@ HARNESS = """<!doctype html><html><head><meta charset="utf-8"></head>
 window.makeModel = (initial) => {
   const state = {...initial}, listeners = new Map();
   return {
-    sent: [], sets: [], saves: 0,
+    sent: [], callbacks: [], sets: [], saves: 0,
     get: (key) => state[key],
     set(key, value) {
       state[key] = value; this.sets.push([key, value]); this.emit(`change:${key}`);
@@ -63,7 +63,7 @@ window.makeModel = (initial) => {
     count: (event) => (listeners.get(event) || []).length,
     emit(event, ...args) { for (const cb of [...(listeners.get(event) || [])]) cb(...args); },
     save_changes() { this.saves += 1; },
-    send(message) { this.sent.push(message); },
+    send(message, callbacks) { this.sent.push(message); this.callbacks.push(callbacks); },
   };
 };
 window.mount = (traits) => {
@@ -446,6 +446,7 @@ def test_action_buttons_send_their_action(page, small_svg):
 
 def test_action_buttons_are_disabled_while_busy(page, small_svg):
     mount(page, traits(small_svg, actions=ACTIONS, selected="load"))
+    page.evaluate("model.emit('msg:custom', {type: 'hello'})")
     update(page, "busy", True)
     for button in page.locator(".fb-action").all():
         playwright_api.expect(button).to_be_disabled()
@@ -563,17 +564,34 @@ def test_hello_is_sent_at_render_and_its_answer_marks_connected(page, small_svg)
     assert page.get_attribute(".flowbook-view", "data-connected") == "yes"
 
 
-def test_an_action_without_a_kernel_says_to_rerun_the_cell(page, small_svg):
+def test_buttons_wait_for_the_kernel_to_answer_hello(page, small_svg):
     mount(page, traits(small_svg, actions=ACTIONS, selected="load"))
-    page.click(".fb-global-actions button")
+    playwright_api.expect(page.locator(".fb-global-actions button")).to_be_disabled()
+    page.evaluate("model.emit('msg:custom', {type: 'hello'})")
+    playwright_api.expect(page.locator(".fb-global-actions button")).to_be_enabled()
+
+
+def test_a_hello_handled_without_an_answer_means_no_kernel_knows_the_widget(page, small_svg):
+    mount(page, traits(small_svg, actions=ACTIONS, selected="load"))
+    # the kernel handled the hello (went idle) and said nothing: restarted, or never there
+    page.evaluate("model.callbacks[0].iopub.status({content: {execution_state: 'busy'}})")
+    assert page.get_attribute(".flowbook-view", "data-connected") is None  # not yet known
+    page.evaluate("model.callbacks[0].iopub.status({content: {execution_state: 'idle'}})")
     notice = page.locator(".fb-disconnected")
     playwright_api.expect(notice).to_have_text(
         "This widget is not connected to a running kernel: re-run the cell")
     assert page.get_attribute(".flowbook-view", "data-connected") == "no"
     playwright_api.expect(page.locator(".fb-task-actions button")).to_be_disabled()
-    page.evaluate("model.emit('msg:custom', {type: 'hello', kernel: 'k'})")  # a late answer
+    page.evaluate("model.emit('msg:custom', {type: 'hello'})")  # a later answer after all
     playwright_api.expect(notice).to_be_hidden()
     playwright_api.expect(page.locator(".fb-task-actions button")).to_be_enabled()
+
+
+def test_a_hello_answered_before_idle_keeps_the_view_connected(page, small_svg):
+    mount(page, traits(small_svg, actions=ACTIONS, selected="load"))
+    page.evaluate("model.emit('msg:custom', {type: 'hello'})")
+    page.evaluate("model.callbacks[0].iopub.status({content: {execution_state: 'idle'}})")
+    assert page.get_attribute(".flowbook-view", "data-connected") == "yes"
 
 
 def test_cleanup_stops_listening_to_the_model(page, small_svg):

@@ -9,7 +9,7 @@ with a preview of what re-runs, or, for a task that only its failed upstream can
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flowbook.engine import continuation, offers
@@ -30,12 +30,12 @@ class Action:
     scope: str = "task"  # "task" (the selected task's panel) or "global" (the toolbar)
     title: str = ""  # the tooltip: what it will do
     style: str = "warning"  # "primary" (resume) or "warning" (re-runs something)
+    panel: str = ""  # unique name of the task whose panel shows it ("": the toolbar)
 
     def entry(self) -> dict:
         """The action as the page's ``actions`` trait lists it."""
-        task = self.id.split(":", 1)[1] if ":" in self.id else ""
         return {"id": self.id, "label": self.label, "scope": self.scope, "style": self.style,
-                "title": self.title, "task": task}
+                "title": self.title, "task": self.panel}
 
     def do(self, run: Any) -> Any:
         """Continue ``run`` this way (in the caller's thread); returns its flow State."""
@@ -73,6 +73,10 @@ def _global(run: Any, names: dict) -> list:
 
 def _for_task(run: Any, task: Any, names: dict) -> list:
     name = names.get(task, task.name)
+    return [replace(action, panel=name) for action in _task_actions(run, task, name, names)]
+
+
+def _task_actions(run: Any, task: Any, name: str, names: dict) -> list:
     found = []
     if task in offers.resumable(run):
         found.append(Action(f"resume:{name}", "Resume", "resume", (task,), style="primary",

@@ -545,8 +545,11 @@ function createActions(ctx) {
     enable();
   }
 
+  // Enabled once the kernel side answered the view's hello: a view restored from a saved
+  // notebook, or one whose kernel restarted, has no one to act.
   function enable() {
-    const off = Boolean(ctx.model.get("busy")) || ctx.disconnected;
+    const off = Boolean(ctx.model.get("busy")) || ctx.disconnected
+      || !ctx.connection?.answered();
     for (const b of [...globalBar.children, ...taskBar.children]) b.disabled = off;
   }
 
@@ -788,6 +791,14 @@ function traitUpdates(ctx, parts, root) {
 }
 
 function render({ model, el }) {
+  // A model restored from the notebook's saved widget state (a notebook reopened, or executed
+  // by nbclient) has no comm: no kernel will ever answer it, and ipywidgets marks its view
+  // disconnected before rendering it. The static picture shown before it says the same
+  // and stays shown; a restored view would hide it behind buttons that cannot work.
+  if (el.classList.contains("jupyter-widgets-disconnected")) {
+    el.classList.add("flowbook-restored");
+    return undefined;
+  }
   const root = h("div", { class: "flowbook-view" });
   const ctx = createContext(model, root);
   const parts = layout(ctx, root);
