@@ -113,3 +113,30 @@ def test_a_replaced_stdout_is_wrapped_by_the_next_task_body(capsys):
         flow.run()
     assert buffer.getvalue() == "hello\n"
     assert outputs(flow) == {("talk", None): ("hello\n", "")}
+
+
+def test_a_diverted_run_prints_to_its_sink_and_keeps_its_output(capsys):
+    @task
+    def say():
+        print("hello from a button's run")
+
+    flow = Flow("said", tasks=[say])
+    state = flow.run()  # makes the run and its outputs
+    run = flow.last_run
+    caught = []
+    with capture.diverted(run.outputs, lambda stream, text: caught.append((stream, text))):
+        with capture.Capture(run.outputs, say, None):
+            print("again")
+    assert caught == [("stdout", "again"), ("stdout", "\n")]
+    assert "again" not in capsys.readouterr().out
+    assert run.outputs[(say, None)].stdout.endswith("again\n") and state.is_successful()
+
+
+def test_a_second_diversion_of_a_run_keeps_the_first_sink():
+    outputs, first, second = {}, [], []
+    with capture.diverted(outputs, lambda s, t: first.append(t)):
+        with capture.diverted(outputs, lambda s, t: second.append(t)):
+            pass  # a refused second action leaves at once
+        with capture.Capture(outputs, "task", None):
+            print("still the first")
+    assert first == ["still the first", "\n"] and second == []

@@ -732,3 +732,62 @@ def test_a_following_widget_redraws_its_picture_when_the_latest_run_ends(show, d
     flow.run()
     widget.refresh()
     assert svg_fills(displayed.updates[-1]["image/svg+xml"])["run_job"] == RED
+
+
+def test_a_follower_keeps_to_the_latest_run_when_an_older_one_is_continued(show):
+    flow = pipeline({"load": True})
+    flow.run()
+    older = flow.last_run
+    follower = FlowWidget(flow, follow=True)
+    try:
+        flow.run()
+        from flowbook.engine import continuation
+
+        continuation.resume(older, ())  # run 1 was still paused: continue it
+        follower.refresh()
+        assert follower.run == 2 and follower.follow
+    finally:
+        follower.close()
+
+
+def test_a_widget_of_the_next_run_that_never_began_shows_the_latest(show):
+    flow = spark()
+    flow.run()
+    widget = FlowWidget(flow, run=flow_widget.NEXT)
+    try:
+        widget.stop_waiting()  # what %flow run does when the run was refused
+        widget.refresh()
+        assert widget.run == 1
+        flow.run()
+        widget.refresh()
+        assert widget.run == 1  # no later run is taken for the one it waited for
+    finally:
+        widget.close()
+
+
+def test_a_widget_refuses_a_state_or_another_flows_run_and_says_what_to_pass():
+    from flowbook.errors import UserTypeError
+
+    flow, other = spark(), pipeline({})
+    state = flow.run()
+    other.run()
+    with pytest.raises(UserTypeError, match=r"use flowbook.show\(state\)"):
+        FlowWidget(flow, run=state)
+    with pytest.raises(UserValueError, match="that run is of flow 'etl', not 'spark'"):
+        FlowWidget(flow, run=other.last_run)
+
+
+def test_a_click_on_an_action_no_longer_offered_is_said_not_raised(show):
+    flow = pipeline({})
+    widget = show(flow)
+    flow.run()
+    widget._on_message(widget, {"type": "action", "id": "retry:load"}, [])
+    assert "offers no action 'retry:load' now" in widget.problem and not widget.busy
+
+
+def test_retry_from_here_is_not_offered_where_the_failed_upstream_decides(show):
+    flow = spark()
+    widget = show(flow)
+    flow.run()
+    widget.selected = "report"
+    assert labels(widget, "task") == ["Retry run_job"]

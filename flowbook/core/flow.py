@@ -375,7 +375,7 @@ class Flow:
         not. With ``follow=True`` (or before any run) it shows each new run as it begins."""
         from flowbook.widget.flow_widget import FlowWidget
 
-        return FlowWidget(self, follow=follow or self.last_run is None)
+        return FlowWidget(self, follow=follow)
 
     def visualize(self, flow_state: Any = None, filename: str | None = None,
                   format: str | None = None) -> Any:

@@ -104,12 +104,15 @@ class Capture:
 @contextlib.contextmanager
 def diverted(outputs: dict, sink: Any) -> Any:
     """While in the block, what the bodies of the run whose outputs are ``outputs`` print goes
-    to ``sink(stream, text)`` instead of on to sys.stdout/sys.stderr (it is still kept)."""
-    _diverted[id(outputs)] = sink
+    to ``sink(stream, text)`` instead of on to sys.stdout/sys.stderr (it is still kept). A run
+    already diverted keeps its first sink: a second action on it is refused anyway."""
+    key = id(outputs)
+    mine = _diverted.setdefault(key, sink) is sink
     try:
         yield
     finally:
-        del _diverted[id(outputs)]
+        if mine:
+            del _diverted[key]
 
 
 def current() -> Capture | None:

@@ -193,6 +193,7 @@ class FlowbookMagics(Magics):
         try:
             return action()
         finally:
+            view.stop_waiting()  # the run was refused before it began: show the latest
             view.update_picture()
 
 
@@ -203,7 +204,7 @@ def _view(flow: Any, shell: Any, new_run: bool = False) -> Any:
         return None
     from flowbook.widget.flow_widget import NEXT, FlowWidget
 
-    return FlowWidget(flow, run=NEXT) if new_run else FlowWidget(flow, follow=not flow.last_run)
+    return FlowWidget(flow, run=NEXT) if new_run else FlowWidget(flow)
 
 
 def _unquote(text: str | None) -> str | None:

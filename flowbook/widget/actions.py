@@ -91,7 +91,7 @@ def _task_actions(run: Any, task: Any, name: str, names: dict) -> list:
             found.append(Action(f"retry:{names.get(first, first.name)}",
                                 f"Retry {names.get(first, first.name)}", "retry", (first,),
                                 title=offers.why_not_retryable(run, task)))
-    if continuation.can_retry_from(run, task):
+    if continuation.can_retry_from(run, task) and not offers.blocking_upstream(run, task):
         found.append(Action(f"retry_from:{name}", "Retry from here", "retry_from", (task,),
                             title=_preview_text(offers.retry_from_preview(run, task), names)))
     return found
@@ -99,11 +99,18 @@ def _task_actions(run: Any, task: Any, name: str, names: dict) -> list:
 
 def _preview_text(preview: Any, names: dict) -> str:
     """``Re-runs: a, b. Reuses the results of: c.`` for a tooltip."""
-    parts = [f"Re-runs: {_listed([names.get(t, t.name) for t in preview.rerun])}."]
+    parts = [f"Re-runs: {_listed([_rerun_name(preview, t, names) for t in preview.rerun])}."]
     if preview.reused:
         parts.append("Reuses the results of: "
                      f"{_listed([names.get(t, t.name) for t in preview.reused])}.")
     return " ".join(parts)
+
+
+def _rerun_name(preview: Any, task: Any, names: dict) -> str:
+    """``work``, or ``work (8 of its children)`` for a mapped task re-run in part."""
+    name = names.get(task, task.name)
+    children = preview.children.get(task)
+    return name if children is None else f"{name} ({len(children)} of its children)"
 
 
 def _listed(names: Any) -> str:

@@ -36,7 +36,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from flowbook.engine import capture
+from flowbook.engine import capture, runs
 from flowbook.errors import UserError, UserTypeError, UserValueError
 from flowbook.widget import actions as offers
 from flowbook.widget import panel, timeline, view_model
@@ -113,10 +113,16 @@ class FlowWidget(anywidget.AnyWidget):
         self._action: threading.Thread | None = None  # the latest action's thread
         self._shown: Any = None  # the DisplayHandle of the static picture shown with the view
         self._flow_state: Any = None  # the flow state the picture was last updated for
+        self._tracker: Any = None  # made below, once the traits are set
+        self._syncing = False  # the widget itself sets run/follow: not a pick in the page
+        self._printed: list = []  # text an action's run printed, not sent to the page yet
+        _check_run(flow, run)
+        follow = follow or (run is None and flow.last_run is None)  # nothing else to show
         super().__init__(follow=follow, **kwargs)
-        shown = None if follow else (run if run is not None else flow.last_run or None)
+        shown = None if follow else (run if run is not None else flow.last_run)
         self._tracker = RunTracker(flow, self.refresh, run=shown,
-                                   interval=self.redraw_interval)
+                                   interval=self.redraw_interval,
+                                   on_other_run=self._list_runs)
         self.on_msg(self._on_message)
         self.refresh()
 
@@ -151,7 +157,13 @@ class FlowWidget(anywidget.AnyWidget):
             self.status = view_model.status(self.flow.name, snap, names)
             self.legend = view_model.legend(nodes)
             self.runs = view_model.runs(list(self.flow.runs), snap.run)
-            self.run = 0 if snap.run is None else snap.run.number
+            self._syncing = True
+            try:
+                self.run = 0 if snap.run is None else snap.run.number
+                self.follow = self._tracker.following
+            finally:
+                self._syncing = False
+            self._flush_printed()
             if self.view == "timeline":
                 self.timeline = timeline.rows(snap.run, names) if snap.run else {}
             self._offer_actions(snap)
@@ -190,25 +202,36 @@ class FlowWidget(anywidget.AnyWidget):
 
     # -- the run shown, the task selected ---------------------------------------------------
 
+    def _list_runs(self) -> None:
+        """Another run began or ended: only the run picker changes."""
+        with self._lock:
+            if not self._closed:
+                self.runs = view_model.runs(list(self.flow.runs), self._tracker.run)
+
     @traitlets.observe("follow")
     def _on_follow(self, change: dict) -> None:
-        tracker = getattr(self, "_tracker", None)  # None while __init__ sets traits
-        if tracker is not None and change["new"] != tracker.following:
-            tracker.show(None if change["new"] else tracker.run)
+        tracker = self._tracker  # None while __init__ sets traits
+        if tracker is None or self._syncing or change["new"] == tracker.following:
+            return
+        tracker.show(None if change["new"] else tracker.run)  # the page's "follow latest"
 
     @traitlets.observe("run")
     def _on_run(self, change: dict) -> None:
-        tracker = getattr(self, "_tracker", None)
-        shown = None if tracker is None else tracker.run
-        if shown is None or change["new"] in (0, shown.number):
+        tracker = self._tracker
+        if tracker is None or self._syncing:
             return
-        chosen = self.flow.runs.numbered(change["new"])
+        shown = tracker.run
+        if change["new"] == 0 or shown is not None and change["new"] == shown.number:
+            return
+        chosen = self.flow.runs.numbered(change["new"])  # the page's run picker
         if chosen is None:
-            self._problems["action"] = (f"run {change['new']} of flow {self.flow.name!r} is "
-                                        f"no longer kept (a flow keeps its latest runs)")
+            kept = ", ".join(str(r.number) for r in self.flow.runs)
+            self._problems["action"] = (
+                f"run {change['new']} of flow {self.flow.name!r} is no longer kept (a flow "
+                f"keeps its latest {runs.KEPT} runs); choose one of: {kept}")
             self.refresh()
             return
-        self.follow = False
+        self._problems["action"] = ""
         tracker.show(chosen)
 
     @traitlets.validate("selected")
@@ -226,7 +249,7 @@ class FlowWidget(anywidget.AnyWidget):
 
     @traitlets.observe("selected", "view", "child")
     def _on_selected(self, change: dict) -> None:
-        if getattr(self, "_tracker", None) is not None:
+        if self._tracker is not None:
             self.refresh()  # the panel and actions show the task as it is now
 
     def _show_panel(self) -> None:
@@ -251,7 +274,11 @@ class FlowWidget(anywidget.AnyWidget):
         if content.get("type") == "hello":  # the page asks whether a kernel listens
             self.send({"type": "hello"})
         elif content.get("type") == "action":
-            self.act(str(content.get("id", "")))
+            try:
+                self.act(str(content.get("id", "")))
+            except UserError as exc:  # a click on an action no longer offered
+                self._problems["action"] = str(exc)
+                self.refresh()
 
     def act(self, action_id: str) -> None:
         """Do the action ``action_id`` (an id of ``actions``) in a background thread."""
@@ -264,15 +291,16 @@ class FlowWidget(anywidget.AnyWidget):
             if self.busy or self._closed:
                 return
             self.busy, self.output = True, ""
-            self._action = threading.Thread(target=self._act, args=(action,),
+            run = self._snapshot.run  # the run the action was offered for
+            self._action = threading.Thread(target=self._act, args=(action, run),
                                             name=f"flowbook {action.label}", daemon=True)
         self._action.start()
 
-    def _act(self, action: Any) -> None:
+    def _act(self, action: Any, run: Any) -> None:
         """Runs in the background thread: continue the run, then show where it got."""
-        problem, run = "", self._tracker.run
+        problem = ""
         try:
-            with capture.diverted(run.outputs, self._printed):
+            with capture.diverted(run.outputs, self._print):
                 action.do(run)
         except (UserError, KeyboardInterrupt) as exc:
             # Refused (nothing paused, a run in progress), or a task body's interrupt, which
@@ -287,10 +315,14 @@ class FlowWidget(anywidget.AnyWidget):
             self.busy = False
         self.update_picture()  # refreshes too
 
-    def _printed(self, stream: str, text: str) -> None:
+    def _print(self, stream: str, text: str) -> None:
         """What the bodies of a run continued by an action print: shown in the widget (the
-        end of it), not under whichever cell runs now."""
-        with self._lock:
+        end of it) with its next redraw, not under whichever cell runs now."""
+        self._printed.append(text)  # list.append is atomic: no lock on the task's thread
+
+    def _flush_printed(self) -> None:
+        if self._printed:
+            text, self._printed[:] = "".join(self._printed), []
             self.output = (self.output + text)[-OUTPUT_KEPT:]
 
     def wait_for_action(self, timeout: float | None = None) -> bool:
@@ -301,6 +333,11 @@ class FlowWidget(anywidget.AnyWidget):
         return not self.busy
 
     # -- outside a widget frontend --------------------------------------------------------
+
+    def stop_waiting(self) -> None:
+        """A widget of the next run that saw none begin (``%flow run`` refused it) shows the
+        flow's latest run instead, and no later one."""
+        self._tracker.stop_waiting()
 
     def summary(self) -> str:
         """The status and every task's state, as plain text."""
@@ -346,6 +383,8 @@ class FlowWidget(anywidget.AnyWidget):
     def update_picture(self) -> None:
         """Redraw the static picture shown with the view (its final states, for nbconvert
         and for the notebook once saved); nothing if it was not displayed."""
+        if self._closed:
+            return  # closed during its action: the picture keeps what it showed
         self.refresh()
         shown = self._shown
         if shown is not None:
@@ -364,7 +403,8 @@ class FlowWidget(anywidget.AnyWidget):
         """Stop following the flow and close the view (the run itself goes on)."""
         with self._lock:
             self._closed = True
-            self._tracker.close()
+            if self._tracker is not None:
+                self._tracker.close()
             self._snapshot, self._static = Snapshot(), None
             self._targets.clear()
         layout = getattr(self, "layout", None)  # ipywidgets registers it as a widget of its own
@@ -381,7 +421,7 @@ def widget_of(what: Any, follow: bool = False) -> FlowWidget:
     from flowbook.engine.state import State
 
     if isinstance(what, Flow):
-        return FlowWidget(what, follow=follow or what.last_run is None)
+        return FlowWidget(what, follow=follow)
     if isinstance(what, State):
         run = run_of(what)
         if run is None:
@@ -391,6 +431,21 @@ def widget_of(what: Any, follow: bool = False) -> FlowWidget:
         return FlowWidget(run.flow, run=run, follow=follow)
     raise UserTypeError(f"flowbook.show takes a Flow or the State flow.run() returned, not "
                         f"{type(what).__name__}")
+
+
+def _check_run(flow: Any, run: Any) -> None:
+    """A FlowWidget shows a FlowRun of its own flow (or NEXT, or None: the latest)."""
+    from flowbook.engine.flow_run import FlowRun
+
+    if run is None or run is NEXT:
+        return
+    if not isinstance(run, FlowRun):
+        raise UserTypeError(f"FlowWidget(flow, run=...) takes a run of flow {flow.name!r} "
+                            f"(flow.runs[-1]), not {type(run).__name__}; for the state "
+                            "flow.run() returned use flowbook.show(state)")
+    if run.flow is not flow:
+        raise UserValueError(f"that run is of flow {run.flow.name!r}, not {flow.name!r}; "
+                             f"show it with flowbook.show({run.flow.name!r} flow) instead")
 
 
 def _bug_message(what: str, exc: BaseException) -> str:

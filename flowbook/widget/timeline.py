@@ -86,7 +86,9 @@ def _children_span(run: Any, task: Any, now: float | None) -> tuple | None:
     """(first child's start, last child's end) of a mapped task; None if none started. A
     child not finished yet ends at ``now`` (None: at its latest state)."""
     first = last = None
-    for index in range(len(run.current_state(task).map_states)):
+    state = run.current_state(task)  # read once: a retry may replace it meanwhile
+    children = state.map_states if state is not None and state.is_mapped() else ()
+    for index in range(len(children)):
         history = run.task_history(task, index)
         started = [s.timestamp for s in history if not (s.is_pending() and not s.is_scheduled())]
         if not started:

@@ -54,8 +54,10 @@ class RunTracker:
     """
 
     def __init__(self, flow: Any, on_change: Callable[[], Any], run: Any = None,
-                 delay: float = 0.05, interval: float = 0.25):
+                 delay: float = 0.05, interval: float = 0.25,
+                 on_other_run: Callable[[], Any] | None = None):
         self.flow = flow  # the Flow whose runs are shown
+        self.on_other_run = on_other_run  # called when a run not shown begins or ends
         self.following = run is None  # shows each new run as it begins
         self._waiting = run is NEXT  # pinned to the next run to begin, none seen yet
         self.on_change = on_change  # called on the timer thread after changes
@@ -79,6 +81,14 @@ class RunTracker:
         """The FlowRun shown (None: none yet)."""
         return self._run
 
+    def stop_waiting(self) -> None:
+        """A tracker of the next run that saw none begin (the run was refused) shows the
+        flow's latest run instead, and no later one."""
+        with self._lock:
+            waiting, self._waiting = self._waiting, False
+        if waiting and self.flow.last_run is not None:
+            self.show(self.flow.last_run)
+
     def show(self, run: Any) -> None:
         """Show ``run`` from now on (None: follow the latest run), and redraw soon."""
         with self._lock:
@@ -99,14 +109,19 @@ class RunTracker:
                 self._note(event)
             if self._timer is None:
                 self._schedule()
+        elif (event.run is not self._run and not self.following and not self._waiting
+              and self.on_other_run is not None):
+            self.on_other_run()  # another run began or ended: only the list of runs changes
         else:  # the flow's state: a run began, ended or waits for a person; show it soon
             self._note(event)
             self._schedule(soon=True)
 
     def _note(self, event: Any) -> None:
         with self._lock:
-            if event.run is not self._run and (self.following or self._waiting and (
-                    event.__class__ is not TaskStateChanged and event.old is None)):
+            if event.run is not self._run and (
+                    self.following and event.run is self.flow.last_run
+                    or self._waiting and event.__class__ is not TaskStateChanged
+                    and event.old is None):
                 self._waiting = False  # a run began: the one a NEXT tracker shows
                 self._follow(event.run, event.timestamp)
             if (event.__class__ is TaskStateChanged and event.map_index is not None
