@@ -644,6 +644,7 @@ def test_a_widget_holds_its_own_run_and_the_flow_only_its_latest_runs(show):
     flow.run()
     widget = show(flow)
     first = weakref.ref(flow.last_run)
+    assert widget.run == 1
     second = None
     for i in range(runs.KEPT + 1):
         flow.run()

@@ -16,15 +16,13 @@ from typing import Any
 from flowbook.widget import explain, timeline
 from flowbook.widget.palette import COLOURS, NOT_RUN, NOT_RUN_NAME, colour_of, state_name
 
-__all__ = ["counts", "status_html", "legend_html", "task_html", "summary_text", "NO_TASK",
-           "CSS"]
+__all__ = ["counts", "task_html", "summary_text", "CSS"]
 
 OUTPUT_TAIL = 10_000  # characters of a task's stdout/stderr shown (the end of it)
 HISTORY_SHOWN = 60  # latest states listed in a task's history (a LOOP can make thousands)
 CHILD_CELLS = 2000  # mapped children drawn as cells; the counts cover them all
 CELL_TITLE = 200  # characters of a child's message in its cell's tooltip
 TASKS_LISTED = 40  # tasks listed in the plain-text summary
-NO_TASK = "Choose a task to see its history, result, output and why it ran or not."
 
 CSS = """\
 .fb-panel{line-height:1.35}
@@ -63,11 +61,6 @@ def counts(snapshot: Any, tasks: list) -> Counter:
     return tally
 
 
-def _ordered(tally: Counter) -> list:
-    rank = {name: i for i, name in enumerate([*COLOURS, NOT_RUN_NAME])}
-    return sorted(tally.items(), key=lambda item: rank.get(item[0], len(rank)))
-
-
 def _swatch(colour: str) -> str:
     return f'<span class="fb-swatch" style="background:{colour}"></span>'
 
@@ -81,29 +74,11 @@ def _elapsed(snapshot: Any) -> float:
     return 0.0 if snapshot.run is None else snapshot.run.elapsed()
 
 
-def status_html(flow_name: str, snapshot: Any, tally: Counter) -> str:
-    """``etl · Running: message · ■ 3 Success · ■ 1 Failed · 0.25 s``."""
-    flow_state = snapshot.flow_state
-    parts = [f"<b>{html.escape(flow_name)}</b>", html.escape(_flow_text(flow_state))]
-    parts += [f"{_swatch(_colour_named(name))}{n} {html.escape(name)}"
-              for name, n in _ordered(tally)]
-    parts.append(html.escape(explain.duration_text(_elapsed(snapshot))))
-    return '<div class="fb-status">' + " · ".join(parts) + "</div>"
-
-
 def _flow_text(flow_state: Any) -> str:
     if flow_state is None:
         return "not run yet"
     said = explain.message_text(flow_state.message)
     return state_name(flow_state) + (f": {said}" if said else "")
-
-
-def legend_html(tally: Counter) -> str:
-    """The colours of the states on show, and what borders and lines mean."""
-    keys = [f"{_swatch(_colour_named(name))}{html.escape(name)}" for name, _ in _ordered(tally)]
-    lines = ("double border: reference task · solid edge: data (labelled with the argument) · "
-             "dashed: state only · bold: mapped · bar under a mapped task: its children")
-    return f'<div class="fb-legend">{" ".join(keys)}<br>{lines}</div>'
 
 
 def summary_text(flow_name: str, snapshot: Any, names: dict, tally: Counter) -> str:

@@ -35,15 +35,6 @@ class Snapshot:
     states: dict = field(default_factory=dict)  # Task -> latest State
     children: dict = field(default_factory=dict)  # mapped Task -> [child State or None]
     flow_state: Any = None  # the run's flow State
-    started: float | None = None  # when the run began (epoch seconds)
-    latest: float | None = None  # when its latest change happened
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds from the run's start to its latest change."""
-        if self.started is None or self.latest is None:
-            return 0.0
-        return max(self.latest - self.started, 0.0)
 
 
 class RunTracker:
@@ -65,7 +56,6 @@ class RunTracker:
         self.interval = interval  # least seconds between two redraws
         self._lock = threading.Lock()  # guards every field below
         self._run: Any = None  # the latest FlowRun seen
-        self._started: float | None = None  # when that run began
         self._children: dict = {}  # mapped Task -> {map index: State} from its events
         self._timer: threading.Timer | None = None  # the pending redraw, if any
         self._due = 0.0  # time.monotonic() when the pending redraw fires
@@ -73,7 +63,7 @@ class RunTracker:
         self._closed = False
         shown = flow.last_run if run is None else None if run is NEXT else run
         if shown is not None:
-            self._follow(shown, _first_change(shown))
+            self._follow(shown)
         self._unsubscribe = flow.subscribe(self._on_event)
 
     @property
@@ -95,7 +85,7 @@ class RunTracker:
             self.following, self._waiting = run is None, False
             shown = self.flow.last_run if run is None else run
             if shown is not self._run:
-                self._follow(shown, None if shown is None else _first_change(shown))
+                self._follow(shown)
         self._schedule(soon=True)
 
     def _on_event(self, event: Any) -> None:
@@ -123,13 +113,13 @@ class RunTracker:
                     or self._waiting and event.__class__ is not TaskStateChanged
                     and event.old is None):
                 self._waiting = False  # a run began: the one a NEXT tracker shows
-                self._follow(event.run, event.timestamp)
+                self._follow(event.run)
             if (event.__class__ is TaskStateChanged and event.map_index is not None
                     and event.run is self._run):
                 self._children.setdefault(event.task, {})[event.map_index] = event.new
 
-    def _follow(self, run: Any, started: float | None) -> None:
-        self._run, self._started, self._children = run, started, {}
+    def _follow(self, run: Any) -> None:
+        self._run, self._children = run, {}
 
     def _schedule(self, soon: bool = False) -> None:
         """Ask for a redraw: ``delay`` from now if ``soon``, else also ``interval`` after the
@@ -160,27 +150,21 @@ class RunTracker:
     def snapshot(self) -> Snapshot:
         """The latest run's states now (copied, so the run may go on meanwhile)."""
         with self._lock:
-            run, started = self._run, self._started
+            run = self._run
             seen = {task: dict(children) for task, children in self._children.items()}
         if run is None:
             return Snapshot()
         states = dict(run.states)  # one C-level copy: safe while other threads record
         children = {task: _merged(state, seen.get(task, {}))
                     for task, state in states.items() if state.is_mapped() or task in seen}
-        flow_state = run.state
-        stamps = [s.timestamp for s in states.values()]
-        stamps += [c.timestamp for kids in children.values() for c in kids if c is not None]
-        if flow_state is not None:
-            stamps.append(flow_state.timestamp)
-        latest = max(stamps, default=None)
-        return Snapshot(run, states, children, flow_state, started, latest)
+        return Snapshot(run, states, children, run.state)
 
     def close(self) -> None:
         """Stop following: unsubscribe, cancel a pending redraw, forget the run."""
         with self._lock:
             self._closed = True
             timer, self._timer = self._timer, None
-            self._follow(None, None)
+            self._follow(None)
         if timer is not None:
             timer.cancel()
             if timer is not threading.current_thread():
@@ -198,14 +182,3 @@ def _merged(state: Any, seen: dict) -> list:
         if known[index] is None or child.timestamp >= known[index].timestamp:
             known[index] = child
     return known
-
-
-def _first_change(run: Any) -> float | None:
-    """When an already running (or finished) run began: its earliest recorded state."""
-    first = None
-    for state in list(run.states.values()):
-        while state is not None:
-            if first is None or state.timestamp < first:
-                first = state.timestamp
-            state = state.previous
-    return first
