@@ -50,7 +50,8 @@ def offered(run: Any, selected: Any, names: dict) -> list:
     """The actions on offer for ``run`` with ``selected`` (a Task or None) in the panel."""
     if run is None or run.state is None:
         return []
-    return [*_global(run, names), *(_for_task(run, selected, names) if selected is not None else [])]
+    own = [] if selected is None else _for_task(run, selected, names)
+    return [*_global(run, names), *own]
 
 
 def _global(run: Any, names: dict) -> list:
