@@ -197,5 +197,6 @@ def test_waiting_text_names_the_upstream_tasks_not_finished():
 
 
 def test_duration_text_reads_at_a_glance():
-    assert [explain.duration_text(s) for s in (0.00042, 0.423, 1.234, 12.4, 63, 7500, None)] == [
-        "0.4 ms", "423 ms", "1.23 s", "12 s", "1 min 3 s", "2 h 5 min", ""]
+    assert [explain.duration_text(s) for s in (0.00001, 0.00042, 0.423, 1.234, 12.4, 63, 7500,
+                                               None)] == [
+        "< 0.1 ms", "0.4 ms", "423 ms", "1.23 s", "12 s", "1 min 3 s", "2 h 5 min", ""]

@@ -304,8 +304,9 @@ def test_hovering_a_node_shows_its_state_message_and_duration(page, small_svg):
 
 def test_durations_read_naturally(page):
     formatted = page.evaluate(
-        "() => [0.00042, 0.42, 1.234, 12.34, 63.2, 7325, null].map(viewModule.formatDuration)")
-    assert formatted == ["0.4 ms", "420 ms", "1.23 s", "12 s", "1 min 3 s", "2 h 2 min", ""]
+        "() => [0.00001, 0.00042, 0.42, 1.234, 12.34, 63.2, 7325, null]"
+        ".map(viewModule.formatDuration)")
+    assert formatted == ["< 0.1 ms", "0.4 ms", "420 ms", "1.23 s", "12 s", "1 min 3 s", "2 h 2 min", ""]
 
 
 # ---------------------------------------------------------------- zoom and pan

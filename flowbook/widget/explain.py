@@ -205,9 +205,11 @@ def shows_result(state: Any) -> bool:
 
 
 def duration_text(seconds: float | None) -> str:
-    """``0.4 ms``, ``25 ms``, ``1.42 s``, ``12 s``, ``1 min 3 s``, ``2 h 5 min``; "" for None."""
+    """``< 0.1 ms``, ``0.4 ms``, ``25 ms``, ``1.42 s``, ``12 s``, ``1 min 3 s``, ``2 h 5 min``; "" for None."""
     if seconds is None:
         return ""
+    if seconds < 0.00005:
+        return "< 0.1 ms"
     if seconds < 0.01:
         return f"{seconds * 1000:.1f} ms"
     if seconds < 1:

@@ -39,6 +39,7 @@ function swatch(fill, border = "solid") {
 export function formatDuration(seconds) {
   if (seconds == null || !Number.isFinite(seconds)) return "";
   // The same rules as Python's explain.duration_text.
+  if (seconds < 0.00005) return "< 0.1 ms";
   if (seconds < 0.01) return `${(seconds * 1000).toFixed(1)} ms`;
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 10) return `${seconds.toFixed(2)} s`;
