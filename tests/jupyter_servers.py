@@ -53,7 +53,8 @@ START_SECONDS = 120  # bounded wait for /api/status to answer (the machine is sh
 STOP_SECONDS = 20  # after SIGTERM, before SIGKILL
 WAIT_MS = 90_000  # Playwright's default timeout in the page fixture, and the helpers'
 # Both UIs: the notebook toolbar's execution indicator carries the kernel's status. It says
-# "idle" a moment before the notebook accepts a run: run_cell presses again when needed.
+# "idle" before a kernel is there, even with none (open_notebook asks the page's session), and
+# a moment before the notebook accepts a run (run_cell presses again when needed).
 KERNEL_IDLE = '.jp-Notebook-ExecutionIndicator[data-status="idle"]'
 _NOTEBOOK_PATH = {"lab": "lab/tree", "notebook": "notebooks"}
 _APP = {"lab": ("jupyterlab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}
@@ -110,14 +111,43 @@ def open_notebook(page, server: Server, name: str, *, kernel: bool = True,
                   timeout_ms: int = WAIT_MS) -> None:
     """Open notebook ``name`` in ``page`` and wait until all its cells are rendered (the UIs
     render them one after another, and nodes found before then may be replaced) and, if
-    ``kernel``, until its kernel is connected and idle."""
+    ``kernel``, until its kernel is connected and idle. Without ``kernel`` nothing waits for
+    one, but the UI still starts the notebook's kernel (or, for a notebook without a
+    kernelspec, asks which with a "Select Kernel" dialog)."""
     cells = len(json.loads((server.root / name).read_text())["cells"])
     page.goto(notebook_url(server, name))
     page.wait_for_function(
         "n => document.querySelectorAll('.jp-Notebook .jp-Cell').length >= Math.max(n, 1)",
         arg=cells, timeout=timeout_ms)
     if kernel:
-        page.locator(KERNEL_IDLE).first.wait_for(state="attached", timeout=timeout_ms)
+        _wait_for_kernel(page, timeout_ms)
+
+
+# The execution indicator says "idle" before any kernel is there (both UIs), so the page's
+# session is asked instead. When starting the notebook's kernel fails or comes too late (a
+# loaded machine), both UIs ask for one with a "Select Kernel" dialog, the notebook's own
+# kernel preselected, which covers the notebook (a click on a cell then times out).
+_KERNEL_OR_DIALOG = """() => {
+  if (document.querySelector('.jp-Dialog')) return 'dialog';
+  const kernel = window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel;
+  return kernel?.connectionStatus === 'connected' && kernel.status === 'idle' ? 'idle' : false;
+}"""
+
+
+def _wait_for_kernel(page, timeout_ms: int) -> None:
+    """Wait until the open notebook's kernel is connected and idle, choosing the preselected
+    kernel in a "Select Kernel" dialog if one asks first; any other dialog is an error."""
+    for _ in range(3):
+        found = page.wait_for_function(_KERNEL_OR_DIALOG, timeout=timeout_ms).json_value()
+        if found == "idle":
+            return
+        dialog = page.locator(".jp-Dialog")
+        text = dialog.inner_text(timeout=timeout_ms)
+        if "Select Kernel" not in text:
+            raise AssertionError(f"a dialog opened with the notebook: {text!r}")
+        dialog.locator(".jp-mod-accept").click(timeout=timeout_ms)
+        dialog.wait_for(state="detached", timeout=timeout_ms)
+    raise AssertionError("the notebook kept asking for a kernel")
 
 
 def run_cell(page, index: int, *, timeout_ms: int = WAIT_MS) -> None:
