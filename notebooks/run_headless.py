@@ -26,7 +26,10 @@ def drawings(nb: nbformat.NotebookNode) -> list:
 
 def run(path: pathlib.Path) -> int:
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
+    nb.metadata.pop("widgets", None)
+    # No widget state stored: a notebook reopened without its kernel shows each widget's static
+    # picture (and no view rebuilt from a stale copy of the page's code that can do nothing).
+    NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=False,
                    resources={"metadata": {"path": str(HERE)}}).execute()
     nbformat.write(nb, OUT / path.name)
     pictures = drawings(nb)
