@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flowbook import Flow, task
+from flowbook import Flow, task, triggers
 from flowbook.engine import signals, state
 
 
@@ -45,3 +45,20 @@ def upstream_states(*states_):
 S, F, SK, TF, P = (state.Success, state.Failed, state.Skipped, state.TriggerFailed,
                    state.Pending)
 __all__ = ["returns", "raises", "passthrough", "chain_flow", "upstream_states", "signals"]
+
+
+def approval_flow(clock):
+    """work (2 s on ``clock``, returns "rows") -> gate (manual_only, 3 s once approved)."""
+    @task
+    def work():
+        clock.advance(2)
+        return "rows"
+
+    @task(trigger=triggers.manual_only)
+    def gate(x):
+        clock.advance(3)
+        return x
+
+    with Flow("approval") as flow:
+        gate(work())
+    return flow

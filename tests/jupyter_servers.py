@@ -42,7 +42,7 @@ from typing import Any, Iterator, NamedTuple, Sequence
 import pytest
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "UIS", "KERNEL_IDLE", "Server", "ServerError",
-           "serving", "notebook_url", "trust", "open_notebook", "run_cell",
+           "serving", "notebook_url", "trust", "open_notebook", "run_cell", "new_page",
            "jupyter_server", "chromium", "page"]
 
 CHROMIUM = "/usr/bin/chromium"
@@ -331,18 +331,26 @@ def chromium():
             browser.close()
 
 
-@pytest.fixture
-def page(chromium):
-    """A page in a fresh browser context (no cookies or storage from another test), 1400x1000,
-    default timeout WAIT_MS. ``page.dialogs`` collects the messages of dialogs (dismissed) and
-    ``page.console`` the console's lines as "type: text"."""
+def new_page(chromium) -> Any:
+    """A page in a fresh browser context, 1400x1000, default timeout WAIT_MS, collecting
+    ``page.dialogs`` (messages; dismissed) and ``page.console`` ("type: text" lines). Close
+    its ``page.context`` when done."""
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     page.dialogs, page.console = [], []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.on("console", lambda m: page.console.append(f"{m.type}: {m.text}"))
+    return page
+
+
+@pytest.fixture
+def page(chromium):
+    """A page in a fresh browser context (no cookies or storage from another test), 1400x1000,
+    default timeout WAIT_MS. ``page.dialogs`` collects the messages of dialogs (dismissed) and
+    ``page.console`` the console's lines as "type: text"."""
+    page = new_page(chromium)
     try:
         yield page
     finally:
-        context.close()
+        page.context.close()

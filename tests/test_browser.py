@@ -25,7 +25,7 @@ from playwright.sync_api import TimeoutError as PageTimeout  # noqa: E402
 
 from flowbook.widget.palette import COLOURS  # noqa: E402
 from jupyter_servers import (  # noqa: E402,F401 - fixtures are used by name
-    WAIT_MS, chromium, jupyter_server, open_notebook, page, run_cell, trust)
+    WAIT_MS, chromium, jupyter_server, new_page, open_notebook, page, run_cell, trust)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "build" / "test-artifacts" / "browser"
@@ -330,17 +330,12 @@ class Workbook:
 def workbook(jupyter_server, chromium):
     """The shared notebook of this UI open in a page (a browser context of its own)."""
     (jupyter_server.root / "workbook.ipynb").write_text(json.dumps(notebook(list(CELLS.values()))))
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
-    page.dialogs, page.console = [], []
-    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.on("console", lambda m: page.console.append(f"{m.type}: {m.text}"))
+    page = new_page(chromium)
     try:
         open_notebook(page, jupyter_server, "workbook.ipynb")
         yield Workbook(page, jupyter_server)
     finally:
-        context.close()
+        page.context.close()
 
 
 @pytest.fixture

@@ -1,25 +1,10 @@
 """A run's elapsed time (FlowRun.spans, FlowRun.elapsed): the time its loop was advancing it,
 retry waits included, waits for a person left out."""
 
-from flowbook import Flow, task, triggers
+from builders import approval_flow
+
+from flowbook import Flow, task
 from flowbook.engine.clock import FakeClock
-
-
-def approval_flow(clock):
-    """work (2 s) -> gate (manual_only, 3 s once approved)."""
-    @task
-    def work():
-        clock.advance(2)
-        return 1
-
-    @task(trigger=triggers.manual_only)
-    def gate(x):
-        clock.advance(3)
-        return x
-
-    with Flow("approval") as flow:
-        gate(work())
-    return flow
 
 
 def test_elapsed_leaves_out_the_wait_for_approval():

@@ -3,7 +3,9 @@
 import html
 import re
 
-from flowbook import Flow, task, triggers
+from builders import approval_flow
+
+from flowbook import Flow, task
 from flowbook.engine import signals
 from flowbook.engine.clock import FakeClock
 from flowbook.engine.state import Success
@@ -27,23 +29,6 @@ def shown(flow, name, child=None):
     names = dict(flow.last_run.plan.names)
     chosen = next(t for t, n in names.items() if n == name)
     return panel.task_html(snap, chosen, names, child)
-
-
-def approval_flow(clock):
-    """work (2 s) -> gate (manual_only, 3 s once approved)."""
-    @task
-    def work():
-        clock.advance(2)
-        return "rows"
-
-    @task(trigger=triggers.manual_only)
-    def gate(x):
-        clock.advance(3)
-        return x
-
-    with Flow("approval") as flow:
-        gate(work())
-    return flow
 
 
 def mapped_flow(size, broken):

@@ -23,7 +23,8 @@ from typing import Any, Iterable
 
 __all__ = [
     "COLOURS", "BORDER", "ICON", "NOT_RUN", "NOT_RUN_NAME", "LINE", "colour_of", "state_name",
-    "cue", "cue_named", "legend", "text_colour", "text_colour_on", "shares", "is_failure",
+    "cue", "cue_named", "legend", "palette_order", "text_colour", "text_colour_on", "shares",
+    "is_failure",
     "is_finished", "contrast", "luminance",
 ]
 
@@ -111,8 +112,7 @@ def legend(states_on_show: Iterable) -> list:
     >>> legend(["Failed", "Success", "Failed"])
     [['Success', '#28a745', 'solid', '✓'], ['Failed', '#eb0000', 'bold', '✗']]
     """
-    rank = {name: i for i, name in enumerate([*COLOURS, NOT_RUN_NAME])}
-    names = sorted(set(states_on_show), key=lambda name: (rank.get(name, len(rank)), name))
+    names = sorted(set(states_on_show), key=palette_order)
     return [[name, c["fill"], c["border"], c["icon"]] for name in names
             for c in (cue_named(name),)]
 
@@ -178,11 +178,18 @@ def _text_colour(fill: str) -> str:
 _TEXT = {fill: _text_colour(fill) for fill in [*COLOURS.values(), NOT_RUN]}
 
 
+_RANK = {name: i for i, name in enumerate([*COLOURS, NOT_RUN_NAME])}
+
+
+def palette_order(name: str) -> tuple:
+    """Sort key of a state name: palette order, "not run" last, unknown names after it."""
+    return (_RANK.get(name, len(_RANK)), name)
+
+
 def shares(states: list) -> list:
     """``[(colour, fraction), ...]`` of a mapped task's children, one entry per state kind,
     in palette order (so the same mix always draws the same way)."""
     counts = Counter(state_name(s) for s in states)
-    rank = {name: i for i, name in enumerate(COLOURS)}
-    order = sorted(counts, key=lambda name: rank.get(name, len(rank)))
+    order = sorted(counts, key=palette_order)
     colours = {state_name(s): colour_of(s) for s in states}
     return [(colours[name], counts[name] / len(states)) for name in order]

@@ -12,7 +12,7 @@ from typing import Any
 
 from flowbook.widget import explain, panel, timeline
 from flowbook.widget import palette
-from flowbook.widget.palette import COLOURS, NOT_RUN, NOT_RUN_NAME, cue, state_name
+from flowbook.widget.palette import COLOURS, NOT_RUN, cue, state_name
 
 __all__ = ["nodes", "status", "runs", "legend"]
 
@@ -41,9 +41,8 @@ def _children(children: list) -> dict:
 
 def _ordered(counts: Counter) -> list:
     """``[[state name, count, fill], ...]`` in palette order (the same mix draws the same)."""
-    rank = {name: i for i, name in enumerate([*COLOURS, NOT_RUN_NAME])}
-    return [[name, n, COLOURS.get(name, NOT_RUN)]
-            for name, n in sorted(counts.items(), key=lambda kv: rank.get(kv[0], len(rank)))]
+    return [[name, counts[name], COLOURS.get(name, NOT_RUN)]
+            for name in sorted(counts, key=palette.palette_order)]
 
 
 def status(flow_name: str, snap: Any, names: dict) -> dict:
