@@ -38,7 +38,7 @@ from flowbook.engine.state import (
     TriggerFailed,
 )
 
-__all__ = ["TaskRun", "Setting", "Collector", "TaskTimeoutSignal", "run_task"]
+__all__ = ["TaskRun", "Setting", "Collector", "TaskTimeoutSignal", "run_task", "trigger_verdict"]
 
 _SKIP_RULE = ("a task is skipped when an upstream task was skipped "
               "(set skip_on_upstream_skip=False to run it anyway)")
@@ -212,19 +212,29 @@ def _trigger(tr: TaskRun) -> State | None:
     saved = context._replace(tr.context_values()) if getattr(
         trigger, "reads_context", True) else None
     try:
-        if trigger(tr.upstream):
-            return None
-        refused: State = TRIGGERFAIL("Trigger failed: it returned False").state
-    except PrefectStateSignal as sig:
-        refused = sig.state
-    except Exception as exc:
-        refused = TriggerFailed(f"Trigger raised an error: {exc!r}", result=exc)
+        refused = trigger_verdict(trigger, tr.upstream)
     finally:
         if saved is not None:
             context._replace(saved)
+    if refused is None:
+        return None
     name, rule = triggers.describe(trigger)
     refused.why = Decision(name, rule, _upstream_names(tr), str(refused.message))
     return refused
+
+
+def trigger_verdict(trigger: Any, upstream: dict) -> State | None:
+    """What ``trigger`` decides on ``upstream`` (``{Edge: State}``): None when the task
+    runs, else the state it gets instead (TriggerFailed, Paused, Skipped, ...). The caller
+    sets ``flowbook.context`` for triggers that read it."""
+    try:
+        if trigger(upstream):
+            return None
+        return TRIGGERFAIL("Trigger failed: it returned False").state
+    except PrefectStateSignal as sig:
+        return sig.state
+    except Exception as exc:
+        return TriggerFailed(f"Trigger raised an error: {exc!r}", result=exc)
 
 
 def _execute(tr: TaskRun, inputs: dict, stored: Any = None) -> State:
