@@ -38,7 +38,8 @@ from flowbook.engine.state import (
     TriggerFailed,
 )
 
-__all__ = ["TaskRun", "Setting", "Collector", "TaskTimeoutSignal", "run_task", "trigger_verdict"]
+__all__ = ["TaskRun", "Setting", "Collector", "TaskTimeoutSignal", "run_task",
+           "trigger_verdict"]
 
 _SKIP_RULE = ("a task is skipped when an upstream task was skipped "
               "(set skip_on_upstream_skip=False to run it anyway)")
