@@ -399,3 +399,57 @@ def test_retry_from_preview_reruns_exactly_the_tasks_retry_from_changes(dag, dat
     before = dict(run.states)
     flow.retry_from(start)
     assert set(preview.rerun) == changed(run, before)
+
+
+# -- approving twice --------------------------------------------------------------------
+
+def _release() -> tuple:
+    @task
+    def build():
+        return 1
+
+    @task(trigger=triggers.manual_only)
+    def deploy(x):
+        return x
+
+    @task
+    def other():
+        raise ValueError("boom")
+
+    with Flow("release") as flow:
+        live = deploy(build())
+        fails = other()
+    return flow, live, fails
+
+
+def test_resuming_an_already_approved_task_warns_and_keeps_the_run():
+    flow, live, _ = _release()
+    flow.run()
+    done = flow.resume()  # a widget's button, say
+    changes = flow.last_run.changes
+    with pytest.warns(UserWarning, match=r"task 'deploy' of flow 'release' was already resumed"):
+        again = flow.resume("deploy")  # then the tutorial's next cell
+    assert again is done and flow.last_run.changes == changes
+    assert isinstance(flow.last_run.states[live], st.Success)
+    with pytest.warns(UserWarning, match="already resumed"):
+        assert flow.resume() is done
+
+
+def test_resuming_a_task_never_paused_is_still_refused():
+    flow, _, fails = _release()
+    flow.run()
+    flow.resume()
+    with pytest.raises(UserValueError, match="'other' is not paused"):
+        flow.resume(fails)
+
+
+def test_resume_with_nothing_ever_paused_is_still_refused():
+    @task
+    def one():
+        return 1
+
+    with Flow("plain") as flow:
+        one()
+    flow.run()
+    with pytest.raises(UserValueError, match="has no paused task to resume"):
+        flow.resume()

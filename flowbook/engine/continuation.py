@@ -14,6 +14,7 @@ was cancelled.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Iterable
 
 from flowbook.engine import clock, in_progress
@@ -31,6 +32,9 @@ def resume(run: FlowRun, tasks: Iterable, executor: Any = None) -> State:
     """Approve paused tasks (every paused task and child when none are named); continue."""
     with in_progress.claim(run, "resume it"):
         _replan(run)
+        tasks = _not_resumed_yet(run, _resolve(run, tasks))
+        if tasks is None:
+            return run.state
         targets = _targets(run, tasks, has_paused_parts, "paused", "is not paused", "resume")
         _use(run, executor)
         with clock.using(run.clock):
@@ -87,6 +91,42 @@ def rerun_by_retry_from(run: FlowRun, task: Any) -> dict:
         if t not in below and any(e.upstream_task in below for e in run.plan.edges_to[t]):
             below[t] = None
     return _again(run, below, whole=True)
+
+
+def _not_resumed_yet(run: FlowRun, tasks: list) -> list | None:
+    """``tasks`` less those a person already approved in this run: approving twice (a
+    widget's button, then a cell) is no mistake, a warning says so. None when nothing is
+    left to do. With no task named and none paused, but some approved: None too."""
+    if tasks:
+        done = [t for t in tasks if not has_paused_parts(run.states.get(t))
+                and _was_resumed(run, t)]
+    elif not any(has_paused_parts(s) for s in run.states.values()):
+        done = [t for t in run.plan.order if _was_resumed(run, t)]
+    else:
+        done = []
+    if not done:
+        return tasks
+    names = ", ".join(repr(t.name) for t in done)
+    warnings.warn(f"task{'s' if len(done) > 1 else ''} {names} of flow {run.flow.name!r} "
+                  f"{'were' if len(done) > 1 else 'was'} already resumed in its latest run: "
+                  "nothing to approve again; "
+                  "flow.last_state is where the run stands", UserWarning, stacklevel=4)
+    left = [t for t in tasks if t not in done]
+    return left or None
+
+
+def _was_resumed(run: FlowRun, task: Any) -> bool:
+    """Whether a person approved ``task`` (or a child of it) in this run."""
+    state = run.states.get(task)
+    if state is None:
+        return False
+    return any(isinstance(old, Resume) for part in state.parts() for old in _history(part))
+
+
+def _history(state: State | None) -> Iterable:
+    while state is not None:
+        yield state
+        state = state.previous
 
 
 def has_failed_parts(state: State | None) -> bool:
