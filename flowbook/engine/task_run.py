@@ -39,7 +39,7 @@ from flowbook.engine.state import (
 )
 
 __all__ = ["TaskRun", "Setting", "Collector", "TaskTimeoutSignal", "run_task",
-           "trigger_verdict"]
+           "trigger_verdict", "inputs_of"]
 
 _SKIP_RULE = ("a task is skipped when an upstream task was skipped "
               "(set skip_on_upstream_skip=False to run it anyway)")
@@ -156,7 +156,7 @@ def run_task(tr: TaskRun) -> State:
         for st in tr.upstream.values():
             if st.is_skipped() or st.is_mapped() and any(c.is_skipped() for c in st.map_states):
                 return tr.change(skipped_by_upstream(tr))
-    inputs = {e.key: s.result for e, s in tr.upstream.items() if e.key is not None}
+    inputs = inputs_of(tr.upstream)
     if tr.task.cache_for is not None:
         reused = _cached(tr, inputs)
         if reused is not None:
@@ -170,6 +170,12 @@ def run_task(tr: TaskRun) -> State:
         if reused is not None:
             return tr.change(reused)
     return _execute(tr, inputs, stored)
+
+
+def inputs_of(upstream: dict) -> dict:
+    """The keyword arguments a run with these upstream states (``{Edge: State}``, constants
+    included) gives its task: argument name -> upstream result."""
+    return {edge.key: st.result for edge, st in upstream.items() if edge.key is not None}
 
 
 def _start(tr: TaskRun, state: State) -> None:
