@@ -18,7 +18,7 @@ from flowbook.errors import UserValueError
 __all__ = [
     "all_successful", "all_failed", "any_successful", "any_failed", "all_finished",
     "always_run", "manual_only", "not_all_skipped", "some_successful", "some_failed",
-    "upstream_state_list", "describe",
+    "upstream_state_list", "describe", "truth_table",
 ]
 
 
@@ -160,3 +160,24 @@ def describe(trigger: Callable) -> tuple[str, str]:
         doc = (getattr(trigger, "__doc__", None) or "").strip().splitlines()
         rule = doc[0] if doc else "a custom trigger"
     return name, rule
+
+
+def truth_table(trigger, n: int = 2, *, outcomes=("Success", "Failed", "Skipped"),
+                skip_on_upstream_skip: bool = False):  # -> flowbook.teaching.truth_table.TruthTable
+    """What ``trigger`` decides for each way ``n`` upstream tasks can end (each one of
+    ``outcomes``): a table shown as HTML in a notebook and as text in a terminal.
+
+    ``trigger`` is a trigger, a built-in trigger's name, or a call such as
+    ``some_successful(at_least=1)``. The table shows the trigger alone; with
+    ``skip_on_upstream_skip=True`` (the task default) a Skipped upstream task skips the
+    task first, and those rows say Skipped.
+
+    >>> table = truth_table("not_all_skipped")
+    >>> table.verdict("Skipped", "Skipped"), table.verdict("Skipped", "Success")
+    ('Skipped', 'runs')
+    >>> len(truth_table(all_failed, n=3).rows)
+    27
+    """
+    from flowbook.teaching.truth_table import truth_table as build  # it imports the engine
+
+    return build(trigger, n, outcomes=outcomes, skip_on_upstream_skip=skip_on_upstream_skip)
