@@ -310,7 +310,8 @@ class Flow:
     # -- running --------------------------------------------------------------------------
 
     def run(self, parameters: dict | None = None, task_states: dict | None = None,
-            executor: Any = None, context: dict | None = None, *, clock: Any = None) -> Any:
+            executor: Any = None, context: dict | None = None, *, clock: Any = None,
+            breakpoints: Any = None) -> Any:
         """Run the flow and return its flow State.
 
         ``executor`` runs the tasks: ``LocalExecutor()`` (the default, one after another),
@@ -320,11 +321,32 @@ class Flow:
         state is Running; approve them with ``flow.resume()``. Failed tasks can be run again
         with ``flow.retry()``. ``clock`` (``flowbook.engine.clock.FakeClock()``, say) is where
         the run reads the time and sleeps until retries; resume and retry keep it.
+        ``breakpoints`` (tasks or task names) stops the run before each of them, Paused:
+        ``flow.step()`` runs the next task alone, ``flow.resume()`` continues.
         """
         from flowbook.engine import flow_run
 
         return flow_run.start(self, parameters=parameters, task_states=task_states,
-                              executor=executor, context=context, clock=clock)
+                              executor=executor, context=context, clock=clock,
+                              breakpoints=breakpoints)
+
+    def step(self, task: Any = None, *, parameters: dict | None = None,
+             executor: Any = None, clock: Any = None) -> Any:
+        """Run exactly one task, then stop before the next ones (Paused at a breakpoint).
+
+        The run that stands at a breakpoint (``flow.run(breakpoints=...)``, or an earlier
+        step) runs ``task`` (a Task or its name; default: the first stopped task in run
+        order); without such a run, a new run begins (with ``parameters``, ``executor``,
+        ``clock``) and its first task runs. ``flow.resume()`` continues the run to its end.
+        """
+        from flowbook.engine import breakpoints, continuation, flow_run
+
+        run = self.last_run
+        if run is None or run.state is None or run.state.is_finished():
+            flow_run.start(self, parameters=parameters, executor=executor, clock=clock,
+                           breakpoints=breakpoints.ALL)
+            run = self.last_run
+        return continuation.step(run, task)
 
     def resume(self, *tasks: Any, executor: Any = None) -> Any:
         """Approve paused tasks (all of them when none are named) and continue the last run,

@@ -14,18 +14,19 @@ was cancelled.
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from typing import Any, Iterable
 
-from flowbook.engine import clock, in_progress
+from flowbook.engine import breakpoints, clock, in_progress
 from flowbook.engine.flow_run import FlowRun, checked_executor, state_name
 from flowbook.engine.flow_state import has_paused_parts
 from flowbook.engine.loop import advance
 from flowbook.engine.state import Pending, Resume, State
 from flowbook.errors import UserValueError
 
-__all__ = ["resume", "retry", "retry_from", "rerun_by_retry", "rerun_by_retry_from",
-           "has_failed_parts", "can_retry_from"]
+__all__ = ["resume", "step", "retry", "retry_from", "resolve_tasks", "rerun_by_retry",
+           "rerun_by_retry_from", "has_failed_parts", "can_retry_from"]
 
 
 def resume(run: FlowRun, tasks: Iterable, executor: Any = None) -> State:
@@ -37,11 +38,49 @@ def resume(run: FlowRun, tasks: Iterable, executor: Any = None) -> State:
             return run.state
         targets = _targets(run, tasks, has_paused_parts, "paused", "is not paused", "resume")
         _use(run, executor)
+        run.stepping = False
         with clock.using(run.clock):
             for task in targets:
-                _change_parts(run, task, lambda s: s.is_paused(),
-                              lambda: Resume("Approval given to resume."))
+                _change_parts(run, task, lambda s: s.is_paused(), _approved)
         return advance(run)
+
+
+def step(run: FlowRun, task: Any = None, executor: Any = None) -> State:
+    """Run exactly one task stopped at a breakpoint (``task``, or the first in run order),
+    then stop again before every task that becomes ready (``engine.breakpoints``)."""
+    with in_progress.claim(run, "step it"):
+        _replan(run)
+        stopped = [t for t in run.plan.order if breakpoints.at_breakpoint(run.states.get(t))]
+        chosen = _resolve(run, [task])[0] if task is not None else None
+        if not stopped or chosen is not None and chosen not in stopped:
+            raise UserValueError(_nothing_to_step(run, chosen, stopped))
+        _use(run, executor)
+        run.stepping = True
+        with clock.using(run.clock):
+            _change_parts(run, chosen or stopped[0], breakpoints.at_breakpoint, _approved)
+        return advance(run)
+
+
+def _approved(part: State) -> State:
+    """What a paused part becomes when a person lets it go on: a task stopped at a
+    breakpoint continues; one paused for approval is approved (it passes manual_only)."""
+    if breakpoints.at_breakpoint(part):
+        return breakpoints.continued()
+    return Resume("Approval given to resume.")
+
+
+def _nothing_to_step(run: FlowRun, chosen: Any, stopped: list) -> str:
+    flow = run.flow.name
+    if stopped:
+        names = ", ".join(t.name for t in stopped)
+        return (f"task {chosen.name!r} of flow {flow!r} is not stopped at a breakpoint "
+                f"({state_name(run.states.get(chosen))}); the run stands before {names}")
+    paused = [t.name for t in run.plan.order if has_paused_parts(run.states.get(t))]
+    if paused:
+        return (f"flow {flow!r} stands at no breakpoint: it waits for approval of "
+                f"{', '.join(paused)}; approve with flow.resume()")
+    return (f"flow {flow!r} stands at no breakpoint; start a run that stops with "
+            "flow.step() or flow.run(breakpoints=[...])")
 
 
 def retry(run: FlowRun, tasks: Iterable, executor: Any = None) -> State:
@@ -173,8 +212,9 @@ def _again(run: FlowRun, tasks: Iterable, whole: bool) -> dict:
 
 
 def _run_again(run: FlowRun, rerun: dict, executor: Any) -> State:
-    """Make what ``rerun`` names Pending again, then advance the run."""
+    """Make what ``rerun`` names Pending again, then advance the run (no longer stepping)."""
     _use(run, executor)
+    run.stepping = False
     with clock.using(run.clock):
         for task, children in rerun.items():
             if children is None:
@@ -193,14 +233,15 @@ def _replan(run: FlowRun) -> None:
 
 
 def _change_parts(run: FlowRun, task: Any, chosen: Any, new: Any) -> None:
-    """Apply ``new()`` to the task, or to each of its mapped children, ``chosen`` picks."""
+    """Apply ``new(part)`` to the task, or to each of its mapped children, ``chosen``
+    picks."""
     state = run.states[task]
     if state.is_mapped():
         for index, child in enumerate(list(state.map_states)):
             if chosen(child):
-                run.task_run(task, run, index, upstream={}).change(new())
+                run.task_run(task, run, index, upstream={}).change(new(child))
     elif chosen(state):
-        run.task_run(task, run, upstream={}).change(new())
+        run.task_run(task, run, upstream={}).change(new(state))
 
 
 def _use(run: FlowRun, executor: Any) -> None:
@@ -224,18 +265,26 @@ def _targets(run: FlowRun, tasks: Iterable, eligible: Any, kind: str, refusal: s
 
 
 def _resolve(run: FlowRun, tasks: Iterable) -> list:
-    """Tasks given as Task objects or unique names."""
-    flow, found = run.flow, []
+    """Tasks given as Task objects or unique names, in the run's plan."""
+    return resolve_tasks(run.flow, run.plan, tasks)
+
+
+def resolve_tasks(flow: Any, plan: Any, tasks: Iterable) -> list:
+    """Tasks given as Task objects or unique names; an unknown name is refused with the
+    names it may have meant."""
+    found = []
     for item in tasks:
         if isinstance(item, str):
             matches = flow.get_tasks(name=item)
             if not matches:
-                raise UserValueError(f"flow {flow.name!r} has no task named {item!r}")
+                near = difflib.get_close_matches(item, sorted({t.name for t in flow.tasks}))
+                hint = f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""
+                raise UserValueError(f"flow {flow.name!r} has no task named {item!r}{hint}")
             if len(matches) > 1:
                 raise UserValueError(f"flow {flow.name!r} has {len(matches)} tasks named {item!r}; "
                                  "pass the Task object instead of its name")
             found.append(matches[0])
         else:
-            run.plan.require(item)
+            plan.require(item)
             found.append(item)
     return found

@@ -52,6 +52,8 @@ class FlowRun:
         # it advances. Waits for a person fall between spans.
         self.spans: list = []
         self.setting = Setting(self.context, parameters, self.outputs, self.clock)
+        self.breakpoints: set = set()  # tasks to stop before once (engine.breakpoints)
+        self.stepping = False  # stop before every task that becomes ready (flow.step())
 
     def __repr__(self) -> str:
         return f"<FlowRun of {self.flow.name!r}: {self.state!r}>"
@@ -163,16 +165,21 @@ def _handled(tr: TaskRun, old: State, new: State) -> State:
 # -- entry points -------------------------------------------------------------------------
 
 def start(flow: Any, parameters: dict | None = None, task_states: dict | None = None,
-          executor: Any = None, context: dict | None = None, clock: Any = None) -> State:
-    """Begin a run of ``flow`` and take it as far as it goes without a person."""
+          executor: Any = None, context: dict | None = None, clock: Any = None,
+          breakpoints: Any = None) -> State:
+    """Begin a run of ``flow`` and take it as far as it goes without a person (or, with
+    ``breakpoints``, to the first of them: ``engine.breakpoints``)."""
+    from flowbook.engine import breakpoints as stops
     from flowbook.engine.loop import advance
 
     values = check_parameters(flow, parameters)
     flow.validate()
     for task in task_states or {}:
         flow.plan().require(task)
+    chosen, stepping = stops.resolve(flow, breakpoints)
     run = FlowRun(flow, values, task_states or {}, checked_executor(executor), context or {},
                   clock)
+    run.breakpoints, run.stepping = chosen, stepping
     with in_progress.claim(run, "run it"):
         previous, flow.last_run = flow.last_run, run
         flow.runs.add(run)

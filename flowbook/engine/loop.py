@@ -22,7 +22,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from flowbook.engine import cache, interrupt, mapping, remote
+from flowbook.engine import breakpoints, cache, interrupt, mapping, remote
 from flowbook.engine import clock as clocks
 from flowbook.engine.flow_run import FlowRun
 from flowbook.engine.flow_state import final_state, task_states, unfinished
@@ -190,11 +190,23 @@ class _Pass:
         if mapping.settled(state):
             return []
         tr = run.task_run(task, self.inbox)
+        if (run.breakpoints or run.stepping) and self.stops(tr):
+            return []
         if task in self.plan.mapped:
             return mapping.child_runs(tr, run.clock)
         if not may_start(tr.state, tr.upstream, run.clock):
             return []
         return [tr]
+
+    def stops(self, tr: TaskRun) -> bool:
+        """Stop the run before ``tr``'s task when it is ready and has a breakpoint (or the
+        run is stepping): the task is Paused until a person continues it."""
+        if not breakpoints.stops_before(self.run, tr.task, tr.state):
+            return False
+        if not may_start(tr.state, tr.upstream, self.run.clock):
+            return False
+        tr.change(breakpoints.stopped(self.run, tr.task, tr.upstream))
+        return True
 
     def submit(self, tr: TaskRun) -> None:
         try:
