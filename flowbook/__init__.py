@@ -18,7 +18,7 @@ from flowbook.tasks.control_flow import case, merge
 __all__ = [
     "task", "Task", "Flow", "FlowCycleError", "Parameter", "case", "merge", "unmapped",
     "mapped", "flatten", "context", "triggers", "signals", "state", "notebook_flow",
-    "load_ipython_extension", "show",
+    "load_ipython_extension", "show", "simulate", "expect",
 ]
 __version__ = "0.1.0"
 
@@ -32,6 +32,25 @@ def show(what, *, follow: bool = False):  # -> flowbook.widget.FlowWidget, impor
     from flowbook.widget.flow_widget import widget_of
 
     return widget_of(what, follow=follow)
+
+
+def expect(state_or_flow, expected=None, /, **by_name):  # -> flowbook.teaching.expect.Checklist
+    """Check that each named task of a run ended in the state given, with a hint per miss:
+    ``expect(flow.run(), load="Success", report="TriggerFailed")`` (or a dict for names
+    that are not Python names). Raises AssertionError on a miss; see flowbook.teaching.expect.
+    """
+    from flowbook.teaching.expect import expect as check
+
+    return check(state_or_flow, expected, **by_name)
+
+
+def simulate(flow, outcomes=None, default="Success", *, results=None, parameters=None):
+    """What-if: the flow State the engine would reach if each task that gets to run ended as
+    ``outcomes`` says (task or name -> "Failed", "Skipped", ...; the others ``default``);
+    no task body runs (``flowbook.engine.simulate``)."""
+    from flowbook.engine.simulate import simulate as what_if
+
+    return what_if(flow, outcomes, default, results=results, parameters=parameters)
 
 
 def load_ipython_extension(ipython):  # noqa: ANN001 - IPython's extension hook
