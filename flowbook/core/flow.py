@@ -389,6 +389,24 @@ class Flow:
         """
         return self.events.subscribe(callback)
 
+    # -- debugging ------------------------------------------------------------------------
+
+    def inputs(self, task: Any, map_index: int | None = None) -> dict:
+        """What ``task`` (a Task, its name, or ``"name[3]"`` for a mapped child) was given in
+        its latest run: argument name -> value. A mapped task without ``map_index`` stands
+        for its first failed child."""
+        from flowbook.engine import postmortem
+
+        return postmortem.inputs(self._last_run("look at"), task, map_index)
+
+    def debug(self, task: Any, map_index: int | None = None) -> None:
+        """Open pdb post-mortem where ``task``'s latest run failed, in the frame of its code
+        with its inputs in scope (``p NAME`` shows one, ``q`` quits). ``%flow load TASK``
+        puts its inputs and code in a cell instead, to fix it there."""
+        from flowbook.engine import postmortem
+
+        postmortem.debug(self._last_run("debug"), task, map_index)
+
     # -- seeing ---------------------------------------------------------------------------
 
     def widget(self, follow: bool = False) -> Any:
