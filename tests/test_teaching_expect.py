@@ -258,6 +258,14 @@ def test_a_paused_task_is_told_to_resume():
     assert expect(flow.run(), deploy="Paused").passed
 
 
+def test_a_task_stopped_at_a_breakpoint_is_told_to_step_or_resume():
+    with Flow("stops") as flow:
+        passthrough_named("report")(x=returns(1, name="load")())
+    message = missed(flow.run(breakpoints=["report"]), report="Success")
+    assert "breakpoint the run stops before a task with a breakpoint" in message
+    assert "flow.step() runs it alone, flow.resume() continues the run" in message
+
+
 def test_a_task_not_run_names_the_task_that_held_it_back():
     with Flow("held") as flow:
         gate = passthrough_named("deploy", trigger=triggers.manual_only)(
@@ -266,7 +274,7 @@ def test_a_task_not_run_names_the_task_that_held_it_back():
         passthrough_named("archive")(x=notify)
     message = missed(flow.run(), archive="Success")
     assert "archive is Pending, expected Success" in message
-    assert ("It did not run: it runs once notify has finished; deploy is Paused: approve it "
+    assert ("It did not run: it runs once notify has finished; deploy is Paused: resume it "
             "with flow.resume().") in message
 
 

@@ -45,6 +45,7 @@ __all__ = ["RunView", "hint", "matches", "suggest", "SUGGESTED"]
 SUGGESTED = ("always_run", "any_failed", "all_failed", "any_successful", "all_successful",
              "not_all_skipped", "manual_only")
 _SKIP_CHECK = "skip_on_upstream_skip"  # the Decision.trigger of a skip by an upstream skip
+_BREAKPOINT = "breakpoint"  # the Decision.trigger of a stop before a task (flow.run(breakpoints=))
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,12 @@ def hint(view: RunView, task: Any, expected: type) -> str:
 
 
 def _paused(state: State) -> str:
-    why = why_text(state.why) if state.why is not None else message_text(state.message)
-    return (f"{why}. Approve it with flow.resume() (or the widget's Resume button) to let it "
+    why = state.why
+    if why is not None and why.trigger == _BREAKPOINT:
+        return (f"{why_text(why)}. flow.step() runs it alone, flow.resume() continues the "
+                "run; then check the new state.")
+    said = why_text(why) if why is not None else message_text(state.message)
+    return (f"{said}. Approve it with flow.resume() (or the widget's Resume button) to let it "
             "run, then check the new state.")
 
 
@@ -223,7 +228,7 @@ def _not_run(view: RunView, task: Any, state: State) -> str:
     held = view.states[holder]
     text += f"; {view.names[holder]} is {state_name(held)}"
     if held.is_paused():
-        text += ": approve it with flow.resume()"
+        text += ": resume it with flow.resume()"
     return text + "."
 
 
