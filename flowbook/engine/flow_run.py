@@ -34,7 +34,7 @@ class FlowRun:
     """
 
     def __init__(self, flow: Any, parameters: dict, task_states: dict, executor: Any,
-                 context: dict, clock: Any = None):
+                 context: dict, clock: Any = None, stand_in: Any = None):
         self.flow = flow  # the Flow being run
         self.plan = flow.plan()  # the frozen plan the loop follows; renewed on resume/retry
         self.parameters = parameters  # parameter name -> value (defaults filled in)
@@ -51,7 +51,10 @@ class FlowRun:
         # (start, end) on the run's clock of each time its loop advanced it; end None while
         # it advances. Waits for a person fall between spans.
         self.spans: list = []
-        self.setting = Setting(self.context, parameters, self.outputs, self.clock)
+        # A what-if run (engine.simulate): ``stand_in`` ends each task instead of its body;
+        # no state handler runs, nothing is cached or checkpointed, no event is published.
+        self.simulated = stand_in is not None
+        self.setting = Setting(self.context, parameters, self.outputs, self.clock, stand_in)
         self.breakpoints: set = set()  # tasks to stop before once (engine.breakpoints)
         self.stepping = False  # stop before every task that becomes ready (flow.step())
 
@@ -68,7 +71,7 @@ class FlowRun:
         old = self.states.get(task) if index is None else self.current_state(task, index)
         if old is None:
             old = tr.state  # a task without a stored state starts from its fresh Pending
-        if task.state_handlers:
+        if task.state_handlers and not self.simulated:
             new = _handled(tr, old, new)
         if new.previous is not None:  # already in a history (a reused Cached state): copy it
             new = copy.copy(new)
@@ -78,7 +81,7 @@ class FlowRun:
         else:
             self.states[task].map_states[index] = new
         self.changes += 1
-        if self.flow.events:
+        if self.flow.events and not self.simulated:
             self.flow.events.publish(TaskStateChanged(self, task, index, old, new))
         return new
 
@@ -91,13 +94,13 @@ class FlowRun:
         makes it Failed, as a task's does."""
         old = self.state
         try:
-            for handler in self.flow.state_handlers:
+            for handler in () if self.simulated else self.flow.state_handlers:
                 new = handler(self.flow, old, new) or new
         except Exception as exc:
             new = Failed(f"state handler of flow {self.flow.name!r} raised {exc!r}", result=exc)
         self.state = new
         self.flow_states.append(new)
-        if self.flow.events:
+        if self.flow.events and not self.simulated:
             self.flow.events.publish(FlowStateChanged(self, old, new))
 
     # -- what task runs are made of --------------------------------------------------------
@@ -110,9 +113,9 @@ class FlowRun:
         if upstream is None:
             upstream = upstream_states(self.plan, self.states, task)
         cached = folder = None
-        if task.cache_for is not None:
+        if task.cache_for is not None and not self.simulated:
             cached = cache.candidates(task.cache_key or task.name)
-        if self.flow.result_dir is not None:
+        if self.flow.result_dir is not None and not self.simulated:
             folder = self.checkpoint_folder(task)
         return TaskRun(task, state, upstream, map_index, self.setting, reporter, cached, folder)
 
