@@ -34,8 +34,9 @@ from flowbook.engine.task_run import trigger_verdict
 from flowbook.errors import UserTypeError, UserValueError
 from flowbook.widget.palette import LINE, cue_named
 
-__all__ = ["TruthTable", "truth_table", "BUILT_IN", "OUTCOMES", "RUNS", "MAX_UPSTREAM",
-           "verdict_name", "throwaway_upstream", "as_trigger", "fresh_run_context"]
+__all__ = ["TruthTable", "truth_table", "BUILT_IN", "OUTCOMES", "RUNS", "MAX_UPSTREAM", "ask",
+           "verdict_name", "throwaway_upstream", "as_trigger", "outcome_name",
+           "fresh_run_context"]
 
 BUILT_IN = ("all_successful", "all_failed", "any_successful", "any_failed", "all_finished",
             "always_run", "manual_only", "not_all_skipped")  # triggers known by name
