@@ -233,3 +233,10 @@ def test_find_task_names_the_ambiguity(flow):
     flow.add_task(returns(1, name="x"))
     with pytest.raises(CellError, match="2 tasks named 'x'"):
         find_task(flow, "x")
+
+
+def test_trigger_names_are_triggers_only():
+    from flowbook.notebook.authoring import TRIGGER_NAMES
+
+    assert "all_successful" in TRIGGER_NAMES and "manual_only" in TRIGGER_NAMES
+    assert not {"truth_table", "describe", "upstream_state_list"} & set(TRIGGER_NAMES)

@@ -31,7 +31,7 @@ __all__ = ["CellError", "TRIGGER_NAMES", "define_task", "remove_task", "reset_fl
            "connect_pending", "relink", "find_task", "resolve_trigger", "check_name"]
 
 TRIGGER_NAMES = tuple(n for n in triggers.__all__ if n not in ("upstream_state_list",
-                                                                 "describe"))
+                                                                 "describe", "truth_table"))
 
 
 class CellError(UserValueError):
