@@ -22,7 +22,8 @@ from flowbook.notebook import authoring, registry, report
 
 __all__ = ["FlowbookMagics", "load_ipython_extension"]
 
-COMMANDS = ("run", "show", "resume", "retry", "reference", "remove", "list", "reset")
+COMMANDS = ("run", "show", "resume", "retry", "reference", "remove", "list", "reset", "debug",
+            "load")
 EXECUTORS = "local (the default), threads, dask or dask=ADDRESS"
 
 
@@ -106,7 +107,8 @@ class FlowbookMagics(Magics):
     @magic_arguments()
     @argument("command", choices=COMMANDS, help="run [FLOW] | show [FLOW] | resume [TASK ...] "
                                                 "| retry [TASK ...] | reference [TASK ...] | "
-                                                "remove TASK | list [FLOW] | reset [FLOW]")
+                                                "remove TASK | list [FLOW] | reset [FLOW] | "
+                                                "debug TASK | load TASK")
     @argument("names", nargs="*", help="the FLOW (run, show, list, reset) or the TASKs")
     @argument("--flow", help="the flow of the TASKs (default: the notebook's flow)")
     @argument("--executor", default="local", help=f"run: where tasks run: {EXECUTORS}")
@@ -168,6 +170,23 @@ class FlowbookMagics(Magics):
         authoring.reset_flow(flow, self.shell.user_ns)
         print(f"flow {flow.name!r} is empty again")
 
+    def _debug(self, args: Any) -> None:
+        flow = registry.find_flow(args.flow, self.shell.user_ns)
+        flow.debug(_one_task(args))
+
+    def _load(self, args: Any) -> None:
+        from flowbook.engine import postmortem
+
+        namespace = self.shell.user_ns
+        flow = registry.find_flow(args.flow, namespace)
+        name = _one_task(args)
+        if flow.last_run is None:
+            raise UsageError(f"flow {flow.name!r} has not run yet, so there is nothing to "
+                             "load; run it first with %flow run")
+        variable = postmortem.flow_variable(flow, namespace, preferred=args.flow)
+        text = postmortem.load_cell(flow.last_run, name, flow_variable=variable)
+        self.shell.set_next_input(text, replace=False)
+
     # -- helpers --------------------------------------------------------------------------
 
     def _flow_argument(self, args: Any) -> Any:
@@ -205,6 +224,14 @@ def _view(flow: Any, shell: Any, new_run: bool = False) -> Any:
     from flowbook.widget.flow_widget import NEXT, FlowWidget
 
     return FlowWidget(flow, run=NEXT) if new_run else FlowWidget(flow)
+
+
+def _one_task(args: Any) -> str:
+    """The one TASK of debug and load (``name[3]`` for a mapped child)."""
+    if len(args.names) != 1:
+        raise UsageError(f"%flow {args.command} takes one TASK name, e.g. "
+                         f"`%flow {args.command} clean` or `%flow {args.command} clean[3]`")
+    return args.names[0]
 
 
 def _unquote(text: str | None) -> str | None:
