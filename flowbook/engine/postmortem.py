@@ -263,7 +263,8 @@ def _post_mortem(debugger: Any, tb: Any, at_first: bool) -> None:
             stop = setup(frame, traceback)
             debugger.curindex = 0
             debugger.curframe = debugger.stack[0][0]
-            debugger.curframe_locals = debugger.curframe.f_locals
+            if sys.version_info < (3, 13):  # later, pdb reads curframe.f_locals itself
+                debugger.curframe_locals = debugger.curframe.f_locals
             return stop
 
         debugger.setup = setup_at_first  # pdb offers no other way to choose the first frame
