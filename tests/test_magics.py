@@ -552,3 +552,62 @@ def test_a_bug_in_flowbook_while_defining_a_task_is_not_a_usage_error(ip, monkey
     res = ip.run_cell("%%task t\n1", store_history=False)
     assert type(res.error_in_exec) is ValueError  # not a UsageError, not a CellError
     assert "t" not in ip.user_ns and not nb().tasks
+
+
+# -- what-if and stepping ------------------------------------------------------------------
+
+SPARK_CELLS = ("%%task cluster\n'spark://1'",
+               "%%task job\nraise RuntimeError(f'out of memory on {cluster}')",
+               "%%task report\njob.upper()",
+               "%%task tear_down --trigger always_run --upstream report\ncluster")
+
+
+def _spark(ip):
+    for cell in SPARK_CELLS:
+        run(ip, cell)
+
+
+def test_flow_simulate_prints_what_would_happen_and_runs_nothing(ip, capsys):
+    _spark(ip)
+    capsys.readouterr()
+    state = run(ip, "%flow simulate job=Failed")
+    out = capsys.readouterr().out
+    assert "what if job=Failed: flow 'notebook' would end Success" in out
+    assert "job        Failed         as asked" in out
+    assert "report     TriggerFailed  all_successful" in out and "job is Failed" in out
+    assert state.is_successful() and nb().last_run is None
+    everything = run(ip, "%flow simulate")
+    assert everything.is_successful()  # the job's code would raise, but nothing ran
+
+
+def test_flow_simulate_mistakes_are_usage_errors(ip):
+    _spark(ip)
+    assert "did you mean 'job'" in usage_error(ip, "%flow simulate jb=Failed")
+    assert "TASK=STATE pairs" in usage_error(ip, "%flow simulate job")
+    assert "not a state a task can end in" in usage_error(ip, "%flow simulate job=Broken")
+
+
+def test_flow_run_break_then_step_and_resume(ip, capsys):
+    run(ip, "%%task a\n1")
+    run(ip, "%%task b\na + 1")
+    run(ip, "%%task c\nb * 10")
+    state = run(ip, "%flow run --break b")
+    assert "Stopped at a breakpoint before b" in state.message
+    states = nb().last_run.states
+    assert {t.name: type(s).__name__ for t, s in states.items()} == {"a": "Success",
+                                                                    "b": "Paused"}
+    state = run(ip, "%flow step")
+    assert "before c" in state.message
+    assert run(ip, "%flow resume").result[run(ip, "c")].result == 20
+
+
+def test_flow_step_begins_a_run_and_mistakes_are_usage_errors(ip):
+    run(ip, "%%task a\n1")
+    run(ip, "%%task b\na + 1")
+    state = run(ip, "%flow step")
+    assert "before b" in state.message and nb().last_run.number == 1
+    assert "is not stopped at a breakpoint" in usage_error(ip, "%flow step a")
+    assert "at most one TASK" in usage_error(ip, "%flow step a b")
+    assert "did you mean 'b'" in usage_error(ip, "%flow run --break bb")
+    run(ip, "%flow run --break all")
+    assert "before a" in nb().last_state.message

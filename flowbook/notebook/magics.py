@@ -16,14 +16,14 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from flowbook.engine import flow_run
+from flowbook.engine import continuation, flow_run
 from flowbook.errors import UserError
 from flowbook.notebook import authoring, registry, report
 
 __all__ = ["FlowbookMagics", "load_ipython_extension"]
 
-COMMANDS = ("run", "show", "resume", "retry", "reference", "remove", "list", "reset", "debug",
-            "load")
+COMMANDS = ("run", "show", "resume", "retry", "step", "simulate", "reference", "remove", "list",
+            "reset", "debug", "load")
 EXECUTORS = "local (the default), threads, dask or dask=ADDRESS"
 
 
@@ -106,14 +106,19 @@ class FlowbookMagics(Magics):
 
     @magic_arguments()
     @argument("command", choices=COMMANDS, help="run [FLOW] | show [FLOW] | resume [TASK ...] "
-                                                "| retry [TASK ...] | reference [TASK ...] | "
+                                                "| retry [TASK ...] | step [TASK] | simulate "
+                                                "[TASK=STATE ...] | reference [TASK ...] | "
                                                 "remove TASK | list [FLOW] | reset [FLOW] | "
                                                 "debug TASK | load TASK")
-    @argument("names", nargs="*", help="the FLOW (run, show, list, reset) or the TASKs")
+    @argument("names", nargs="*", help="the FLOW (run, show, list, reset), the TASKs, or "
+                                       "simulate's TASK=STATE outcomes")
     @argument("--flow", help="the flow of the TASKs (default: the notebook's flow)")
     @argument("--executor", default="local", help=f"run: where tasks run: {EXECUTORS}")
     @argument("--param", action="append", default=[], metavar="NAME=VALUE",
               help="run: a parameter value (a Python literal, else a string); repeatable")
+    @argument("--break", dest="breakpoints", action="append", default=[], metavar="TASK",
+              help="run: stop before TASK (Paused); `%%flow step` runs the next task, `%%flow "
+                   "resume` continues; repeatable; `--break all` stops before every task")
     @line_magic
     def flow(self, line: str) -> Any:
         """Run, inspect and change flows; ``state = %flow run`` keeps the flow's state."""
@@ -129,8 +134,29 @@ class FlowbookMagics(Magics):
         parameters = _parameters(args.param)
         flow_run.check_parameters(flow, parameters)  # before the widget is shown
         executor = _executor(args.executor)
-        return self._watch(flow, lambda: flow.run(parameters=parameters, executor=executor),
-                           new_run=True)
+        stops = "all" if "all" in args.breakpoints else args.breakpoints or None
+        if stops not in (None, "all"):
+            continuation.resolve_tasks(flow, flow.plan(), stops)  # before the widget is shown
+        return self._watch(flow, lambda: flow.run(parameters=parameters, executor=executor,
+                                                  breakpoints=stops), new_run=True)
+
+    def _step(self, args: Any) -> Any:
+        flow = registry.find_flow(args.flow, self.shell.user_ns)
+        if len(args.names) > 1:
+            raise UsageError(f"%flow step takes at most one TASK, got {' '.join(args.names)}")
+        task = args.names[0] if args.names else None
+        runs = flow.last_run is None or flow.last_run.state.is_finished()
+        return self._watch(flow, lambda: flow.step(task), new_run=runs)
+
+    def _simulate(self, args: Any) -> Any:
+        from flowbook.engine.simulate import simulate
+
+        flow = registry.find_flow(args.flow, self.shell.user_ns)
+        authoring.connect_pending(flow)
+        outcomes = _outcomes(args.names)
+        state = simulate(flow, outcomes)
+        print(report.simulation_summary(flow, state, outcomes))
+        return state
 
     def _resume(self, args: Any) -> Any:
         flow = registry.find_flow(args.flow, self.shell.user_ns)
@@ -232,6 +258,18 @@ def _one_task(args: Any) -> str:
         raise UsageError(f"%flow {args.command} takes one TASK name, e.g. "
                          f"`%flow {args.command} clean` or `%flow {args.command} clean[3]`")
     return args.names[0]
+
+
+def _outcomes(pairs: list) -> dict:
+    """simulate's TASK=STATE pairs as {task name: state name}."""
+    outcomes = {}
+    for pair in pairs:
+        name, sep, outcome = _unquote(pair).partition("=")
+        if not sep or not name or not outcome:
+            raise UsageError(f"%flow simulate takes TASK=STATE pairs, not {pair!r}; e.g. "
+                             "`%flow simulate run_job=Failed`")
+        outcomes[name] = outcome
+    return outcomes
 
 
 def _unquote(text: str | None) -> str | None:

@@ -23,7 +23,7 @@ from flowbook import triggers
 from flowbook.engine.flow_run import state_name
 from flowbook.notebook.cell_task import CellTask
 
-__all__ = ["task_summary", "task_table", "run_summary"]
+__all__ = ["task_summary", "task_table", "run_summary", "simulation_summary"]
 
 
 def task_summary(flow: Any, task: Any, namespace: dict | None = None) -> str:
@@ -92,6 +92,29 @@ def run_summary(flow: Any) -> str:
     rows = [(t.name, state_name(run.states.get(t)))
             for t in flow.sorted_tasks() if not t.auto_generated]
     return head + "\n" + _columns(rows, indent="  ")
+
+
+def simulation_summary(flow: Any, state: Any, outcomes: dict) -> str:
+    """What ``flowbook.simulate`` found: the flow's state, then each task's state and why
+    (the outcome asked for, or the rule that decided)."""
+    from flowbook.widget.explain import why_text
+
+    asked = ", ".join(f"{name}={outcome}" for name, outcome in outcomes.items())
+    counts = Counter(state_name(st) for st in state.result.values())
+    head = (f"what if {asked or 'every task succeeds'}: flow {flow.name!r} would end "
+            f"{state_name(state)} ({state.message}) | "
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    named = {t for t in flow.tasks if t.name in outcomes}
+    rows = []
+    for task in flow.sorted_tasks():
+        if task.auto_generated:
+            continue
+        st = state.result.get(task)
+        why = ("as asked" if task in named else why_text(st.why) if st is not None
+               and st.why is not None else "")
+        rows.append((task.name, state_name(st), why))
+    return (head + "\n" + _columns(rows, indent="  ")
+            + "\n(simulated: no task ran; flowbook.simulate(flow, {...}) does it from code)")
 
 
 def _trigger_name(task: Any) -> str:
