@@ -30,7 +30,7 @@ import textwrap
 from typing import Any
 
 from flowbook.core.task import FunctionTask
-from flowbook.engine.continuation import _resolve
+from flowbook.engine.continuation import resolve_tasks
 from flowbook.engine.flow_run import FlowRun, state_name
 from flowbook.engine.mapping import child_upstreams, settled
 from flowbook.engine.state import State, TimedOut, TriggerFailed
@@ -132,7 +132,7 @@ def _target(run: FlowRun, item: Any, map_index: int | None) -> tuple:
             raise UserValueError(f"{item}[{named}] names child {named}, but map_index is "
                                  f"{map_index}; give one of them")
         map_index = int(named)
-    (task,) = _resolve(run, [item])
+    (task,) = resolve_tasks(run.flow, run.plan, [item])
     state = run.states.get(task)
     if state is None:
         raise UserValueError(f"task {task.name!r} has not run in the latest run of flow "
