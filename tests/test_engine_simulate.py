@@ -360,3 +360,8 @@ def test_simulate_agrees_with_the_differential_catalog():
             applied.append(name)
     assert len(applied) >= 90, applied
     print(len(applied), "catalog cases simulated")
+
+
+def test_a_simulated_flow_state_says_it_is_one():
+    state = simulate(Spark().flow, {"run_job": "Failed"})
+    assert state.message == "What-if: Some reference tasks failed."

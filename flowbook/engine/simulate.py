@@ -27,7 +27,7 @@ per mapped child to make (``len`` of a list outcome, else 1) and equals anything
 ...     down = tear_down(upstream_tasks=[job])
 >>> state = simulate(flow, {"run_job": "Failed"})
 >>> state
-<Failed: "Some reference tasks failed.">
+<Failed: "What-if: Some reference tasks failed.">
 >>> state.result[down]
 <TriggerFailed: "trigger "all_successful": some upstream tasks did not succeed">
 >>> state.result[down].why.trigger, state.result[job].message
@@ -119,7 +119,9 @@ def simulate(flow: Any, outcomes: dict | None = None, default: Any = "Success", 
                            stand_in=stand_in)
     with continuation.clock.using(run.clock):
         run.set_state(states.Running("Simulating the flow (what-if)."))
-    return advance(run)
+    state = advance(run)
+    state.message = f"What-if: {state.message}"  # never mistaken for a real run's state
+    return state
 
 
 def outcome_class(value: Any, what: str = "outcome") -> type:
