@@ -572,7 +572,7 @@ def test_flow_simulate_prints_what_would_happen_and_runs_nothing(ip, capsys):
     capsys.readouterr()
     state = run(ip, "%flow simulate job=Failed")
     out = capsys.readouterr().out
-    assert "what if job=Failed: flow 'notebook' would end Success" in out
+    assert "what if job=Failed: flow 'notebook' would end Success (All reference tasks " in out
     assert "job        Failed         as asked" in out
     assert "report     TriggerFailed  all_successful" in out and "job is Failed" in out
     assert state.is_successful() and nb().last_run is None

@@ -102,7 +102,7 @@ def simulation_summary(flow: Any, state: Any, outcomes: dict) -> str:
     asked = ", ".join(f"{name}={outcome}" for name, outcome in outcomes.items())
     counts = Counter(state_name(st) for st in state.result.values())
     head = (f"what if {asked or 'every task succeeds'}: flow {flow.name!r} would end "
-            f"{state_name(state)} ({state.message}) | "
+            f"{state_name(state)} ({str(state.message).removeprefix('What-if: ')}) | "
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     named = {t for t in flow.tasks if t.name in outcomes}
     rows = []
