@@ -5,6 +5,13 @@ turns it into at most two global buttons, "Resume all (N)" and "Retry failed (N)
 the run" after an interrupt), and the selected task's own: Resume, Retry, "Retry from here"
 with a preview of what re-runs, or, for a task that only its failed upstream can change,
 "Retry <upstream>" saying so.
+
+A run standing at a breakpoint (``engine.breakpoints``) offers "Step" (runs the first task
+stopped, in run order, then stops before each task that becomes ready) and "Continue"
+(continues every stopped task and ends the stepping) as its two global buttons, and "Step
+this task" in a stopped task's panel. Continue is not an approval: tasks paused for one keep
+waiting, with Resume in their panels, and "Resume all (N)" returns once no task stands at a
+breakpoint; a failed task's Retry stays in its panel meanwhile.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flowbook.engine import continuation, offers
+from flowbook.engine import breakpoints, continuation, offers
 
 __all__ = ["Action", "offered"]
 
@@ -25,7 +32,7 @@ class Action:
 
     id: str  # sent back by the page when clicked: "<verb>" or "<verb>:<unique name>"
     label: str  # the button's text
-    verb: str  # "resume", "retry", "retry_from" or "continue"
+    verb: str  # "resume", "step", "retry", "retry_from" or "continue"
     tasks: tuple = ()  # the Tasks it acts on (none: every paused or failed one)
     scope: str = "task"  # "task" (the selected task's panel) or "global" (the toolbar)
     title: str = ""  # the tooltip: what it will do
@@ -41,6 +48,8 @@ class Action:
         """Continue ``run`` this way (in the caller's thread); returns its flow State."""
         if self.verb == "resume":
             return continuation.resume(run, self.tasks)
+        if self.verb == "step":
+            return continuation.step(run, self.tasks[0])
         if self.verb == "retry_from":
             return continuation.retry_from(run, self.tasks[0])
         return continuation.retry(run, self.tasks)  # retry, or continue an interrupted run
@@ -55,6 +64,9 @@ def offered(run: Any, selected: Any, names: dict) -> list:
 
 
 def _global(run: Any, names: dict) -> list:
+    stopped = _stopped(run)
+    if stopped:
+        return _stepping(run, stopped, names)
     paused, failed = offers.resumable(run), offers.retryable(run)
     found = []
     if paused:
@@ -72,6 +84,28 @@ def _global(run: Any, names: dict) -> list:
     return found
 
 
+def _stopped(run: Any) -> list:
+    """The tasks standing at a breakpoint, in run order: what ``continuation.step`` takes."""
+    return [t for t in run.plan.order if breakpoints.at_breakpoint(run.states.get(t))]
+
+
+def _stepping(run: Any, stopped: list, names: dict) -> list:
+    """Step (the first task stopped) and Continue (every one), for a run at a breakpoint."""
+    first = names.get(stopped[0], stopped[0].name)
+    others = [names.get(t, t.name) for t in stopped[1:]]
+    waiting = [names.get(t, t.name) for t in offers.resumable(run) if t not in stopped]
+    step_title = (f"Run {first}, stopped at a breakpoint, then stop before each task that "
+                  "becomes ready" + (f" ({_listed(others)} stay stopped)" if others else ""))
+    go_title = (f"Continue the run from its breakpoint{'s' if others else ''} "
+                f"({_listed([first, *others])}) without stopping again"
+                + (f"; {_listed(waiting)} still wait{'s' if len(waiting) == 1 else ''} for "
+                   "approval (Resume in the panel)" if waiting else ""))
+    return [Action("step", "Step", "step", (stopped[0],), scope="global", style="primary",
+                   title=step_title),
+            Action("continue_stopped", "Continue", "resume", tuple(stopped), scope="global",
+                   style="primary", title=go_title)]
+
+
 def _for_task(run: Any, task: Any, names: dict) -> list:
     name = names.get(task, task.name)
     return [replace(action, panel=name) for action in _task_actions(run, task, name, names)]
@@ -79,7 +113,11 @@ def _for_task(run: Any, task: Any, names: dict) -> list:
 
 def _task_actions(run: Any, task: Any, name: str, names: dict) -> list:
     found = []
-    if task in offers.resumable(run):
+    if breakpoints.at_breakpoint(run.states.get(task)):
+        found.append(Action(f"step:{name}", "Step this task", "step", (task,), style="primary",
+                            title=f"Run {name} now, then stop before each task that becomes "
+                            "ready"))
+    elif task in offers.resumable(run):
         found.append(Action(f"resume:{name}", "Resume", "resume", (task,), style="primary",
                             title=f"Approve {name} and continue the run"))
     if task in offers.retryable(run):

@@ -23,9 +23,10 @@ from typing import Any
 from flowbook.widget.palette import state_name
 
 __all__ = [
-    "why_text", "passed_text", "waiting_text", "upstream_lines", "history_lines",
-    "result_preview", "shows_result", "traceback_text", "current_attempt", "current_decision",
-    "counts_text", "children_text", "duration_text", "message_text", "safe_repr",
+    "why_text", "breakpoint_text", "passed_text", "waiting_text", "upstream_lines",
+    "history_lines", "result_preview", "shows_result", "traceback_text", "current_attempt",
+    "current_decision", "counts_text", "children_text", "duration_text", "message_text",
+    "safe_repr",
 ]
 
 # For the built-in rules, which upstream states decided against the task. A rule not listed
@@ -52,6 +53,16 @@ def why_text(decision: Any) -> str:
     else:
         facts = ", ".join(_upstream_fact(name, state, against) for name, state in upstream)
     return f"{decision.trigger} {decision.rule}; {facts or 'no upstream state decided'}"
+
+
+def breakpoint_text(decision: Any) -> str:
+    """Why a task stopped at a breakpoint (``decision.trigger == "breakpoint"``) waits: not
+    for an approval, for someone to step or continue the run."""
+    facts = ", ".join(_upstream_fact(name, state, None) for name, state in decision.upstream)
+    ready = f"its upstream tasks finished ({facts})" if facts else "it has no upstream tasks"
+    return (f"The run stopped before it started, at a breakpoint: {ready}, so it is ready "
+            "to run. Step runs it (flow.step()); Continue goes on with the run "
+            "(flow.resume()).")
 
 
 def passed_text(trigger: Any, upstream: list, outcome: Any = None) -> str:
@@ -205,7 +216,8 @@ def shows_result(state: Any) -> bool:
 
 
 def duration_text(seconds: float | None) -> str:
-    """``< 0.1 ms``, ``0.4 ms``, ``25 ms``, ``1.42 s``, ``12 s``, ``1 min 3 s``, ``2 h 5 min``; "" for None."""
+    """``< 0.1 ms``, ``0.4 ms``, ``25 ms``, ``1.42 s``, ``12 s``, ``1 min 3 s``,
+    ``2 h 5 min``; "" for None."""
     if seconds is None:
         return ""
     if seconds < 0.00005:

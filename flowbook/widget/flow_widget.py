@@ -18,6 +18,11 @@ stylesheet hides the picture where it is live. The picture is of the run when sh
 after the widget's own actions (and a magic's run); a following widget redraws it whenever
 the latest run ends or waits.
 
+In the What-if mode (``what_if``) a click on a task sets how it ends (``outcomes``, see
+``what_if``): the page then shows the flow as ``engine.simulate`` says it would end, drawn
+by the same ``view_model`` and ``panel`` as a run, with no action on offer; leaving the mode
+shows the run again. The static picture always shows the run.
+
 What goes wrong is shown in red (``problem``): a drawing that cannot be made (no Graphviz), a
 refused action (a ``UserError``) or a task body's interrupt, as its message. Any other
 exception is a bug in flowbook: it is logged with its traceback on the ``flowbook.widget``
@@ -30,6 +35,7 @@ import base64
 import html
 import logging
 import threading
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -37,9 +43,10 @@ import anywidget
 import traitlets
 
 from flowbook.engine import capture, runs
+from flowbook.engine.simulate import outcome_class
 from flowbook.errors import UserError, UserTypeError, UserValueError
 from flowbook.widget import actions as offers
-from flowbook.widget import panel, timeline, view_model
+from flowbook.widget import panel, timeline, view_model, what_if
 from flowbook.widget.drawing import DrawingError, draw, render_svg
 from flowbook.widget.svg import ColourableSvg
 from flowbook.widget.tracking import NEXT, RunTracker, Snapshot
@@ -97,18 +104,25 @@ class FlowWidget(anywidget.AnyWidget):
     problem = traitlets.Unicode("", help="why the drawing or the last action did not work"
                                 ).tag(sync=True)
     output = traitlets.Unicode("", help="what the latest action's run printed").tag(sync=True)
+    what_if = traitlets.Bool(False, help="What-if mode: a click on a task sets how it ends and "
+                             "the page shows the simulated run").tag(sync=True)
+    outcomes = traitlets.Dict(help="What-if: unique task name -> the outcome set by hand "
+                              "(Success, Failed, Skipped, TimedOut, ...)").tag(sync=True)
     redraw_interval = traitlets.Float(0.25, help="least seconds between two redraws")
 
     def __init__(self, flow: Any, run: Any = None, follow: bool = False, **kwargs: Any):
         self.flow = flow  # the Flow shown
         self._lock = threading.RLock()  # one redraw or action bookkeeping at a time
         self._closed = False
-        self._plan: Any = None  # the plan the layout below was made for
-        self._names: dict = {}  # Task -> unique name, for that plan
+        self._layout = _Layout()  # the plan drawn in the page
+        self._real = _Layout()  # the plan of the run shown, for the static picture
+        self._names: dict = {}  # Task -> unique name, of the plan drawn in the page
         self._tasks: dict = {}  # unique name -> Task
-        self._static: ColourableSvg | None = None  # the layout, for the static picture
-        self._problems = {"drawing": "", "action": "", "redraw": ""}  # source -> message
-        self._snapshot = Snapshot()  # what the latest redraw showed
+        self._problems = {"drawing": "", "action": "", "redraw": "", "what_if": ""}
+        self._snapshot = Snapshot()  # the run as the latest redraw saw it
+        self._real_nodes: dict = {}  # the nodes of that run, for the static picture
+        self._simulator = what_if.Simulator(flow)  # the What-if mode's simulations
+        self._simulation: Any = None  # the simulation shown (None: the run is shown)
         self._targets: dict = {}  # action id -> offers.Action
         self._action: threading.Thread | None = None  # the latest action's thread
         self._shown: Any = None  # the DisplayHandle of the static picture shown with the view
@@ -139,7 +153,7 @@ class FlowWidget(anywidget.AnyWidget):
             try:
                 self._redraw(self._tracker.snapshot())
                 self._problems["redraw"] = ""
-            except Exception as exc:  # a bug: _ensure_layout handles the drawing's failures
+            except Exception as exc:  # a bug: _layout_of handles the drawing's failures
                 # It must not break the run: shown, and logged once while it repeats.
                 problem = _bug_message("Redrawing the widget", exc)
                 if problem != self._problems["redraw"]:
@@ -149,12 +163,22 @@ class FlowWidget(anywidget.AnyWidget):
             self.problem = "\n".join(p for p in self._problems.values() if p)
 
     def _redraw(self, snap: Snapshot) -> None:
-        self._ensure_layout(snap.run.plan if snap.run is not None else self.flow.plan())
+        self._real = self._layout_of(snap.run.plan if snap.run is not None else
+                                     self.flow.plan())
         self._snapshot = snap
+        self._real_nodes = view_model.nodes(snap, self._real.names)
+        sim = self._simulation = self._simulate() if self.what_if else None
+        self._use(self._real if sim is None else self._layout_of(sim.snapshot.run.plan))
         names = self._names
         with self.hold_sync():
-            self.nodes = nodes = view_model.nodes(snap, names)
-            self.status = view_model.status(self.flow.name, snap, names)
+            if sim is None:
+                self.nodes = nodes = self._real_nodes
+                self.status = view_model.status(self.flow.name, snap, names)
+            else:
+                self.nodes = nodes = view_model.nodes(sim.snapshot, names, sim.chosen)
+                self.status = {**view_model.status(self.flow.name, sim.snapshot, names),
+                               "what_if": what_if.status_text(sim, names, snap.run),
+                               "hint": what_if.HINT}
             self.legend = view_model.legend(nodes)
             self.runs = view_model.runs(list(self.flow.runs), snap.run)
             self._syncing = True
@@ -166,7 +190,7 @@ class FlowWidget(anywidget.AnyWidget):
             self._flush_printed()
             if self.view == "timeline":
                 self.timeline = timeline.rows(snap.run, names) if snap.run else {}
-            self._offer_actions(snap)
+            self._offer_actions(snap if sim is None else Snapshot())
             self._show_panel()
         if self.follow and self._shown is not None and snap.flow_state is not self._flow_state:
             # A following widget's picture shows the latest run as it ends or waits. A
@@ -177,28 +201,47 @@ class FlowWidget(anywidget.AnyWidget):
         self._tracker.interval = max(self.redraw_interval,
                                      (len(self.svg) + 200 * len(nodes)) / BYTES_PER_SECOND)
 
-    def _ensure_layout(self, plan: Any) -> None:
-        """Lay the plan out with dot when the shape (tasks, edges, reference tasks) changed."""
-        if plan is self._plan:
+    def _layout_of(self, plan: Any) -> "_Layout":
+        """The plan laid out by dot (one already made, if it is of that plan)."""
+        for made in (self._layout, self._real):
+            if made.plan is plan:
+                return made
+        names = dict(plan.names)
+        if len(names) > MAX_DRAWN:
+            return _Layout(plan, names, None, (
+                f"The flow has {len(names)} tasks; flowbook draws flows of up to "
+                f"{MAX_DRAWN}. The status line and the task panel still work."))
+        try:
+            svg = render_svg(draw(plan, names=names))
+        except DrawingError as exc:
+            return _Layout(plan, names, None, str(exc))
+        return _Layout(plan, names, ColourableSvg(svg, list(names.values())))
+
+    def _use(self, layout: "_Layout") -> None:
+        """Draw ``layout`` in the page; its SVG is sent only when it is another plan's."""
+        if layout is self._layout:
             return
-        self._plan = plan
-        self._names = dict(plan.names)
+        self._layout = layout
+        self._names = dict(layout.names)
         self._tasks = {name: task for task, name in self._names.items()}
         if self.selected not in self._tasks:
             self.selected = ""
-        self._static, self._problems["drawing"] = None, ""
+        self._problems["drawing"] = layout.problem
+        self.svg = "" if layout.static is None else layout.static.layout()
+
+    def _simulate(self) -> Any:
+        """The flow simulated with the outcomes set (None, and a red line, if it cannot
+        be: a flow that cannot run, say)."""
+        tasks = {name: task for task, name in self.flow.plan().names.items()}
+        chosen = {tasks[name]: outcome for name, outcome in self.outcomes.items()
+                  if name in tasks}
         try:
-            if len(self._names) > MAX_DRAWN:
-                raise DrawingError(
-                    f"The flow has {len(self._names)} tasks; flowbook draws flows of up to "
-                    f"{MAX_DRAWN}. The status line and the task panel still work.")
-            svg = render_svg(draw(plan, names=self._names))
-        except DrawingError as exc:
-            self._problems["drawing"] = str(exc)
-            self.svg = ""
-            return
-        self._static = ColourableSvg(svg, list(self._tasks))
-        self.svg = self._static.layout()
+            sim = self._simulator.simulation(chosen)
+        except UserError as exc:
+            self._problems["what_if"] = f"What if did not work: {exc}"
+            return None
+        self._problems["what_if"] = ""
+        return sim
 
     # -- the run shown, the task selected ---------------------------------------------------
 
@@ -255,8 +298,68 @@ class FlowWidget(anywidget.AnyWidget):
     def _show_panel(self) -> None:
         task = self._tasks.get(self.selected)
         child = self.child if self.child >= 0 else None
-        self.panel = ("" if task is None else
-                      panel.task_html(self._snapshot, task, self._names, child))
+        sim = self._simulation
+        if task is None:
+            self.panel = ""
+        elif sim is not None:
+            self.panel = panel.what_if_html(sim, task, self._names, child)
+        else:
+            self.panel = panel.task_html(self._snapshot, task, self._names, child)
+
+    # -- what if ----------------------------------------------------------------------------
+
+    @traitlets.validate("outcomes")
+    def _valid_outcomes(self, proposal: dict) -> dict:
+        names = set(self.flow.plan().names.values())
+        valid = {}
+        for name, outcome in proposal["value"].items():
+            if name not in names:
+                raise traitlets.TraitError(
+                    f"flow {self.flow.name!r} has no task named {name!r}; choose one of: "
+                    f"{', '.join(sorted(names))}")
+            try:
+                valid[name] = ([outcome_class(o, f"outcome of {name!r}").__name__
+                                for o in outcome] if isinstance(outcome, list)
+                               else outcome_class(outcome, f"outcome of {name!r}").__name__)
+            except UserError as exc:
+                raise traitlets.TraitError(str(exc)) from exc
+        return valid
+
+    @traitlets.observe("what_if", "outcomes")
+    def _on_what_if(self, change: dict) -> None:
+        if change["name"] == "what_if":
+            if change["new"]:
+                self.view = "graph"  # a simulation has no time: nothing to show over time
+            else:
+                self._simulator = what_if.Simulator(self.flow)  # holds no run while off
+                self._problems["what_if"] = ""
+        if self._tracker is not None:
+            self.refresh()
+
+    def cycle_outcome(self, name: str) -> Any:
+        """What-if: set how task ``name`` ends to the next of Success, Failed, Skipped,
+        TimedOut (without how it ended in the latest run), then back to how it ended there;
+        select it. Returns the outcome set (None: as in the run)."""
+        with self._lock:
+            if not self.what_if:
+                raise UserValueError(
+                    f"the widget of flow {self.flow.name!r} is not in What-if mode; turn it "
+                    "on first (the What if button, or widget.what_if = True)")
+            sim = self._simulation
+            tasks = {n: t for t, n in self.flow.plan().names.items()}
+            if name not in tasks:
+                raise UserValueError(
+                    f"flow {self.flow.name!r} has no task named {name!r}; choose one of: "
+                    f"{', '.join(tasks)}")
+            base = None if sim is None else sim.base.get(tasks[name])
+            after = what_if.next_outcome(self.outcomes.get(name), base)
+            outcomes = {n: o for n, o in self.outcomes.items() if n != name}
+            if after is not None:
+                outcomes[name] = after
+            self.outcomes = outcomes
+            if name in self._tasks:
+                self.selected = name
+            return after
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -273,10 +376,13 @@ class FlowWidget(anywidget.AnyWidget):
             return
         if content.get("type") == "hello":  # the page asks whether a kernel listens
             self.send({"type": "hello"})
-        elif content.get("type") == "action":
+        elif content.get("type") in ("action", "what_if"):
             try:
-                self.act(str(content.get("id", "")))
-            except UserError as exc:  # a click on an action no longer offered
+                if content["type"] == "action":
+                    self.act(str(content.get("id", "")))
+                else:
+                    self.cycle_outcome(str(content.get("task", "")))
+            except UserError as exc:  # a click on an action no longer offered, a late click
                 self._problems["action"] = str(exc)
                 self.refresh()
 
@@ -340,17 +446,20 @@ class FlowWidget(anywidget.AnyWidget):
         self._tracker.stop_waiting()
 
     def summary(self) -> str:
-        """The status and every task's state, as plain text."""
+        """The status and every task's state, as plain text (of the run, never a
+        simulation)."""
         with self._lock:
-            return panel.summary_text(self.flow.name, self._snapshot, self._names,
-                                      panel.counts(self._snapshot, list(self._names)))
+            names = self._real.names
+            return panel.summary_text(self.flow.name, self._snapshot, names,
+                                      panel.counts(self._snapshot, list(names)))
 
     def static_svg(self) -> str:
-        """The run as drawn now, as a standalone SVG document ("" when it cannot be drawn)."""
+        """The run as drawn now, as a standalone SVG document ("" when it cannot be drawn);
+        never a simulation."""
         with self._lock:
-            if self._static is None:
+            if self._real.static is None:
                 return ""
-            return self._static.render(self.nodes)
+            return self._real.static.render(self._real_nodes)
 
     def picture(self) -> dict:
         """The run as a static picture: a display bundle of an HTML image (which JupyterLab
@@ -405,12 +514,24 @@ class FlowWidget(anywidget.AnyWidget):
             self._closed = True
             if self._tracker is not None:
                 self._tracker.close()
-            self._snapshot, self._static = Snapshot(), None
+            self._snapshot, self._simulation = Snapshot(), None
+            self._layout = self._real = _Layout()
+            self._simulator = what_if.Simulator(self.flow)
             self._targets.clear()
         layout = getattr(self, "layout", None)  # ipywidgets registers it as a widget of its own
         if layout is not None:
             layout.close()
         super().close()
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """One plan of the flow laid out by dot."""
+
+    plan: Any = None  # the Plan laid out (None: none yet)
+    names: dict = field(default_factory=dict)  # Task -> unique name in that plan
+    static: ColourableSvg | None = None  # the layout (None: not drawn, see problem)
+    problem: str = ""  # why it is not drawn ("": it is, or there is nothing to draw yet)
 
 
 def widget_of(what: Any, follow: bool = False) -> FlowWidget:

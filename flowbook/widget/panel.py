@@ -13,16 +13,18 @@ import html
 from collections import Counter
 from typing import Any
 
-from flowbook.widget import explain, timeline
+from flowbook.engine.breakpoints import BREAKPOINT
+from flowbook.widget import explain, timeline, what_if
 from flowbook.widget.palette import COLOURS, NOT_RUN, NOT_RUN_NAME, colour_of, state_name
 
-__all__ = ["counts", "task_html", "summary_text", "CSS"]
+__all__ = ["counts", "task_html", "what_if_html", "summary_text", "CSS"]
 
 OUTPUT_TAIL = 10_000  # characters of a task's stdout/stderr shown (the end of it)
 HISTORY_SHOWN = 60  # latest states listed in a task's history (a LOOP can make thousands)
 CHILD_CELLS = 2000  # mapped children drawn as cells; the counts cover them all
 CELL_TITLE = 200  # characters of a child's message in its cell's tooltip
 TASKS_LISTED = 40  # tasks listed in the plain-text summary
+FOLLOWS_LISTED = 12  # tasks below a what-if task listed as changed
 
 CSS = """\
 .fb-panel{line-height:1.35}
@@ -43,6 +45,8 @@ vertical-align:middle;margin-right:0.25em}
 cursor:pointer}
 .fb-panel .fb-child.fb-chosen{outline:2px solid currentColor;outline-offset:1px}
 .fb-panel .fb-child-details{border-left:3px solid #767676;padding-left:0.5em}
+.fb-panel .fb-what-if{border-left:3px dashed #767676;padding-left:0.5em}
+.fb-panel .fb-follows ul{margin:0.1em 0 0 1.2em;padding:0}
 """
 
 
@@ -104,19 +108,31 @@ def task_html(snapshot: Any, task: Any, names: dict, child: int | None = None) -
     """The panel of one task (``names``: Task -> unique name): its state and how long it
     ran, why, history, result, output and traceback; for a mapped task, a grid of its
     children (``data-child`` cells) and the details of the ``child`` chosen, if any."""
+    return _panel(_task_sections(snapshot, task, names, child))
+
+
+def _panel(sections: list) -> str:
+    return '<div class="fb-panel">' + "".join(s for s in sections if s) + "</div>"
+
+
+def _task_sections(snapshot: Any, task: Any, names: dict, child: int | None) -> list:
+    """A simulation (``run.simulated``) ran nothing: its panel has no time, history,
+    result or output, only states and why."""
     run, state = snapshot.run, snapshot.states.get(task)
     history = [] if run is None else run.task_history(task)
-    now = None if run is None else run.clock.now()
-    ran = None if run is None else timeline.duration_of(run, task, now)
+    simulated = getattr(run, "simulated", False)
+    now = None if run is None or simulated else run.clock.now()
+    ran = None if now is None else timeline.duration_of(run, task, now)
     sections = [_head(html.escape(names[task]), state, ran),
-                _why(snapshot, task, names, history), _history(history),
-                *_details(run, task, None, state)]
+                _why(snapshot, task, names, history)]
+    if not simulated:
+        sections += [_history(history), *_details(run, task, None, state)]
     children = snapshot.children.get(task)
     if children:
         sections.append(_children(children, child))
         if child is not None:
             sections.append(_child(snapshot, task, names, children, child, now))
-    return '<div class="fb-panel">' + "".join(s for s in sections if s) + "</div>"
+    return sections
 
 
 def _head(title: str, state: Any, ran: float | None) -> str:
@@ -164,7 +180,9 @@ def _why(snapshot: Any, task: Any, names: dict, history: list) -> str:
 
 def _decision(decision: Any) -> str:
     items = "".join(f"<li>{html.escape(line)}</li>" for line in explain.upstream_lines(decision))
-    body = (f"<div>{html.escape(explain.why_text(decision))}</div>"
+    said = (explain.breakpoint_text(decision) if decision.trigger == BREAKPOINT
+            else explain.why_text(decision))
+    body = (f"<div>{html.escape(said)}</div>"
             f"<div>Outcome: {html.escape(decision.outcome)}</div>"
             + (f"<div>Upstream states it saw:</div><ul>{items}</ul>" if items else ""))
     return _section("Why", body, "fb-why")
@@ -253,9 +271,78 @@ def _child(snapshot: Any, task: Any, names: dict, children: list, index: int,
                         f"has no child [{index}] in this run ({len(children)} children)</div>")
     run, state = snapshot.run, children[index]
     history = [] if run is None else run.task_history(task, index)
-    ran = timeline.task_duration(history, now)
+    ran = None if now is None else timeline.task_duration(history, now)
     parts = [_head(f"{html.escape(names[task])}[{index}]", state, ran),
-             _why(snapshot, task, names, history), _history(history),
-             *_details(run, task, index, state)]
+             _why(snapshot, task, names, history)]
+    if not getattr(run, "simulated", False):
+        parts += [_history(history), *_details(run, task, index, state)]
     return (f'<div class="fb-section fb-child-details" data-child="{index}">'
             + "".join(p for p in parts if p) + "</div>")
+
+
+# -- a what-if simulation -----------------------------------------------------------------
+
+def what_if_html(sim: Any, task: Any, names: dict, child: int | None = None) -> str:
+    """The panel of one task in a what-if simulation (``what_if.Simulation``): that it is
+    one and how the task was set to end, its simulated state and why, and what changes
+    below it compared with the flow's latest run."""
+    return _panel([_what_if_note(sim, task), *_task_sections(sim.snapshot, task, names, child),
+                   _follows(sim, task, names)])
+
+
+def _what_if_note(sim: Any, task: Any) -> str:
+    chosen, base = sim.chosen.get(task), sim.base.get(task)
+    ran_as = ("a success" if base is None else _outcome_text(base)) + (
+        " (the flow has not run)" if sim.latest is None else " as in the run")
+    after = what_if.next_outcome(chosen, base)
+    lines = [f"You set it to end {_outcome_text(chosen)}." if chosen is not None
+             else f"It ends {ran_as}.",
+             f"A click sets {_outcome_text(after) if after else 'it back to ' + ran_as}."]
+    state = sim.snapshot.states.get(task)
+    if chosen is not None and state is not None and state.why is not None:
+        lines.append("In this simulation it does not get to run, so how it would end does "
+                     "not matter: see Why.")
+    lines.append("Nothing ran: the states are what the engine would decide.")
+    body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+    return _section("What if (a simulation)", body, "fb-what-if")
+
+
+def _outcome_text(outcome: Any) -> str:
+    if isinstance(outcome, list):
+        return "as listed per child: " + ", ".join(outcome)
+    return str(outcome)
+
+
+def _follows(sim: Any, task: Any, names: dict) -> str:
+    """The tasks below ``task`` whose simulated state differs from their state in the
+    flow's latest run, each with why."""
+    plan, states = sim.snapshot.run.plan, sim.snapshot.states
+    real = {} if sim.latest is None else dict(sim.latest.states)
+    below = {task}
+    changed = []
+    for t in plan.order:
+        if t is task or not any(e.upstream_task in below for e in plan.edges_to[t]):
+            continue
+        below.add(t)
+        state = states.get(t)
+        if state_name(state) != state_name(real.get(t)):
+            changed.append((t, state, real.get(t)))
+    if len(below) == 1:
+        return ""
+    if not changed:
+        return _section("What follows", '<div class="fb-note">nothing below it changes</div>',
+                        "fb-follows")
+    items = "".join(_follow_line(names.get(t, t.name), state, before)
+                    for t, state, before in changed[:FOLLOWS_LISTED])
+    more = len(changed) - FOLLOWS_LISTED
+    note = f'<div class="fb-note">and {more} more</div>' if more > 0 else ""
+    return _section("What follows", f"<ul>{items}</ul>{note}", "fb-follows")
+
+
+def _follow_line(name: str, state: Any, before: Any) -> str:
+    why = getattr(state, "why", None)
+    said = ("" if state is None else explain.why_text(why) if why is not None
+            else "it gets to run")
+    return (f"<li>{_swatch(colour_of(state))}<b>{html.escape(name)}</b> "
+            f"{html.escape(state_name(state))} (real run: {html.escape(state_name(before))})"
+            + (f": {html.escape(said)}" if said else "") + "</li>")

@@ -5,11 +5,12 @@ A tracker shows one run: the run it was given, the next run to begin (``NEXT``: 
 its widget before it starts the run), or, with ``follow``, whichever run is the latest. Events
 of other runs cost it one check; when another run begins or ends, ``on_other_run`` lets a view
 update its list of runs without a redraw. Events come from whatever thread runs a task (the
-kernel's, an executor's, a widget action's). The subscriber notes only what the run's own states do not hold yet (a new run, the state of
-a mapped child) and asks for a redraw: ``on_change`` runs on a timer thread at most every
-``interval`` seconds, ``delay`` after the first change, so a run is never slowed down by
-drawing; a change of the flow's state (a run began, ended, waits) is drawn ``delay`` after
-it. ``snapshot()`` reads the latest run's states at that moment.
+kernel's, an executor's, a widget action's). The subscriber notes only what the run's own
+states do not hold yet (a new run, the state of a mapped child) and asks for a redraw:
+``on_change`` runs on a timer thread at most every ``interval`` seconds, ``delay`` after the
+first change, so a run is never slowed down by drawing; a change of the flow's state (a run
+began, ended, waits) is drawn ``delay`` after it. ``snapshot()`` reads the latest run's
+states at that moment.
 """
 
 from __future__ import annotations

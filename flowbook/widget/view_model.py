@@ -17,19 +17,24 @@ from flowbook.widget.palette import COLOURS, NOT_RUN, cue, state_name
 __all__ = ["nodes", "status", "runs", "legend"]
 
 
-def nodes(snap: Any, names: dict) -> dict:
-    """Unique name -> what its node shows: state cue, message, duration, children."""
+def nodes(snap: Any, names: dict, chosen: dict | None = None) -> dict:
+    """Unique name -> what its node shows: state cue, message, duration, children, and
+    ``set``: the outcome set by hand in a what-if simulation (``chosen``: Task -> outcome)
+    or None. A simulation's tasks took no time: no duration."""
     run = snap.run
-    now = None if run is None else run.clock.now()
+    timed = run is not None and not getattr(run, "simulated", False)
+    now = run.clock.now() if timed else None
+    chosen = chosen or {}
     out = {}
     for task, name in names.items():
         state = snap.states.get(task)
         entry = cue(state)
         entry["message"] = "" if state is None else explain.message_text(state.message)
-        entry["duration"] = (None if run is None or state is None
-                             else timeline.duration_of(run, task, now))
+        entry["duration"] = (timeline.duration_of(run, task, now)
+                             if timed and state is not None else None)
         children = snap.children.get(task)
         entry["children"] = None if not children else _children(children)
+        entry["set"] = chosen.get(task)
         out[name] = entry
     return out
 
@@ -48,6 +53,8 @@ def _ordered(counts: Counter) -> list:
 def status(flow_name: str, snap: Any, names: dict) -> dict:
     """The status line: the flow, its state and message, counts per state, elapsed time."""
     flow_state, run = snap.flow_state, snap.run
+    if getattr(run, "simulated", False):
+        run = None  # a simulation is no run of the flow's: no number, no time
     return {
         "flow": flow_name,
         "state": "not run yet" if flow_state is None else state_name(flow_state),

@@ -1,7 +1,8 @@
 // flowbook's widget view: a flow laid out once by Graphviz, recoloured by its run's states,
 // with a toolbar, a timeline and the selected task's panel. An anywidget ES module (no build,
 // no network). Python decides every colour, word and action; this module shows the traits it
-// is given and sends back clicks (the contract "flowbook widget v2").
+// is given and sends back clicks (the contract "flowbook widget v3": v2 and the What-if mode,
+// `what_if` and `outcomes`, whose clicks on tasks are {type: "what_if", task} messages).
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const NATURAL = 4 / 3; // px per Graphviz point: the drawing at 100 %
@@ -99,7 +100,7 @@ function indexNodes(svg) {
       name, g, shapes, filled, texts,
       box: shapeBox(filled[0] || shapes[0]),
       drawn: { fill: filled[0]?.getAttribute("fill"), text: texts[0]?.getAttribute("fill") },
-      key: "", painted: {}, badge: null, bar: null, // what it shows now, and its extras
+      key: "", painted: {}, badge: null, bar: null, mark: null, // what it shows, its extras
     });
   }
   return index;
@@ -118,10 +119,12 @@ function paintNode(node, entry, was, iconOf) {
       setOrRemove(shape, "stroke-width", entry.border === "bold" ? "2.5" : null);
     }
   }
-  if (entry.state !== was.state) {
+  if (entry.state !== was.state || JSON.stringify(entry.set) !== JSON.stringify(was.set)) {
     node.g.classList.remove(stateClass(was.state));
     node.g.classList.add(stateClass(entry.state));
-    node.g.setAttribute("aria-label", entry.state ? `${node.name}: ${entry.state}` : node.name);
+    const set = entry.set ? ` (what if: set to ${entry.set})` : "";
+    node.g.setAttribute("aria-label", entry.state ? `${node.name}: ${entry.state}${set}` : node.name);
+    paintSet(node, entry);
   }
   if (entry.icon !== was.icon || entry.fill !== was.fill || entry.text !== was.text) {
     paintBadge(node, entry);
@@ -155,6 +158,28 @@ function paintBadge(node, entry) {
   glyph.setAttribute("fill", entry.text);
   if (glyph.textContent !== (entry.icon || "")) glyph.textContent = entry.icon || "";
   node.badge.setAttribute("visibility", entry.icon ? "visible" : "hidden");
+}
+
+/** The What-if mark of a task whose outcome was set by hand: an "if" tag on the shape's
+ * top-left edge, made once per node. */
+function paintSet(node, entry) {
+  node.g.classList.toggle("fb-set", Boolean(entry.set));
+  if (!entry.set && !node.mark) return;
+  if (!node.mark) {
+    const { x, y, w, h, round } = node.box;
+    const corner = round ? Math.SQRT1_2 : 1;
+    const cx = x + w / 2 - (w / 2) * corner + (round ? 0 : 3);
+    const cy = y + h / 2 - (h / 2) * corner + (round ? 0 : 3);
+    const tag = svgEl("rect", { x: "-8", y: "-6", width: "16", height: "12", rx: "3",
+      class: "fb-set-tag" });
+    const text = svgEl("text", { y: "3", "text-anchor": "middle", "font-size": "8",
+      class: "fb-set-text" });
+    text.textContent = "if";
+    node.mark = svgEl("g", { class: "fb-set-mark", transform: `translate(${cx} ${cy})` });
+    node.mark.append(tag, text);
+    node.g.append(node.mark);
+  }
+  node.mark.setAttribute("visibility", entry.set ? "visible" : "hidden");
 }
 
 /** A mapped task's children as a stacked bar along the bottom of its box, with their counts. */
@@ -332,13 +357,13 @@ function listenPointer(ctx, viewport, zoom) {
   viewport.addEventListener("click", (event) => {
     if (dragged) return event.stopPropagation(); // the end of a pan is not a click
     const g = nodeOf(event);
-    if (g) ctx.select(g.dataset.task);
+    if (g) ctx.pick(g.dataset.task);
   });
   viewport.addEventListener("keydown", (event) => {
     const g = nodeOf(event);
     if (!g || (event.key !== "Enter" && event.key !== " ")) return;
     event.preventDefault(); // Space would scroll the notebook
-    ctx.select(g.dataset.task);
+    ctx.pick(g.dataset.task);
   });
   viewport.addEventListener("pointerover", (event) => {
     const g = nodeOf(event);
@@ -396,6 +421,7 @@ function createTooltip(ctx, root) {
     const entry = ctx.model.get("nodes")?.[name] || {};
     const lines = [h("strong", { text: name })];
     if (entry.state) lines.push(h("div", {}, swatch(entry.fill, entry.border), ` ${entry.state}`));
+    if (entry.set) lines.push(h("div", { class: "fb-tip-set", text: `what if: set to ${entry.set}` }));
     if (entry.message) lines.push(h("div", { class: "fb-tip-message", text: entry.message }));
     const took = formatDuration(entry.duration);
     if (took) lines.push(h("div", { text: `took ${took}` }));
@@ -436,6 +462,7 @@ function createStatus() {
     if (status.run != null) {
       parts.push(h("span", { class: "fb-run-number", text: `run ${status.run}` }));
     }
+    if (status.what_if) parts.push(h("div", { class: "fb-what-if-line", text: status.what_if }));
     line.replaceChildren(...parts);
   }
   return { element: line, render };
@@ -519,8 +546,39 @@ function createViewToggle(ctx) {
   }));
   function render(view) {
     for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.view === view));
+    // A simulation has no time: the timeline is of the run, out of the What-if mode.
+    buttons[1].disabled = Boolean(ctx.model.get("what_if"));
   }
   return { element: h("span", { class: "fb-view-toggle", role: "group" }, ...buttons), render };
+}
+
+/** The What-if mode's toggle, its one-line hint (Python's words) and Reset. */
+function createWhatIf(ctx) {
+  const { model } = ctx;
+  const toggle = h("button", { type: "button", class: "fb-what-if-toggle", text: "What if",
+    title: "What if: set how tasks end and see what the flow would do (nothing runs)",
+    onclick: () => { model.set("what_if", !model.get("what_if")); model.save_changes(); } });
+  const reset = h("button", { type: "button", class: "fb-what-if-reset", text: "Reset",
+    title: "Every task ends as in the run again",
+    onclick: () => { model.set("outcomes", {}); model.save_changes(); } });
+  const hint = h("span", { class: "fb-what-if-hint" });
+
+  function render() {
+    const on = Boolean(model.get("what_if"));
+    toggle.setAttribute("aria-pressed", String(on));
+    hint.hidden = reset.hidden = !on;
+    hint.textContent = on ? (model.get("status") || {}).hint || "" : "";
+    ctx.root.dataset.whatIf = on ? "on" : "off";
+    enable();
+  }
+  // A simulation is made by the kernel: without one the mode could show nothing.
+  function enable() {
+    const off = ctx.disconnected || !ctx.connection?.answered();
+    toggle.disabled = off;
+    reset.disabled = off || Object.keys(model.get("outcomes") || {}).length === 0;
+  }
+  return { element: h("span", { class: "fb-what-if", role: "group" }, toggle, reset, hint),
+    render, enable };
 }
 
 // ---------------------------------------------------------------- actions, panel, legend
@@ -559,9 +617,14 @@ function createActions(ctx) {
 
 function createLegend() {
   const legend = h("div", { class: "fb-legend", "aria-label": "legend" });
-  function render(entries = []) {
-    legend.replaceChildren(...entries.map(([state, fill, border, icon]) => h("span",
-      { class: "fb-legend-entry" }, swatch(fill, border), ` ${icon ? `${icon} ` : ""}${state}`)));
+  function render(entries = [], whatIf = false) {
+    const shown = entries.map(([state, fill, border, icon]) => h("span",
+      { class: "fb-legend-entry" }, swatch(fill, border), ` ${icon ? `${icon} ` : ""}${state}`));
+    if (whatIf) {
+      shown.push(h("span", { class: "fb-legend-entry fb-legend-set" },
+        h("span", { class: "fb-set-chip", text: "if" }), " set by you (a simulation)"));
+    }
+    legend.replaceChildren(...shown);
   }
   return { element: legend, render };
 }
@@ -651,6 +714,7 @@ function createConnection(ctx, root) {
     root.dataset.connected = "yes";
     notice.hidden = true;
     ctx.actions.enable();
+    ctx.whatIf.enable();
   }
   // Called when the view learns no kernel listens: its buttons could only do nothing.
   function disconnected() {
@@ -658,6 +722,7 @@ function createConnection(ctx, root) {
     root.dataset.connected = "no";
     notice.hidden = false;
     ctx.actions.enable();
+    ctx.whatIf.enable();
   }
   // Ask the kernel side whether it knows this widget. The kernel answers {type: "hello"}
   // while handling the message; if the message's handling ends (the kernel goes idle) with
@@ -700,7 +765,7 @@ function createConnection(ctx, root) {
 
 /** What the parts share: the model, the parts that others call, and what a user does. */
 function createContext(model, root) {
-  const ctx = { model, disconnected: false };
+  const ctx = { model, root, disconnected: false };
   ctx.iconOf = (state) => (model.get("legend") || []).find(([name]) => name === state)?.[3];
   ctx.select = (name, reveal) => {
     ctx.graph.showSelected(name, reveal);
@@ -708,21 +773,28 @@ function createContext(model, root) {
     model.set("selected", name);
     model.save_changes();
   };
-  ctx.act = (id) => {
+  ctx.send = (message) => {
     if (!ctx.connection.answered()) {
       ctx.connection.disconnected(); // no kernel answered the hello yet: say so, ask again
     }
     ctx.connection.hello(); // a kernel restarted since the last answer is found out now
     try {
-      model.send({ type: "action", id });
+      model.send(message);
     } catch {
       ctx.connection.disconnected();
     }
+  };
+  ctx.act = (id) => ctx.send({ type: "action", id });
+  // A click (or Enter) on a task: selects it; in the What-if mode it also sets how it ends.
+  ctx.pick = (name, reveal) => {
+    ctx.select(name, reveal);
+    if (model.get("what_if")) ctx.send({ type: "what_if", task: name });
   };
   ctx.tooltip = createTooltip(ctx, root);
   ctx.graph = new Graph(ctx);
   ctx.timeline = createTimeline(ctx);
   ctx.actions = createActions(ctx);
+  ctx.whatIf = createWhatIf(ctx);
   ctx.connection = createConnection(ctx, root);
   return ctx;
 }
@@ -744,7 +816,8 @@ function layout(ctx, root) {
   root.append(
     parts.status.element,
     h("div", { class: "fb-toolbar" }, parts.runs.element, createSearch(ctx).element,
-      createZoomButtons(ctx).element, parts.toggle.element, ctx.actions.globalBar),
+      createZoomButtons(ctx).element, parts.toggle.element, ctx.actions.globalBar,
+      ctx.whatIf.element),
     ctx.connection.element, parts.problem,
     h("div", { class: "fb-body" }, ctx.graph.element, ctx.timeline.element),
     h("div", { class: "fb-panel-area" }, ctx.actions.taskBar, parts.panel, parts.output),
@@ -775,7 +848,10 @@ function traitUpdates(ctx, parts, root) {
       timeline.showSelected(model.get("selected"));
       actions.render();
     },
-    status: () => parts.status.render(model.get("status") || {}),
+    status: () => {
+      parts.status.render(model.get("status") || {});
+      ctx.whatIf.render(); // its hint comes with the status
+    },
     runs: () => parts.runs.render(),
     run: () => parts.runs.render(),
     follow: () => parts.runs.render(),
@@ -786,7 +862,13 @@ function traitUpdates(ctx, parts, root) {
     panel: () => { parts.panel.innerHTML = model.get("panel") || ""; }, // escaped by Python
     problem: () => { parts.problem.textContent = model.get("problem") || ""; },
     output: () => { parts.output.textContent = model.get("output") || ""; },
-    legend: () => parts.legend.render(model.get("legend") || []),
+    legend: () => parts.legend.render(model.get("legend") || [], model.get("what_if")),
+    what_if: () => {
+      ctx.whatIf.render();
+      parts.toggle.render(model.get("view") === "timeline" ? "timeline" : "graph");
+      parts.legend.render(model.get("legend") || [], model.get("what_if"));
+    },
+    outcomes: () => ctx.whatIf.enable(),
     connected: () => model.get("connected") === false && ctx.connection.disconnected(),
   };
 }
