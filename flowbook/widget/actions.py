@@ -95,11 +95,14 @@ def _stepping(run: Any, stopped: list, names: dict) -> list:
     others = [names.get(t, t.name) for t in stopped[1:]]
     waiting = [names.get(t, t.name) for t in offers.resumable(run) if t not in stopped]
     step_title = (f"Run {first}, stopped at a breakpoint, then stop before each task that "
-                  "becomes ready" + (f" ({_listed(others)} stay stopped)" if others else ""))
+                  "becomes ready")
+    if others:
+        step_title += f" ({_listed(others)} {'stays' if len(others) == 1 else 'stay'} stopped)"
     go_title = (f"Continue the run from its breakpoint{'s' if others else ''} "
-                f"({_listed([first, *others])}) without stopping again"
-                + (f"; {_listed(waiting)} still wait{'s' if len(waiting) == 1 else ''} for "
-                   "approval (Resume in the panel)" if waiting else ""))
+                f"({_listed([first, *others])}) without stopping again")
+    if waiting:
+        go_title += (f"; {_listed(waiting)} {'waits' if len(waiting) == 1 else 'wait'} still "
+                     "for approval (Resume in the panel)")
     return [Action("step", "Step", "step", (stopped[0],), scope="global", style="primary",
                    title=step_title),
             Action("continue_stopped", "Continue", "resume", tuple(stopped), scope="global",
