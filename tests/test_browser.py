@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "build" / "test-artifacts" / "browser"
 GREEN, RED, PAUSED, RUNNING = (COLOURS["Success"], COLOURS["Failed"], COLOURS["Paused"],
                                COLOURS["Running"])
+TRIGGER_FAILED = COLOURS["TriggerFailed"]
 HOSTILE = "<img src=x onerror=alert(1)>"
 expect = Expect()  # Playwright's expect, with this module's own generous timeout
 expect.set_options(timeout=WAIT_MS)
@@ -167,6 +168,38 @@ with Flow(HOSTILE) as hostile_flow:
     after(hostile())
 hostile_flow.run()
 flowbook.show(hostile_flow)''',
+    "what if": '''@task
+def fetch_rows():
+    return [1, 2]
+
+@task
+def train(rows):
+    return len(rows)
+
+@task
+def publish_model(n):
+    return n
+
+with Flow("model") as model:
+    publish_model(train(fetch_rows()))
+model.run()
+flowbook.show(model)''',
+    "breakpoint": '''@task
+def stage_one():
+    return 1
+
+@task
+def stage_two(x):
+    return x + 1
+
+@task
+def stage_three(x):
+    return x + 1
+
+with Flow("stages") as stages:
+    stage_three(stage_two(stage_one()))
+stages.run(breakpoints=["stage_two"])
+flowbook.show(stages)''',
 }
 NEEDS = {"second run": ["first run"], "magic rerun": ["magic run"], "open gate": ["paused"],
          "fix write": ["failed"]}
@@ -517,7 +550,49 @@ def test_a_hostile_task_name_is_shown_as_text_and_runs_no_script(book, shots):
     shots.take("hostile-selected", view)
 
 
-# ------------------------------------------------------------------ 6. a saved notebook
+# ------------------------------------------------------------------ 6. what if, and stepping
+
+def test_what_if_a_click_fails_a_task_and_leaving_restores_the_run(book, shots):
+    view = book.view("what if")
+    wait_for_fill(view, "train", GREEN)
+    toggle = view.locator(".fb-what-if-toggle")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(view.locator(".fb-what-if-hint")).to_contain_text("click a task to change how")
+    node(view, "train").click()
+    wait_for_fill(view, "train", RED)
+    wait_for_fill(view, "publish_model", TRIGGER_FAILED)
+    expect(view.locator(".fb-what-if-line")).to_have_text(
+        "What if: train Failed → flow Failed (real run: Success)")
+    expect(node(view, "train").locator(".fb-set-mark")).to_have_attribute("visibility",
+                                                                           "visible")
+    expect(panel(view)).to_contain_text("What if (a simulation)")
+    expect(view.locator(".fb-global-actions button")).to_have_count(0)
+    shots.take("train-failed", view)
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    wait_for_fill(view, "train", GREEN)
+    wait_for_fill(view, "publish_model", GREEN)
+    expect(view.locator(".fb-what-if-line")).to_have_count(0)
+    shots.take("the-run-again", view)
+
+
+def test_a_run_at_a_breakpoint_shows_step_which_runs_one_task(book, shots):
+    view = book.view("breakpoint")
+    wait_for_fill(view, "stage_two", PAUSED)
+    buttons = view.locator(".fb-global-actions button")
+    expect(buttons).to_have_text(["Step", "Continue"])
+    shots.take("at-the-breakpoint", view)
+    buttons.first.click()
+    wait_for_fill(view, "stage_two", GREEN)
+    wait_for_fill(view, "stage_three", PAUSED)  # stepping: it stops before the next one
+    expect(buttons).to_have_text(["Step", "Continue"])
+    node(view, "stage_three").click()
+    expect(panel(view)).to_contain_text("The run stopped before it started, at a breakpoint")
+    shots.take("stepped", view)
+
+
+# ------------------------------------------------------------------ 7. a saved notebook
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory) -> dict:
@@ -598,7 +673,7 @@ def test_a_saved_notebook_reopened_with_a_fresh_kernel_shows_its_picture_not_a_d
     shots.take("fresh-kernel", outputs)
 
 
-# ------------------------------------------------------------------ 7. a kernel restart
+# ------------------------------------------------------------------ 8. a kernel restart
 
 def spark_page(page, server, name: str):
     """Notebook ``name`` of the spark flow, open and run in ``page``; its live view."""
@@ -644,7 +719,7 @@ def test_after_a_restart_elsewhere_a_click_on_an_action_disconnects_the_widget(
     shots.take("after-click", view)
 
 
-# ------------------------------------------------------------------ 8. the dark theme
+# ------------------------------------------------------------------ 9. the dark theme
 
 def test_the_dark_theme_keeps_edges_and_labels_legible(book, shots):
     view = book.view("spark")

@@ -126,9 +126,9 @@ def _synthetic_svg(count: int) -> str:
 
 
 def entry(state="not run", fill=GREY, text="#000000", border="dotted", icon="", message="",
-          duration=None, children=None) -> dict:
+          duration=None, children=None, set=None) -> dict:
     return {"state": state, "fill": fill, "text": text, "border": border, "icon": icon,
-            "message": message, "duration": duration, "children": children}
+            "message": message, "duration": duration, "children": children, "set": set}
 
 
 def failed(**more) -> dict:
@@ -145,7 +145,7 @@ def traits(svg: str = "", nodes: dict | None = None, **more) -> dict:
         "status": {"flow": "etl", "state": "not run yet", "message": "", "fill": GREY,
                    "counts": [], "elapsed": "", "run": None},
         "runs": [], "run": 0, "follow": True, "timeline": {}, "view": "graph", "busy": False,
-        "problem": "", "output": "", "legend": LEGEND,
+        "problem": "", "output": "", "legend": LEGEND, "what_if": False, "outcomes": {},
     }
     values.update(more)
     return values
@@ -306,7 +306,8 @@ def test_durations_read_naturally(page):
     formatted = page.evaluate(
         "() => [0.00001, 0.00042, 0.42, 1.234, 12.34, 63.2, 7325, null]"
         ".map(viewModule.formatDuration)")
-    assert formatted == ["< 0.1 ms", "0.4 ms", "420 ms", "1.23 s", "12 s", "1 min 3 s", "2 h 2 min", ""]
+    assert formatted == ["< 0.1 ms", "0.4 ms", "420 ms", "1.23 s", "12 s", "1 min 3 s",
+                         "2 h 2 min", ""]
 
 
 # ---------------------------------------------------------------- zoom and pan
@@ -614,3 +615,96 @@ def test_a_view_told_it_is_disconnected_disables_its_buttons(page, small_svg, to
                       ".dispatchEvent(new CustomEvent('flowbook-disconnected'))")
     playwright_api.expect(page.locator(".fb-disconnected")).to_be_visible()
     playwright_api.expect(page.locator(".fb-global-actions button")).to_be_disabled()
+
+
+# ---------------------------------------------------------------- the What-if mode
+
+HINT = "What if: click a task to change how it ends; the rest follows the rules."
+
+
+def connected(page) -> None:
+    page.evaluate("model.emit('msg:custom', {type: 'hello', kernel: 'k'})")
+
+
+def test_the_what_if_toggle_sets_what_if_and_shows_its_hint_and_reset(page, small_svg):
+    mount(page, traits(small_svg, SMALL_NODES))
+    toggle = page.locator(".fb-what-if-toggle")
+    playwright_api.expect(toggle).to_be_disabled()  # no kernel has answered yet
+    connected(page)
+    playwright_api.expect(toggle).to_have_attribute("aria-pressed", "false")
+    playwright_api.expect(page.locator(".fb-what-if-hint")).to_be_hidden()
+    toggle.click()
+    assert model_value(page, "what_if") is True and page.evaluate("model.saves") >= 1
+    update(page, "status", {**traits()["status"], "what_if": "What if: nothing changed yet",
+                            "hint": HINT})
+    playwright_api.expect(toggle).to_have_attribute("aria-pressed", "true")
+    playwright_api.expect(page.locator(".fb-what-if-hint")).to_have_text(HINT)
+    playwright_api.expect(page.locator(".fb-what-if-reset")).to_be_disabled()  # nothing set
+    assert page.get_attribute(".flowbook-view", "data-what-if") == "on"
+    playwright_api.expect(page.locator(".fb-view-button[data-view='timeline']")).to_be_disabled()
+    toggle.click()
+    assert model_value(page, "what_if") is False
+    playwright_api.expect(page.locator(".fb-what-if-hint")).to_be_hidden()
+
+
+def test_in_what_if_mode_a_click_or_enter_selects_and_sends_a_what_if_message(page, small_svg):
+    mount(page, traits(small_svg, SMALL_NODES, what_if=True))
+    connected(page)
+    node(page, "load").click()
+    assert model_value(page, "selected") == "load"
+    node(page, "report").focus()
+    page.keyboard.press("Enter")
+    assert model_value(page, "selected") == "report"
+    sent = [m for m in page.evaluate("model.sent") if m["type"] != "hello"]
+    assert sent == [{"type": "what_if", "task": "load"}, {"type": "what_if", "task": "report"}]
+
+
+def test_out_of_what_if_mode_a_click_only_selects(page, small_svg):
+    mount(page, traits(small_svg, SMALL_NODES))
+    connected(page)
+    node(page, "load").click()
+    assert [m for m in page.evaluate("model.sent") if m["type"] != "hello"] == []
+
+
+def test_a_task_set_by_hand_is_marked_and_reset_clears_the_outcomes(page, small_svg):
+    nodes = {**SMALL_NODES, "load": failed(set="Failed")}
+    status = {**traits()["status"], "state": "Failed",
+              "what_if": "What if: load Failed → flow Failed (real run: Success)", "hint": HINT}
+    mount(page, traits(small_svg, nodes, what_if=True, outcomes={"load": "Failed"},
+                       status=status))
+    connected(page)
+    mark = node(page, "load").locator(".fb-set-mark")
+    playwright_api.expect(mark).to_have_attribute("visibility", "visible")
+    assert mark.locator("text").text_content() == "if"
+    assert node(page, "load").get_attribute("aria-label") == "load: Failed (what if: set to Failed)"
+    playwright_api.expect(node(page, "load")).to_have_class(re.compile(r"\bfb-set\b"))
+    assert node(page, "extract").locator(".fb-set-mark").count() == 0
+    playwright_api.expect(page.locator(".fb-what-if-line")).to_have_text(
+        "What if: load Failed → flow Failed (real run: Success)")
+    playwright_api.expect(page.locator(".fb-legend")).to_contain_text("set by you")
+    page.click(".fb-what-if-reset")
+    assert model_value(page, "outcomes") == {}
+    update(page, "nodes", {**SMALL_NODES, "load": succeeded()})  # Python's answer
+    playwright_api.expect(mark).to_have_attribute("visibility", "hidden")
+    playwright_api.expect(node(page, "load")).not_to_have_class(re.compile(r"\bfb-set\b"))
+
+
+def test_leaving_what_if_mode_drops_its_line_and_legend_entry(page, small_svg):
+    status = {**traits()["status"], "what_if": "What if: nothing changed yet", "hint": HINT}
+    mount(page, traits(small_svg, SMALL_NODES, what_if=True, status=status))
+    playwright_api.expect(page.locator(".fb-what-if-line")).to_be_visible()
+    update(page, "what_if", False)
+    update(page, "status", traits()["status"])
+    playwright_api.expect(page.locator(".fb-what-if-line")).to_have_count(0)
+    playwright_api.expect(page.locator(".fb-legend")).not_to_contain_text("set by you")
+    assert page.get_attribute(".flowbook-view", "data-what-if") == "off"
+
+
+def test_the_tooltip_of_a_node_follows_its_new_state(page, small_svg):
+    mount(page, traits(small_svg, SMALL_NODES))
+    node(page, "report").hover()
+    tooltip = page.locator(".fb-tooltip")
+    playwright_api.expect(tooltip).to_contain_text("not run")
+    update(page, "nodes", {**SMALL_NODES, "report": failed(set="Failed")})
+    playwright_api.expect(tooltip).to_contain_text("Failed")
+    playwright_api.expect(tooltip).to_contain_text("what if: set to Failed")

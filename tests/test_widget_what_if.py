@@ -159,6 +159,8 @@ def test_the_panel_says_it_is_a_simulation_and_explains_what_follows(ran):
     assert ("report TriggerFailed (real run: Success): all_successful runs when every "
             "upstream task succeeded") in shown
     assert "tear_down" not in shown  # always_run: it still runs, nothing changed there
+    assert "it passed (create_cluster is Success), so the task would run and end Failed" \
+        in shown
     assert "History" not in shown and "ran " not in shown  # nothing ran, no time went by
     ran.selected = "report"
     shown = text(ran.panel)

@@ -65,10 +65,12 @@ def breakpoint_text(decision: Any) -> str:
             "(flow.resume()).")
 
 
-def passed_text(trigger: Any, upstream: list, outcome: Any = None) -> str:
+def passed_text(trigger: Any, upstream: list, outcome: Any = None,
+                simulated: bool = False) -> str:
     """Why a task that ran was let run: its trigger, and the upstream states it passed on
     (``upstream``: ``[(name, State), ...]``); with ``outcome`` (its latest state), what its
-    own code then decided when that was not a plain success (a SKIP, PAUSE, failure, ...)."""
+    own code then decided when that was not a plain success (a SKIP, PAUSE, failure, ...).
+    ``simulated``: in a what-if simulation, where nothing ran."""
     from flowbook import triggers
 
     name, rule = triggers.describe(trigger)
@@ -76,7 +78,8 @@ def passed_text(trigger: Any, upstream: list, outcome: Any = None) -> str:
     text = f"{name} {rule}; it passed ({facts or 'no upstream tasks'})"
     if outcome is not None and _decided_by_its_code(outcome):
         said = message_text(outcome.message)
-        text += (f", so the task ran; then it ended {state_name(outcome)}"
+        text += (f", so the task would run and end {state_name(outcome)}" if simulated else
+                 f", so the task ran; then it ended {state_name(outcome)}"
                  + (f": {said}" if said else ""))
     return text
 

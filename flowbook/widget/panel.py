@@ -45,7 +45,7 @@ vertical-align:middle;margin-right:0.25em}
 cursor:pointer}
 .fb-panel .fb-child.fb-chosen{outline:2px solid currentColor;outline-offset:1px}
 .fb-panel .fb-child-details{border-left:3px solid #767676;padding-left:0.5em}
-.fb-panel .fb-what-if{border-left:3px dashed #767676;padding-left:0.5em}
+.fb-panel .fb-simulated{border-left:3px dashed #767676;padding-left:0.5em}
 .fb-panel .fb-follows ul{margin:0.1em 0 0 1.2em;padding:0}
 """
 
@@ -168,7 +168,8 @@ def _why(snapshot: Any, task: Any, names: dict, history: list) -> str:
                                   for e in snapshot.run.plan.edges_to.get(task, ())))
     if any(s.is_running() for s in explain.current_attempt(history)):
         seen = [(names.get(up, up.name), snapshot.states.get(up)) for up in upstream]
-        text = explain.passed_text(task.trigger, seen, latest)
+        text = explain.passed_text(task.trigger, seen, latest,
+                                   getattr(snapshot.run, "simulated", False))
     elif latest is None or latest.is_pending() and not latest.is_scheduled():
         unfinished = [names.get(up, up.name) for up in upstream
                       if not _finished(snapshot.states.get(up))]
@@ -304,7 +305,7 @@ def _what_if_note(sim: Any, task: Any) -> str:
                      "not matter: see Why.")
     lines.append("Nothing ran: the states are what the engine would decide.")
     body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
-    return _section("What if (a simulation)", body, "fb-what-if")
+    return _section("What if (a simulation)", body, "fb-simulated")
 
 
 def _outcome_text(outcome: Any) -> str:

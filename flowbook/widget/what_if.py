@@ -31,8 +31,8 @@ __all__ = ["CYCLE", "HINT", "DEFAULT", "own_outcome", "run_outcomes", "next_outc
 
 DEFAULT = "Success"  # how a task with no outcome of its own ends in a simulation
 CYCLE = ("Success", "Failed", "Skipped", "TimedOut")  # what clicks on a task go through
-HINT = ("What if: click a task to change how it ends (Success, Failed, Skipped, TimedOut, "
-        "then as in the run); the rest follows the rules. Nothing runs.")
+HINT = ("What if: click a task to change how it ends; the rest follows the rules (nothing "
+        "runs)")
 
 
 def own_outcome(state: Any) -> str | None:

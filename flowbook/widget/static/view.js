@@ -416,8 +416,10 @@ function listenPointer(ctx, viewport, zoom) {
 
 function createTooltip(ctx, root) {
   const tip = h("div", { class: "fb-tooltip", role: "tooltip", hidden: "" });
+  let at = null; // [name, clientX, clientY] of the tooltip shown
 
   function show(name, clientX, clientY) {
+    at = [name, clientX, clientY];
     const entry = ctx.model.get("nodes")?.[name] || {};
     const lines = [h("strong", { text: name })];
     if (entry.state) lines.push(h("div", {}, swatch(entry.fill, entry.border), ` ${entry.state}`));
@@ -440,7 +442,9 @@ function createTooltip(ctx, root) {
       ...children.counts.map(([state, n, fill]) => h("div", {}, swatch(fill), ` ${n} ${state}`)));
   }
 
-  return { element: tip, show, hide: () => { tip.hidden = true; } };
+  // The node under the pointer changed (a run went on, a What-if click): say it anew.
+  const refresh = () => { if (!tip.hidden && at) show(...at); };
+  return { element: tip, show, refresh, hide: () => { tip.hidden = true; } };
 }
 
 // ---------------------------------------------------------------- toolbar
@@ -556,7 +560,8 @@ function createViewToggle(ctx) {
 function createWhatIf(ctx) {
   const { model } = ctx;
   const toggle = h("button", { type: "button", class: "fb-what-if-toggle", text: "What if",
-    title: "What if: set how tasks end and see what the flow would do (nothing runs)",
+    title: "Set how tasks end and see what the flow would do (nothing runs): each click on a "
+      + "task sets the next of Success, Failed, Skipped, TimedOut, then how it ended in the run",
     onclick: () => { model.set("what_if", !model.get("what_if")); model.save_changes(); } });
   const reset = h("button", { type: "button", class: "fb-what-if-reset", text: "Reset",
     title: "Every task ends as in the run again",
@@ -842,7 +847,10 @@ function traitUpdates(ctx, parts, root) {
       graph.showSelected(model.get("selected"));
       showView();
     },
-    nodes: () => graph.recolour(model.get("nodes") || {}),
+    nodes: () => {
+      graph.recolour(model.get("nodes") || {});
+      ctx.tooltip.refresh();
+    },
     selected: () => {
       graph.showSelected(model.get("selected"), "reveal");
       timeline.showSelected(model.get("selected"));
