@@ -3,8 +3,9 @@
 ``flowbook.show(flow)`` (or ``flow.widget()``) returns a ``FlowWidget``; ``flow.visualize()``
 returns a ``graphviz.Digraph``. Modules: ``palette`` (state colours), ``drawing`` (flow and
 states -> Digraph), ``svg`` (recolouring a laid-out SVG), ``tracking`` (following runs from
-their events), ``explain`` and ``panel`` (the text shown), ``flow_widget`` (the ipywidgets
-view). ipywidgets and graphviz are imported only when a widget or drawing is made.
+their events), ``explain`` and ``panel`` (the text shown), ``actions`` (its buttons),
+``what_if`` (the What-if mode's simulations), ``flow_widget`` (the ipywidgets view).
+ipywidgets and graphviz are imported only when a widget or drawing is made.
 """
 
 from __future__ import annotations

@@ -43,7 +43,6 @@ import anywidget
 import traitlets
 
 from flowbook.engine import capture, runs
-from flowbook.engine.simulate import outcome_class
 from flowbook.errors import UserError, UserTypeError, UserValueError
 from flowbook.widget import actions as offers
 from flowbook.widget import panel, timeline, view_model, what_if
@@ -310,20 +309,10 @@ class FlowWidget(anywidget.AnyWidget):
 
     @traitlets.validate("outcomes")
     def _valid_outcomes(self, proposal: dict) -> dict:
-        names = set(self.flow.plan().names.values())
-        valid = {}
-        for name, outcome in proposal["value"].items():
-            if name not in names:
-                raise traitlets.TraitError(
-                    f"flow {self.flow.name!r} has no task named {name!r}; choose one of: "
-                    f"{', '.join(sorted(names))}")
-            try:
-                valid[name] = ([outcome_class(o, f"outcome of {name!r}").__name__
-                                for o in outcome] if isinstance(outcome, list)
-                               else outcome_class(outcome, f"outcome of {name!r}").__name__)
-            except UserError as exc:
-                raise traitlets.TraitError(str(exc)) from exc
-        return valid
+        try:
+            return what_if.checked(self.flow, proposal["value"])
+        except UserError as exc:
+            raise traitlets.TraitError(str(exc)) from exc
 
     @traitlets.observe("what_if", "outcomes")
     def _on_what_if(self, change: dict) -> None:
@@ -345,18 +334,12 @@ class FlowWidget(anywidget.AnyWidget):
                 raise UserValueError(
                     f"the widget of flow {self.flow.name!r} is not in What-if mode; turn it "
                     "on first (the What if button, or widget.what_if = True)")
+            task = what_if.task_named(self.flow, name)
             sim = self._simulation
-            tasks = {n: t for t, n in self.flow.plan().names.items()}
-            if name not in tasks:
-                raise UserValueError(
-                    f"flow {self.flow.name!r} has no task named {name!r}; choose one of: "
-                    f"{', '.join(tasks)}")
-            base = None if sim is None else sim.base.get(tasks[name])
-            after = what_if.next_outcome(self.outcomes.get(name), base)
+            after = what_if.next_outcome(self.outcomes.get(name),
+                                         None if sim is None else sim.base.get(task))
             outcomes = {n: o for n, o in self.outcomes.items() if n != name}
-            if after is not None:
-                outcomes[name] = after
-            self.outcomes = outcomes
+            self.outcomes = outcomes if after is None else {**outcomes, name: after}
             if name in self._tasks:
                 self.selected = name
             return after

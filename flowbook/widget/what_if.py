@@ -22,12 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowbook.engine.simulate import OUTCOMES, simulate
+from flowbook.engine.simulate import OUTCOMES, outcome_class, simulate
+from flowbook.errors import UserValueError
 from flowbook.widget.palette import state_name
 from flowbook.widget.tracking import Snapshot
 
 __all__ = ["CYCLE", "HINT", "DEFAULT", "own_outcome", "run_outcomes", "next_outcome",
-           "Simulation", "Simulator", "status_text"]
+           "task_named", "checked", "Simulation", "Simulator", "status_text"]
 
 DEFAULT = "Success"  # how a task with no outcome of its own ends in a simulation
 CYCLE = ("Success", "Failed", "Skipped", "TimedOut")  # what clicks on a task go through
@@ -73,6 +74,31 @@ def next_outcome(current: str | None, base: Any) -> str | None:
     return steps[(steps.index(current) + 1) % len(steps)]
 
 
+def task_named(flow: Any, name: str) -> Any:
+    """The task of ``flow``'s current plan with the unique name ``name``."""
+    names = flow.plan().names
+    found = next((task for task, unique in names.items() if unique == name), None)
+    if found is None:
+        raise UserValueError(f"flow {flow.name!r} has no task named {name!r}; choose one of: "
+                             f"{', '.join(names.values())}")
+    return found
+
+
+def checked(flow: Any, outcomes: dict) -> dict:
+    """``outcomes`` (unique task name -> outcome, or a list of them, one per mapped child)
+    with each outcome by its state's name; raises UserValueError for an unknown task or
+    outcome."""
+    def named(outcome: Any, name: str) -> str:
+        return outcome_class(outcome, f"outcome of {name!r}").__name__
+
+    valid = {}
+    for name, outcome in outcomes.items():
+        task_named(flow, name)
+        valid[name] = ([named(o, name) for o in outcome] if isinstance(outcome, list)
+                       else named(outcome, name))
+    return valid
+
+
 @dataclass
 class Simulation:
     """A simulated run of the flow with some outcomes set by hand, as the widget shows it."""
@@ -97,7 +123,7 @@ class Simulator:
         its latest run. Raises the UserError of ``simulate`` (a flow that cannot run)."""
         flow, latest = self.flow, self.flow.last_run
         plan = flow.plan()
-        key = (plan, latest, None if latest is None else latest.changes, chosen)
+        key = (plan, latest, None if latest is None else latest.changes, dict(chosen))
         if self._made is not None and _same(key, self._key):
             return self._made
         base = run_outcomes(latest, plan)
