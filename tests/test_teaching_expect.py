@@ -197,7 +197,21 @@ def test_a_trigger_failed_task_expected_to_run_gets_a_trigger_that_would_run_it(
     message = missed(flow.run(), tear_down="Success")
     assert ("all_successful runs when every upstream task succeeded (Skipped counts as "
             "success); run_job is Failed.") in message
-    assert "Try trigger=triggers.always_run (any_failed would also run it here)." in message
+    assert ("Fix run_job (it failed: Error during execution of task: ValueError('disk full')) "
+            "and flow.retry() runs it and tear_down again.") in message
+    assert ("If tear_down should run anyway (a clean-up, an alert), try "
+            "trigger=triggers.always_run (any_failed would also run it here).") in message
+
+
+def test_a_task_without_upstream_tasks_gets_no_trigger_suggestion():
+    @task
+    def no_orders():
+        raise ValueError("no orders today")
+
+    with Flow("orders") as flow:
+        no_orders()
+    message = missed(flow.run(), no_orders="Skipped")
+    assert "signals.SKIP" in message and "trigger=" not in message
 
 
 def test_a_suggestion_is_never_the_tasks_own_trigger():
@@ -322,3 +336,26 @@ def test_in_a_notebook_a_miss_is_displayed_as_html(monkeypatch):
     with pytest.raises(AssertionError):
         expect(flow.run(), tear_down="Success")
     assert len(shown) == 1 and "✗" in shown[0]._repr_html_()
+
+
+def test_the_flows_own_state_is_checked_with_what_decides_it():
+    flow, _ = job_flow()
+    state = flow.run()
+    assert flowbook.expect(state, flow_state="Failed").passed
+    message = missed(state, flow_state="Success", run_job="Failed")
+    assert "flow 'job' is Failed, expected Success" in message
+    assert "follows its reference tasks (tear_down is TriggerFailed)" in message
+    assert "flow.set_reference_tasks" in message
+
+
+def test_a_flow_still_running_is_said_so():
+    @task(trigger=triggers.manual_only)
+    def approve():
+        return 1
+
+    with Flow("gate") as flow:
+        approve()
+    flow.run()
+    message = missed(flow, flow_state="Success")
+    assert "flow 'gate' is Running, expected Success" in message
+    assert "The run has not finished: Waiting for approval of approve" in message

@@ -19,7 +19,7 @@ every child does.
 ...     return x
 >>> with Flow("etl") as flow:
 ...     out = report(load())
->>> expect(flow.run(), load="Failed", report="TriggerFailed").passed
+>>> expect(flow.run(), load="Failed", report="TriggerFailed", flow_state="Failed").passed
 True
 >>> expect(flow, report="Success")
 Traceback (most recent call last):
@@ -114,7 +114,8 @@ def _item_html(check: Check) -> str:
     return f"<li>{badge}{html.escape(check.line())}{more}</li>"
 
 
-def expect(state_or_flow: Any, expected: dict | None = None, /, **by_name: Any) -> Checklist:
+def expect(state_or_flow: Any, expected: dict | None = None, /, *, flow_state: Any = None,
+           **by_name: Any) -> Checklist:
     """Check that each named task of a run ended in the state given: ``expect(flow.run(),
     load="Success", report="TriggerFailed")``; a task whose name is not a Python name goes
     in a dict, ``expect(state, {"my-task": "Failed"})``.
@@ -122,12 +123,16 @@ def expect(state_or_flow: Any, expected: dict | None = None, /, **by_name: Any) 
     ``state_or_flow`` is the flow State ``flow.run()`` returned, or a Flow (its latest run).
     A state is a name in any case ("Success", "triggerfailed") or a class of
     ``flowbook.engine.state``. Returns the Checklist when every task matches; otherwise
-    shows it with a hint per miss and raises AssertionError.
+    shows it with a hint per miss and raises AssertionError. ``flow_state="Failed"`` checks
+    the flow's own state too (a task named ``flow_state`` goes in the dict).
     """
-    view, flow_name = _view(state_or_flow)
-    wanted = _wanted(expected, by_name)
+    view, flow_name, run_state = _view(state_or_flow)
+    wanted = _wanted(expected, by_name, flow_state is not None)
     tasks = {name: task for task, name in view.names.items()}
     checks = []
+    if flow_state is not None:
+        checks.append(_flow_check(view, run_state, _state_class(flow_state, "the flow"),
+                                  flow_name))
     for key, value in wanted.items():
         task = _task(key, tasks, view, flow_name)
         cls = _state_class(value, view.names[task])
@@ -147,6 +152,25 @@ def _check(view: RunView, task: Any, expected: type) -> Check:
     ok = matches(state, expected)
     return Check(view.names[task], expected.__name__, got, ok,
                  "" if ok else hint(view, task, expected))
+
+
+def _flow_check(view: RunView, run_state: Any, expected: type, flow_name: str) -> Check:
+    """The flow's own state against ``expected``; a miss says what decides it."""
+    got = state_name(run_state)
+    ok = matches(run_state, expected)
+    who = "the flow" if flow_name == "this run" else f"flow {flow_name!r}"
+    if ok:
+        return Check(who, expected.__name__, got, True, "")
+    if not run_state.is_finished():
+        said = f"The run has not finished: {run_state.message}"
+    elif view.plan is None:
+        said = f"{run_state.message}"
+    else:
+        refs = [t for t in view.plan.order if t in view.plan.reference]
+        decided = ", ".join(f"{view.names[t]} is {state_name(view.states[t])}" for t in refs)
+        said = (f"A flow's state follows its reference tasks ({decided}); choose the tasks "
+                "that should decide it with flow.set_reference_tasks([...])")
+    return Check(who, expected.__name__, got, False, said + ".")
 
 
 def _failure_text(checklist: Checklist) -> str:
@@ -174,7 +198,7 @@ def _view(state_or_flow: Any) -> tuple:
         if run is None or run.state is None:
             raise UserValueError(f"flow {state_or_flow.name!r} has not run yet, so there is "
                                  "nothing to check; run it with flow.run() first")
-        return RunView.of(run.state, run.plan), state_or_flow.name
+        return RunView.of(run.state, run.plan), state_or_flow.name, run.state
     result = getattr(state_or_flow, "result", None)
     if not isinstance(state_or_flow, states.State) or not isinstance(result, dict):
         raise UserTypeError(
@@ -182,10 +206,11 @@ def _view(state_or_flow: Any) -> tuple:
             f"Flow itself (its latest run), not {state_or_flow!r}")
     run = run_of(state_or_flow)
     plan = None if run is None else run.plan
-    return RunView.of(state_or_flow, plan), "this run" if plan is None else plan.flow_name
+    return (RunView.of(state_or_flow, plan), "this run" if plan is None else plan.flow_name,
+            state_or_flow)
 
 
-def _wanted(expected: Any, by_name: dict) -> dict:
+def _wanted(expected: Any, by_name: dict, flow_too: bool = False) -> dict:
     if expected is None:
         expected = {}
     if not isinstance(expected, dict):
@@ -195,7 +220,7 @@ def _wanted(expected: Any, by_name: dict) -> dict:
     if both:
         raise UserValueError(f"task {both[0]!r} is given twice, in the dict and as a keyword")
     wanted = {**expected, **by_name}
-    if not wanted:
+    if not wanted and not flow_too:
         raise UserValueError("name at least one task and its state: "
                              "expect(state, load='Success')")
     return wanted

@@ -17,7 +17,9 @@ task saw, gives what was expected.
 >>> view = RunView.of(state, flow.last_run.plan)
 >>> print(hint(view, job, Success))  # doctest: +NORMALIZE_WHITESPACE
 all_successful runs when every upstream task succeeded (Skipped counts as success); run_job
-is Failed. Try trigger=triggers.always_run (any_failed would also run it here).
+is Failed. Fix run_job (it failed: Error during execution of task: ValueError('disk full'))
+and flow.retry() runs it and tear_down again. If tear_down should run anyway (a clean-up, an
+alert), try trigger=triggers.always_run (any_failed would also run it here).
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ def suggest(view: RunView, task: Any, expected: type) -> list:
     """The built-in triggers, in SUGGESTED order, other than the task's own, that decide
     ``expected`` on the upstream states the task saw (for a run, that they let it run)."""
     upstream = view.upstream(task)
-    if upstream is None:
+    if not upstream:  # unknown, or none: a trigger decides nothing there
         return []
     found = []
     for name in SUGGESTED:
@@ -127,15 +129,29 @@ def suggest(view: RunView, task: Any, expected: type) -> list:
     return found
 
 
-def _try(view: RunView, task: Any, expected: type, how: str) -> str:
-    """``Try trigger=triggers.X (Y would also ...)``, or "" when no built-in trigger does."""
+def _try(view: RunView, task: Any, expected: type, how: str, anyway: bool = False) -> str:
+    """``Try trigger=triggers.X (Y would also ...)``, or "" when no built-in trigger does;
+    ``anyway``: after a cause to fix above, as the other way (a task that must run anyway)."""
     found = suggest(view, task, expected)
     if not found:
         return ""
-    text = f" Try trigger=triggers.{found[0]}"
+    text = (f" If {view.names[task]} should run anyway (a clean-up, an alert), try "
+            f"trigger=triggers.{found[0]}" if anyway else f" Try trigger=triggers.{found[0]}")
     if found[0] == "always_run" and len(found) > 1:
         text += f" ({found[1]} would also {how} here)"
     return text + "."
+
+
+def _failed_above(view: RunView, task: Any) -> str:
+    """`` Fix X (it failed: ...) and flow.retry() ...`` for the upstream tasks whose own code
+    failed, "" when none did (the cause is not above)."""
+    failed = [up for up in view.upstream_tasks(task)
+              if view.states[up].is_failed() and not isinstance(view.states[up], TriggerFailed)]
+    if not failed:
+        return ""
+    up = failed[0]
+    return (f" Fix {view.names[up]} (it failed: {message_text(view.states[up].message)}) and "
+            f"flow.retry() runs it and {view.names[task]} again.")
 
 
 def _outcome_words(expected: type) -> str:
@@ -152,7 +168,9 @@ def hint(view: RunView, task: Any, expected: type) -> str:
     if why is not None and why.trigger == _SKIP_CHECK:
         return _skipped_by_upstream(view, task, expected)
     if why is not None:
-        return f"{why_text(why)}." + _try(view, task, expected, _outcome_words(expected))
+        cause = _failed_above(view, task) if _runs_give(expected) else ""
+        return f"{why_text(why)}." + cause + _try(view, task, expected,
+                                                   _outcome_words(expected), anyway=bool(cause))
     if state.is_pending():
         return _not_run(view, task, state)
     if state.is_mapped():
