@@ -611,3 +611,12 @@ def test_flow_step_begins_a_run_and_mistakes_are_usage_errors(ip):
     assert "did you mean 'b'" in usage_error(ip, "%flow run --break bb")
     run(ip, "%flow run --break all")
     assert "before a" in nb().last_state.message
+
+
+def test_options_may_come_before_the_names(ip):
+    run(ip, "%%task a --flow other\n1")
+    run(ip, "%%task b --flow other\na + 1")
+    state = run(ip, "%flow run --break b --flow other")
+    assert "before b" in state.message
+    assert "before" not in run(ip, "%flow resume --flow other b").message
+    assert "did you mean 'b'" in usage_error(ip, "%flow step --flow other bb")

@@ -14,7 +14,8 @@ from typing import Any, Iterator
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.utils.process import arg_split
 
 from flowbook.engine import continuation, flow_run
 from flowbook.errors import UserError
@@ -46,7 +47,8 @@ def _usage_errors() -> Iterator[None]:
 def _parse(magic: Any, line: str, name: str) -> Any:
     """The magic's arguments; a mistake shows the usage line with every option."""
     try:
-        return parse_argstring(magic, line)
+        # Options before or after the names alike: `%flow debug --flow etl load` too.
+        return magic.parser.parse_intermixed_args(arg_split(line, strict=True))
     except UsageError as exc:
         usage = magic.parser.format_usage().replace("::", "").strip()
         hint = _hint(name, line, str(exc))
