@@ -36,8 +36,8 @@ from typing import Any, Iterable
 from flowbook.engine.state import Decision, Paused, Pending, State
 from flowbook.errors import UserTypeError
 
-__all__ = ["BREAKPOINT", "at_breakpoint", "stops_before", "stopped", "continued",
-           "resolve", "ALL"]
+__all__ = ["BREAKPOINT", "at_breakpoint", "stopped_tasks", "stops_before", "stopped",
+           "continued", "resolve", "ALL"]
 
 BREAKPOINT = "breakpoint"  # the name of the decision of a task stopped at a breakpoint
 _RULE = "the run stops before a task with a breakpoint, or before every task while stepping"
@@ -50,6 +50,12 @@ def at_breakpoint(state: State | None) -> bool:
         return False
     return any(part.is_paused() and part.why is not None and part.why.trigger == BREAKPOINT
                for part in state.parts())
+
+
+def stopped_tasks(run: Any) -> list:
+    """The tasks of ``run`` standing at a breakpoint, in run order: what ``flow.step()``
+    can run (the first of them by default)."""
+    return [t for t in run.plan.order if at_breakpoint(run.states.get(t))]
 
 
 def stops_before(run: Any, task: Any, state: State) -> bool:

@@ -50,7 +50,7 @@ def step(run: FlowRun, task: Any = None, executor: Any = None) -> State:
     then stop again before every task that becomes ready (``engine.breakpoints``)."""
     with in_progress.claim(run, "step it"):
         _replan(run)
-        stopped = [t for t in run.plan.order if breakpoints.at_breakpoint(run.states.get(t))]
+        stopped = breakpoints.stopped_tasks(run)
         chosen = _resolve(run, [task])[0] if task is not None else None
         if not stopped or chosen is not None and chosen not in stopped:
             raise UserValueError(_nothing_to_step(run, chosen, stopped))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from flowbook.engine.breakpoints import at_breakpoint
+from flowbook.engine.breakpoints import stopped_tasks
 from flowbook.engine.state import Failed, Pending, Running, State, Success
 
 __all__ = ["task_states", "final_state", "unfinished", "has_paused_parts"]
@@ -48,7 +48,7 @@ def unfinished(run: Any, tasks: Iterable) -> bool:
 
 
 def _waiting_message(run: Any) -> str:
-    stopped = [t.name for t in run.plan.order if at_breakpoint(run.states.get(t))]
+    stopped = [t.name for t in stopped_tasks(run)]
     if stopped:
         return (f"Stopped at a breakpoint before {', '.join(stopped)}: flow.step() runs "
                 f"{'it' if len(stopped) == 1 else 'the first'}, flow.resume() continues the run.")

@@ -43,7 +43,7 @@ from flowbook.engine import state as states
 from flowbook.engine.clock import FakeClock
 from flowbook.errors import UserTypeError, UserValueError
 
-__all__ = ["simulate", "OUTCOMES", "Unknown", "outcome_class"]
+__all__ = ["simulate", "simulated_run", "OUTCOMES", "Unknown", "outcome_class"]
 
 # The states a task body can end in, as a simulation's outcomes; each is raised as the
 # signal a real body would raise, so the engine makes the same state of it.
@@ -101,6 +101,14 @@ def simulate(flow: Any, outcomes: dict | None = None, default: Any = "Success", 
     by default, its result in the flow's latest run. ``parameters`` are those of the latest
     run, else the defaults, updated with the ones given.
     """
+    return simulated_run(flow, outcomes, default, results=results, parameters=parameters).state
+
+
+def simulated_run(flow: Any, outcomes: dict | None = None, default: Any = "Success", *,
+                  results: dict | None = None, parameters: dict | None = None) -> Any:
+    """``simulate``'s run itself (a ``FlowRun`` with ``simulated`` set, never one of the
+    flow's runs): its states with their histories and its plan; its ``state`` is what
+    ``simulate`` returns."""
     from flowbook.engine import continuation, flow_run
     from flowbook.engine.loop import advance
     from flowbook.executors import LocalExecutor
@@ -121,7 +129,7 @@ def simulate(flow: Any, outcomes: dict | None = None, default: Any = "Success", 
         run.set_state(states.Running("Simulating the flow (what-if)."))
     state = advance(run)
     state.message = f"What-if: {state.message}"  # never mistaken for a real run's state
-    return state
+    return run
 
 
 def outcome_class(value: Any, what: str = "outcome") -> type:
@@ -203,11 +211,12 @@ def _known_results(flow: Any, plan: Any, given: dict | None) -> dict:
     successes, then the ``results`` given."""
     known: dict = {}
     latest = flow.last_run
-    for task, state in (latest.states.items() if latest is not None else ()):
+    # A copy: a run going on in another thread (a widget's button) may change its states.
+    for task, state in (dict(latest.states) if latest is not None else {}).items():
         if task not in plan.edges_to:
             continue
         if state.is_mapped():
-            for i, child in enumerate(state.map_states):
+            for i, child in enumerate(list(state.map_states)):
                 if _succeeded(child):
                     known[(task, i)] = child.result
         elif _succeeded(state):

@@ -86,7 +86,7 @@ def _global(run: Any, names: dict) -> list:
 
 def _stopped(run: Any) -> list:
     """The tasks standing at a breakpoint, in run order: what ``continuation.step`` takes."""
-    return [t for t in run.plan.order if breakpoints.at_breakpoint(run.states.get(t))]
+    return breakpoints.stopped_tasks(run)
 
 
 def _stepping(run: Any, stopped: list, names: dict) -> list:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowbook.engine.simulate import OUTCOMES, outcome_class, simulate
+from flowbook.engine.simulate import OUTCOMES, outcome_class, simulated_run
 from flowbook.errors import UserValueError
 from flowbook.widget.palette import state_name
 from flowbook.widget.tracking import Snapshot
@@ -127,9 +127,8 @@ class Simulator:
         if self._made is not None and _same(key, self._key):
             return self._made
         base = run_outcomes(latest, plan)
-        state = simulate(flow, {**base, **{t: o for t, o in chosen.items() if t in plan}})
-        self._key, self._made = key, Simulation(_snapshot(flow, state), latest, dict(chosen),
-                                                base)
+        run = simulated_run(flow, {**base, **{t: o for t, o in chosen.items() if t in plan}})
+        self._key, self._made = key, Simulation(_snapshot(run), latest, dict(chosen), base)
         return self._made
 
 
@@ -138,18 +137,12 @@ def _same(key: tuple, other: tuple) -> bool:
             and key[2:] == other[2:])
 
 
-def _snapshot(flow: Any, state: Any) -> Snapshot:
-    """The simulated flow State (its ``result``: Task -> State) as a Snapshot of a run.
-
-    ``simulate`` keeps its run to itself; a FlowRun holding its states, never advanced nor
-    registered, gives the panel the histories and upstream edges it reads of a run."""
-    from flowbook.engine.flow_run import FlowRun
-
-    states = dict(state.result)
-    run = FlowRun(flow, {}, states, None, {})
-    run.state, run.flow_states, run.simulated = state, [state], True
+def _snapshot(run: Any) -> Snapshot:
+    """The simulated run (``engine.simulate.simulated_run``) as a Snapshot, as a real run's
+    is read: its states with their histories, its plan's edges."""
+    states = dict(run.states)
     children = {task: list(s.map_states) for task, s in states.items() if s.is_mapped()}
-    return Snapshot(run, states, children, state)
+    return Snapshot(run, states, children, run.state)
 
 
 def status_text(sim: Simulation, names: dict, shown: Any) -> str:
