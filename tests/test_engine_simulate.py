@@ -9,13 +9,13 @@ the same on the differential catalog's cases where a simulation applies.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from reference import cases as catalog
 from reference import runner
 from reference.dags import dags, render
 
 import flowbook
-from flowbook import Flow, Parameter, case, merge, task, triggers
+from flowbook import Flow, Parameter, case, merge, signals, task, triggers, unmapped
 from flowbook.engine import state as st
 from flowbook.engine.simulate import OUTCOMES, Unknown, simulate
 from flowbook.errors import UserTypeError, UserValueError
@@ -291,6 +291,13 @@ def _outcome(state) -> object:
     return type(state).__name__
 
 
+def _expressible(real) -> bool:
+    """Whether every task ended in an outcome a simulation takes (a run may end with a
+    task still waiting to retry: Retrying is not an outcome)."""
+    return all(type(part).__name__ in OUTCOMES for s in real.result.values()
+               for part in s.parts())
+
+
 def _simulated_like_the_real_run(flow, real) -> None:
     outcomes = {t: _outcome(s) for t, s in real.result.items()}
     simulated = simulate(flow, outcomes)
@@ -309,7 +316,7 @@ def _run_source(source: str):
     return flow, namespace
 
 
-property_settings = settings(max_examples=150, deadline=None,
+property_settings = settings(max_examples=150, deadline=None, derandomize=True,
                              suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -317,14 +324,72 @@ property_settings = settings(max_examples=150, deadline=None,
 @given(dag=dags())
 def test_simulate_agrees_with_real_runs_of_random_flows(dag):
     flow, _ = _run_source(render(dag))
-    _simulated_like_the_real_run(flow, flow.run())
+    real = flow.run()
+    assume(_expressible(real))
+    _simulated_like_the_real_run(flow, real)
+
+
+def _late_children(flow, real) -> bool:
+    """Prefect 1's quirk (kept by flowbook, checked against 1.4.1): a mapped task whose
+    mapped upstream produced no result makes its children only on a later pass over the
+    flow, and a retry anywhere in a real run adds a pass that a simulation, where a task
+    that finally succeeds succeeds at once, does not take."""
+    run = flow.last_run
+    retried = any(isinstance(h, st.Retrying) for t, s in real.result.items()
+                  for i in range(len(s.map_states) if s.is_mapped() else 1)
+                  for h in run.task_history(t, i if s.is_mapped() else None))
+    if not retried:
+        return False
+    plan = run.plan
+    return any(edge.mapped and not real.result[edge.upstream_task].is_mapped()
+               and not real.result[edge.upstream_task].has_result
+               for task in plan.mapped for edge in plan.edges_to[task])
 
 
 @property_settings
 @given(dag=dags(mapping=True))
 def test_simulate_agrees_with_real_runs_of_random_mapped_flows(dag):
     flow, _ = _run_source(render(dag))
-    _simulated_like_the_real_run(flow, flow.run())
+    real = flow.run()
+    assume(_expressible(real) and not _late_children(flow, real))
+    _simulated_like_the_real_run(flow, real)
+
+
+def test_a_retry_adds_a_pass_that_fills_late_children_as_in_prefect():
+    """The one known disagreement, on purpose: the same flow with and without a retry
+    elsewhere ends differently in a real run (as in Prefect 1.4.1); a simulation follows
+    the run without retries."""
+    @task
+    def nothing():
+        raise signals.SKIP("nothing today")
+
+    @task
+    def each(item):
+        return item
+
+    @task(skip_on_upstream_skip=False)
+    def anyway(item):
+        return item
+
+    attempts = []
+
+    @task(max_retries=1, retry_delay=0)
+    def flaky():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ValueError("first attempt")
+
+    with Flow("late") as flow:
+        skipped = each.map(item=[0, 1, 2], upstream_tasks=[unmapped(nothing())])
+        unmappable = anyway.map(item=[0, 1, 2], upstream_tasks=[skipped])  # Failed, no result
+        late = anyway.map(item=[0, 1, 2], upstream_tasks=[unmappable])
+        flaky()
+    real = flow.run()
+    assert len(real.result[late].map_states) == 3  # filled on the retry's pass
+    assert not real.result[unmappable].has_result
+    simulated = simulate(flow, {"nothing": "Skipped"})
+    assert type(simulated.result[unmappable]) is type(real.result[unmappable])
+    assert len(simulated.result[late].map_states) == 0  # one pass, as a run without retries
 
 
 def _applies(flow, namespace, real) -> bool:

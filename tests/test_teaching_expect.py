@@ -276,7 +276,7 @@ def test_a_task_stopped_at_a_breakpoint_is_told_to_step_or_resume():
     with Flow("stops") as flow:
         passthrough_named("report")(x=returns(1, name="load")())
     message = missed(flow.run(breakpoints=["report"]), report="Success")
-    assert "breakpoint the run stops before a task with a breakpoint" in message
+    assert "breakpoint: the run stops before a task with a breakpoint" in message
     assert "flow.step() runs it alone, flow.resume() continues the run" in message
 
 

@@ -15,6 +15,11 @@ that ends in Success returns its result of the flow's latest run when it had one
 per mapped child to make (``len`` of a list outcome, else 1) and equals anything, so a
 ``case`` on an unknown condition takes its branch.
 
+A task that succeeds after retries is simulated by ``"Success"``: the simulation takes no
+retry. One decision depends on retries, in Prefect 1 as here: a mapped task whose mapped
+upstream produced no result makes its children only on a later pass over the flow, which a
+retry elsewhere in a real run brings about; the simulation follows a run without retries.
+
 >>> from flowbook import Flow, task, triggers
 >>> @task
 ... def run_job():

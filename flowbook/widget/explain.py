@@ -52,7 +52,10 @@ def why_text(decision: Any) -> str:
         facts = "it has no upstream tasks"
     else:
         facts = ", ".join(_upstream_fact(name, state, against) for name, state in upstream)
-    return f"{decision.trigger} {decision.rule}; {facts or 'no upstream state decided'}"
+    # "all_successful runs when ...", but "skip_on_upstream_skip: a task is skipped when ..."
+    joiner = " " if decision.rule.startswith(("runs ", "never runs")) else ": "
+    return (f"{decision.trigger}{joiner}{decision.rule}; "
+            f"{facts or 'no upstream state decided'}")
 
 
 def breakpoint_text(decision: Any) -> str:
