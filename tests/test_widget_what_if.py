@@ -295,3 +295,17 @@ def test_the_timeline_view_turns_to_the_graph_in_what_if_mode(ran):
     ran.view = "timeline"
     ran.what_if = True
     assert ran.view == "graph"
+
+
+def test_show_of_a_simulated_state_says_where_a_what_if_is_drawn():
+    import flowbook
+
+    @task
+    def one():
+        return 1
+
+    with Flow("plain") as flow:
+        one()
+    with pytest.raises(UserValueError, match=r"comes from flowbook\.simulate.*flow\.visualize"
+                                             r"\(state\).*What if"):
+        flowbook.show(flowbook.simulate(flow))

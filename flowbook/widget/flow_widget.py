@@ -528,6 +528,11 @@ def widget_of(what: Any, follow: bool = False) -> FlowWidget:
         return FlowWidget(what, follow=follow)
     if isinstance(what, State):
         run = run_of(what)
+        if run is None and str(what.message).startswith("What-if:"):
+            raise UserValueError(
+                f"{what!r} comes from flowbook.simulate, which runs nothing to show live; "
+                "draw it with flow.visualize(state), or show the flow and press its What if "
+                "button: flowbook.show(flow)")
         if run is None:
             raise UserValueError(
                 f"{what!r} is not the state of a flow run flowbook still holds; show the "
