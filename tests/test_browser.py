@@ -712,8 +712,20 @@ def test_after_a_restart_elsewhere_a_click_on_an_action_disconnects_the_widget(
     view = spark_page(page, jupyter_server, "restart-rest.ipynb")
     session = [s for s in jupyter_server.api("GET", "api/sessions")
                if s["path"] == "restart-rest.ipynb"]
-    # Answers once the new kernel is up; the page's messages then go to it.
+    # Answers once the new kernel is up. The page's connection to it may still be on its way
+    # (its sockets reconnect to the new kernel, and a message sent before they do is lost):
+    # round trips through the page's own kernel connection, each sent again until one comes
+    # back, wait for that, so the click's hello is sure to reach the new kernel.
     jupyter_server.api("POST", f"api/kernels/{session[0]['kernel']['id']}/restart", timeout=120)
+    page.evaluate("""async () => {
+        const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+        const pause = (ms) => new Promise((done) => setTimeout(() => done(false), ms));
+        for (let attempt = 0; attempt < 60; attempt++) {
+            const sent = kernel.requestExecute({ code: "1", silent: true }).done;
+            if (await Promise.race([sent.then(() => true), pause(2000)])) return;
+        }
+        throw new Error("the page never reached the restarted kernel");
+    }""")
     view.locator(".fb-global-actions button").click()  # the new kernel does not answer it
     expect_disconnected(view)
     shots.take("after-click", view)
