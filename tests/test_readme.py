@@ -9,6 +9,8 @@
 - ```text shows output or a layout; it is never run. A block that is Python but must not run
   here says why on the line before it: ``<!-- not run: REASON -->``; it is still compiled.
 A block without a language, or with another, fails: nothing is left out silently.
+A comment showing a state's repr in full (``state = flow.run()   # <Failed: "...">``, or a
+notebook cell's last line ``state   # <Failed: "...">``) is checked against the real one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ FENCE = re.compile(r"^```(\S*)\s*$")
 NOT_RUN = re.compile(r"^<!-- not run: (?P<reason>\S.*?) -->$")
 MAGIC = re.compile(r"^\s*(?:[A-Za-z_]\w*\s*=\s*)?%", re.MULTILINE)
 KINDS = ("python", "bash", "text")
+# `name = ...  # <State: "message">` (or `name  # <...>` ending a cell): a repr the reader is shown
+SHOWN = re.compile(r'^(?P<name>[A-Za-z_]\w*)\b.*#\s*(?P<repr><\w+: ".*">)\s*$')
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,9 @@ def test_a_block_not_run_still_compiles():
 
 @pytest.mark.parametrize("block", SCRIPTS, ids=[b.where for b in SCRIPTS])
 def test_the_python_block_runs(block, tmp_path):
-    done = subprocess.run([sys.executable, "-c", block.source], cwd=tmp_path, text=True,
+    checks = "".join(f"assert repr({m['name']}) == {m['repr']!r}, repr({m['name']})\n"
+                     for m in map(SHOWN.match, block.source.splitlines()) if m)
+    done = subprocess.run([sys.executable, "-c", block.source + checks], cwd=tmp_path, text=True,
                           capture_output=True, timeout=60)
     assert done.returncode == 0, f"{block.where} raised:\n{done.stderr}"
 
@@ -108,6 +114,10 @@ def test_the_notebook_blocks_run_in_a_kernel(document, tmp_path):
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert not errors, (f"{block.where} raised {errors[0].ename}: {errors[0].evalue}\n"
                             + block.source)
+        shown = SHOWN.match(block.source.rstrip("\n").splitlines()[-1])
+        if shown:
+            (result,) = [o for o in cell.outputs if o.output_type == "execute_result"]
+            assert result.data["text/plain"] == shown["repr"], block.where
 
 
 def _make_targets() -> set:
