@@ -16,6 +16,7 @@ flow 'demo': Success (All reference tasks succeeded.) | 2 Success
 from __future__ import annotations
 
 import builtins
+import difflib
 from collections import Counter
 from typing import Any
 
@@ -29,7 +30,8 @@ __all__ = ["task_summary", "task_table", "run_summary", "simulation_summary"]
 def task_summary(flow: Any, task: Any, namespace: dict | None = None) -> str:
     """One line: the task's flow, inputs, state-only upstreams, trigger and options; with the
     notebook's ``namespace``, also the names the code reads that nothing defines yet (a typo,
-    or a task still to come) and a builtin the task's name hides."""
+    or a task still to come; a close task name is offered) and a builtin the task's name
+    hides."""
     inputs = [e.upstream_task.name for e in flow.edges_to(task) if e.key]
     waits = [e.upstream_task.name for e in flow.edges_to(task) if not e.key]
     parts = [f"{task.name} in flow {flow.name!r}",
@@ -45,23 +47,52 @@ def task_summary(flow: Any, task: Any, namespace: dict | None = None) -> str:
         parts.append("runs when upstream skipped")
     if task in flow.chosen_reference_tasks():
         parts.append("reference task")
+    task_names = _other_task_names(flow, task)
     missing = [n for n in getattr(task, "upstream_names", ()) if n not in waits + inputs]
     if missing:
-        parts.append(f"waiting for tasks not defined yet: {', '.join(missing)}")
+        parts.append("waiting for tasks not defined yet: "
+                     + ", ".join(_with_hint(n, task_names, []) for n in missing))
     if namespace is not None:
-        parts += _notes(task, inputs, namespace)
+        parts += _notes(task, inputs, namespace, task_names)
     return " | ".join(parts)
 
 
-def _notes(task: Any, inputs: list, namespace: dict) -> list:
+def _notes(task: Any, inputs: list, namespace: dict, task_names: list) -> list:
     notes = []
     undefined = sorted(n for n in getattr(task, "reads", ()) if n not in inputs
                        and n not in namespace and not hasattr(builtins, n))
     if undefined:
-        notes.append(f"not defined yet: {', '.join(undefined)}")
+        own = [n for n in namespace if not n.startswith("_") and n not in _SHELL_NAMES
+               and n != task.name]
+        notes.append("not defined yet: "
+                     + ", ".join(_with_hint(n, task_names, own) for n in undefined))
     if hasattr(builtins, task.name):
         notes.append(f"note: the name hides Python's {task.name}() in this notebook")
     return notes
+
+
+# Names IPython puts in every notebook: never what a cell meant to read.
+_SHELL_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
+
+
+def _other_task_names(flow: Any, task: Any) -> list:
+    return sorted({t.name for t in flow.tasks if not t.auto_generated and t is not task})
+
+
+def _with_hint(name: str, task_names: list, notebook_names: list) -> str:
+    """``name``, and the closest task name (else the closest other name of the notebook)
+    when one is close. Tasks come first: what a cell reads is mostly tasks.
+
+    >>> _with_hint("claened", ["cleaned", "raw"], ["cleaner"])
+    'claened (did you mean cleaned?)'
+    >>> _with_hint("totl", ["raw"], ["total_of"])
+    'totl (did you mean total_of?)'
+    >>> _with_hint("later", ["raw"], [])
+    'later'
+    """
+    close = (difflib.get_close_matches(name, task_names, n=1)
+             or difflib.get_close_matches(name, notebook_names, n=1))
+    return f"{name} (did you mean {close[0]}?)" if close else name
 
 
 def task_table(flow: Any) -> str:
