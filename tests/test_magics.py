@@ -473,7 +473,8 @@ def test_a_task_cell_reads_a_variable_bound_to_a_task_of_its_flow(ip):
 def test_the_summary_names_what_the_code_reads_that_nothing_defines(ip, capsys):
     run(ip, "%%task data\n[1, 2]")
     run(ip, "%%task total\nlen(dta)")
-    assert capsys.readouterr().out.strip().splitlines()[-1].endswith("not defined yet: dta")
+    assert capsys.readouterr().out.strip().splitlines()[-1].endswith(
+        "not defined yet: dta (did you mean data?)")
 
 
 def test_the_summary_warns_when_a_task_hides_a_builtin(ip, capsys):
@@ -620,3 +621,25 @@ def test_options_may_come_before_the_names(ip):
     assert "before b" in state.message
     assert "before" not in run(ip, "%flow resume --flow other b").message
     assert "did you mean 'b'" in usage_error(ip, "%flow step --flow other bb")
+
+
+def test_flow_run_reuses_what_is_unchanged_and_says_why_the_rest_ran(ip, capsys):
+    run(ip, "calls = []")
+    run(ip, "%%task raw\ncalls.append('raw')\n[3, 1, 2]")
+    run(ip, "%%task cleaned\ncalls.append('cleaned')\nsorted(raw)")
+    run(ip, "%%task report\ncalls.append('report')\nlen(cleaned)")
+    run(ip, "%flow run")
+    run(ip, "%%task cleaned\ncalls.append('cleaned')\nsorted(raw, reverse=True)")
+    assert [t.name for t in nb().stale()] == ["cleaned", "report"]
+    capsys.readouterr()
+    run(ip, "calls.clear()")
+    run(ip, "%flow run")
+    out = capsys.readouterr().out
+    assert ip.user_ns["calls"] == ["cleaned", "report"]
+    assert "raw      Cached   reused: code and inputs unchanged since run 1" in out
+    assert "cleaned  Success  ran: code changed" in out
+    assert "report   Success  ran: input changed: cleaned" in out
+    assert nb().stale() == []
+    run(ip, "calls.clear()")
+    run(ip, "%flow run --all")
+    assert ip.user_ns["calls"] == ["raw", "cleaned", "report"]

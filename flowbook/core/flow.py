@@ -311,7 +311,7 @@ class Flow:
 
     def run(self, parameters: dict | None = None, task_states: dict | None = None,
             executor: Any = None, context: dict | None = None, *, clock: Any = None,
-            breakpoints: Any = None) -> Any:
+            breakpoints: Any = None, reuse: bool = False) -> Any:
         """Run the flow and return its flow State.
 
         ``executor`` runs the tasks: ``LocalExecutor()`` (the default, one after another),
@@ -322,13 +322,16 @@ class Flow:
         with ``flow.retry()``. ``clock`` (``flowbook.engine.clock.FakeClock()``, say) is where
         the run reads the time and sleeps until retries; resume and retry keep it.
         ``breakpoints`` (tasks or task names) stops the run before each of them, Paused:
-        ``flow.step()`` runs the next task alone, ``flow.resume()`` continues.
+        ``flow.step()`` runs the next task alone, ``flow.resume()`` continues. With
+        ``reuse=True`` a task whose code and inputs are unchanged since it last succeeded in
+        this kernel ends Cached with that result instead of running (``engine.reuse``);
+        ``%flow run`` in a notebook does that.
         """
         from flowbook.engine import flow_run
 
         return flow_run.start(self, parameters=parameters, task_states=task_states,
                               executor=executor, context=context, clock=clock,
-                              breakpoints=breakpoints)
+                              breakpoints=breakpoints, reuse=reuse)
 
     def step(self, task: Any = None, *, parameters: dict | None = None,
              executor: Any = None, clock: Any = None) -> Any:
@@ -376,6 +379,14 @@ class Flow:
             raise UserValueError(f"flow {self.name!r} has not run yet, so there is nothing to "
                              f"{action}; call flow.run() first")
         return self.last_run
+
+    def stale(self) -> list:
+        """The tasks whose results do not reflect the notebook's code, in run order: a
+        ``%%task`` cell edited since its task ran, an ``@task`` function redefined since
+        this flow was built, and every task below them (``notebook.stale``)."""
+        from flowbook.notebook.stale import stale
+
+        return stale(self)
 
     @property
     def last_state(self) -> Any:

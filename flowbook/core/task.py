@@ -58,6 +58,9 @@ class Task:
     becoming edges; ``task.map(...)`` adds a mapped copy.
     """
 
+    # A %%task cell run again with other code since the task last ran (notebook.stale).
+    edited = False
+
     def __init__(
         self,
         name: str | None = None,

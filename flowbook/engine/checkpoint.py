@@ -36,7 +36,7 @@ from typing import Any
 
 from flowbook.engine.state import Cached, Failed, State
 
-__all__ = ["directory", "location", "load", "save"]
+__all__ = ["directory", "location", "load", "save", "code_digest"]
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 log = logging.getLogger("flowbook.checkpoint")  # no handler added: Python's last resort prints it
@@ -53,7 +53,7 @@ def location(folder: Path | None, task: Any, inputs: dict) -> Path | None:
     pickled (then it simply runs)."""
     if folder is None or task.checkpoint is False or not _worth_keeping(task):
         return None
-    digest = hashlib.sha256(_code_digest(task))
+    digest = hashlib.sha256(code_digest(task))
     try:
         digest.update(pickle.dumps(sorted(inputs.items()), protocol=4))
     except Exception:
@@ -110,7 +110,7 @@ def _worth_keeping(task: Any) -> bool:
     return not isinstance(task, Parameter) and not task.auto_generated
 
 
-def _code_digest(task: Any) -> bytes:
+def code_digest(task: Any) -> bytes:
     """Bytes that change when the task's code changes (so edited code runs again)."""
     source = getattr(task, "source", None)  # a %%task cell keeps its source
     if isinstance(source, str):

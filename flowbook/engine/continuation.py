@@ -96,7 +96,9 @@ def retry_from(run: FlowRun, task: Any, executor: Any = None) -> State:
     ones too; every other task keeps its state and result."""
     with in_progress.claim(run, "retry it"):
         _replan(run)
-        return _run_again(run, rerun_by_retry_from(run, task), executor)
+        rerun = rerun_by_retry_from(run, task)
+        run.reuse = False  # asked to run again: nothing below is reused
+        return _run_again(run, rerun, executor)
 
 
 # -- what runs again ----------------------------------------------------------------------

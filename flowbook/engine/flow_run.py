@@ -12,6 +12,7 @@ loop's thread: state handlers, then the state stored with its history, then the 
 from __future__ import annotations
 
 import copy
+import sys
 from typing import Any
 
 from flowbook.context import context
@@ -56,6 +57,8 @@ class FlowRun:
         self.simulated = stand_in is not None
         self.setting = Setting(self.context, parameters, self.outputs, self.clock, stand_in)
         self.breakpoints: set = set()  # tasks to stop before once (engine.breakpoints)
+        self.reuse = False  # reuse the results of unchanged tasks (engine.reuse)
+        self.verdicts: dict = {}  # Task -> engine.reuse.Verdict of its task run in flight
         self.stepping = False  # stop before every task that becomes ready (flow.step())
 
     def __repr__(self) -> str:
@@ -76,6 +79,10 @@ class FlowRun:
         if new.previous is not None:  # already in a history (a reused Cached state): copy it
             new = copy.copy(new)
         new.previous = old
+        if self.verdicts and index is None and task in self.verdicts:
+            self._remember(task, new)
+        if task.edited and (new.is_running() or new.is_cached()):
+            task.edited = False  # its new code ran (or its result is the new code's)
         if index is None:
             self.states[task] = new
         else:
@@ -84,6 +91,16 @@ class FlowRun:
         if self.flow.events and not self.simulated:
             self.flow.events.publish(TaskStateChanged(self, task, index, old, new))
         return new
+
+    def _remember(self, task: Any, new: State) -> None:
+        """A reusing run keeps a task's success (engine.reuse) once it has one."""
+        from flowbook.engine import reuse
+
+        if new.is_running() or new.is_pending():
+            return
+        verdict = self.verdicts.pop(task)
+        if new.is_successful() and not new.is_skipped() and new.has_result:
+            reuse.record(verdict, new, self.number)
 
     # A FlowRun is the reporter of task runs made in the loop's own thread (resume, retry,
     # interrupts): each change is applied at once.
@@ -110,14 +127,23 @@ class FlowRun:
         """A run of ``task`` (or its child ``map_index``) from its current state."""
         state = (self.states.get(task) if map_index is None
                  else self.current_state(task, map_index)) or Pending()
-        if upstream is None:
+        to_start = upstream is None  # the loop's: it may start (a reset gives upstream={})
+        if to_start:
             upstream = upstream_states(self.plan, self.states, task)
         cached = folder = None
         if task.cache_for is not None and not self.simulated:
             cached = cache.candidates(task.cache_key or task.name)
         if self.flow.result_dir is not None and not self.simulated:
             folder = self.checkpoint_folder(task)
-        return TaskRun(task, state, upstream, map_index, self.setting, reporter, cached, folder)
+        verdict = None
+        if self.reuse and to_start and map_index is None and state.is_pending():
+            from flowbook.engine import reuse
+
+            verdict = reuse.judge(self, task, upstream)
+            if verdict is not None:
+                self.verdicts[task] = verdict
+        return TaskRun(task, state, upstream, map_index, self.setting, reporter, cached, folder,
+                       verdict)
 
     def checkpoint_folder(self, task: Any) -> Any:
         """Where ``task``'s checkpoints live, or None when the flow has no result_dir."""
@@ -169,7 +195,7 @@ def _handled(tr: TaskRun, old: State, new: State) -> State:
 
 def start(flow: Any, parameters: dict | None = None, task_states: dict | None = None,
           executor: Any = None, context: dict | None = None, clock: Any = None,
-          breakpoints: Any = None) -> State:
+          breakpoints: Any = None, reuse: bool = False) -> State:
     """Begin a run of ``flow`` and take it as far as it goes without a person (or, with
     ``breakpoints``, to the first of them: ``engine.breakpoints``)."""
     from flowbook.engine import breakpoints as stops
@@ -180,9 +206,11 @@ def start(flow: Any, parameters: dict | None = None, task_states: dict | None = 
     for task in task_states or {}:
         flow.plan().require(task)
     chosen, stepping = stops.resolve(flow, breakpoints)
+    _warn_outdated(flow)
     run = FlowRun(flow, values, task_states or {}, checked_executor(executor), context or {},
                   clock)
     run.breakpoints, run.stepping = chosen, stepping
+    run.reuse = bool(reuse)
     with in_progress.claim(run, "run it"):
         previous, flow.last_run = flow.last_run, run
         flow.runs.add(run)
@@ -199,6 +227,15 @@ def start(flow: Any, parameters: dict | None = None, task_states: dict | None = 
             # The tracebacks of this run's failures keep this frame, and every older run
             # would stay reachable through it.
             del previous
+
+
+def _warn_outdated(flow: Any) -> None:
+    """In a notebook: warn when the flow holds older definitions of @task functions."""
+    ipython = sys.modules.get("IPython")  # never imported here: only if already loaded
+    if ipython is not None and ipython.get_ipython() is not None:
+        from flowbook.notebook.stale import warn_outdated
+
+        warn_outdated(flow)
 
 
 def checked_executor(executor: Any) -> Any:

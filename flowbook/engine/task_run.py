@@ -61,12 +61,12 @@ class TaskRun:
     """Everything one run of one task (or one mapped child) reads, passed explicitly."""
 
     __slots__ = ("task", "state", "submitted", "upstream", "map_index", "setting", "reporter",
-                 "cached", "folder", "run_count", "loop_count", "loop_result", "resume",
-                 "_values")
+                 "cached", "folder", "reuse", "run_count", "loop_count", "loop_result",
+                 "resume", "_values")
 
     def __init__(self, task: Any, state: State, upstream: dict, map_index: int | None,
                  setting: Setting, reporter: Any, cached: list | None = None,
-                 folder: Any = None):
+                 folder: Any = None, reuse: Any = None):
         self.task = task  # the Task being run
         self.state = state  # its current state, as last applied; changes go through change()
         self.submitted = state  # the state it started from
@@ -76,6 +76,7 @@ class TaskRun:
         self.reporter = reporter  # .report(tr, new) -> the state as applied by the loop
         self.cached = cached  # Cached states it may reuse (None: the task does not cache)
         self.folder = folder  # where its checkpoints live (None: no checkpoints)
+        self.reuse = reuse  # engine.reuse.Verdict in a reusing run (None: it just runs)
         self.run_count = 1  # attempts so far, this one included
         self.loop_count: int | None = None  # LOOP iteration (None: not looping)
         self.loop_result: Any = None  # the previous iteration's LOOP result
@@ -118,12 +119,12 @@ class TaskRun:
                 "map_index": self.map_index, "context": self.setting.context,
                 "parameters": self.setting.parameters,
                 "cached": None if self.cached is None else [_detached(s) for s in self.cached],
-                "folder": self.folder}
+                "folder": self.folder, "reuse": self.reuse}
 
     def __setstate__(self, fields: dict) -> None:
         setting = Setting(fields["context"], fields["parameters"], {}, clock.REAL)
         self.__init__(fields["task"], fields["state"], fields["upstream"], fields["map_index"],
-                      setting, Collector(), fields["cached"], fields["folder"])
+                      setting, Collector(), fields["cached"], fields["folder"], fields["reuse"])
 
 
 class Collector:
@@ -166,6 +167,8 @@ def run_task(tr: TaskRun) -> State:
     refused = _trigger(tr)
     if refused is not None:
         return tr.change(refused)
+    if tr.reuse is not None and tr.reuse.state is not None:  # unchanged since it succeeded
+        return tr.change(tr.reuse.state)
     stored = checkpoint.location(tr.folder, tr.task, inputs)
     if stored is not None:
         reused = checkpoint.load(stored, tr.task.name)
@@ -248,8 +251,9 @@ def trigger_verdict(trigger: Any, upstream: dict) -> State | None:
 
 def _execute(tr: TaskRun, inputs: dict, stored: Any = None) -> State:
     """Run the body (again while it loops); ``stored`` is where to checkpoint a success."""
+    start = "Starting task run." if tr.reuse is None else f"Running again: {tr.reuse.reason}."
     while True:
-        state = tr.change(Running("Starting task run."))
+        state = tr.change(Running(start))
         if not state.is_running():  # a state handler decided otherwise, or the run stopped
             return state
         with capture.Capture(tr.setting.outputs, tr.task, tr.map_index):  # keep what it prints

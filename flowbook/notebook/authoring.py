@@ -57,7 +57,11 @@ def define_task(flow: Flow, name: str, source: str, namespace: dict, *,
     _check_acyclic(flow, target, remove, add)
     was_reference = target.reference
     if existing is not None:
+        # Edited: other code than the one its results came from (notebook.stale).
+        ran = flow.last_run is not None and existing in flow.last_run.states
+        edited = existing.edited or (ran and existing.source != spec.source)
         existing.__dict__.update(spec.__dict__)  # the same node gets the new code and options
+        existing.edited = edited
     else:
         flow.add_task(spec)
     _apply(flow, remove, add)

@@ -24,7 +24,7 @@ from flowbook.notebook import authoring, registry, report
 __all__ = ["FlowbookMagics", "load_ipython_extension"]
 
 COMMANDS = ("run", "show", "resume", "retry", "step", "simulate", "reference", "remove", "list",
-            "reset", "debug", "load")
+            "reset", "debug", "load", "export")
 EXECUTORS = "local (the default), threads, dask or dask=ADDRESS"
 
 
@@ -111,13 +111,19 @@ class FlowbookMagics(Magics):
                                                 "| retry [TASK ...] | step [TASK] | simulate "
                                                 "[TASK=STATE ...] | reference [TASK ...] | "
                                                 "remove TASK | list [FLOW] | reset [FLOW] | "
-                                                "debug TASK | load TASK")
-    @argument("names", nargs="*", help="the FLOW (run, show, list, reset), the TASKs, or "
-                                       "simulate's TASK=STATE outcomes")
+                                                "debug TASK | load TASK | export PATH.py "
+                                                "[FLOW] (a script running the flow; replaces "
+                                                "PATH.py)")
+    @argument("names", nargs="*", help="the FLOW (run, show, list, reset), the TASKs, "
+                                       "simulate's TASK=STATE outcomes, or export's PATH.py "
+                                       "[FLOW]")
     @argument("--flow", help="the flow of the TASKs (default: the notebook's flow)")
     @argument("--executor", default="local", help=f"run: where tasks run: {EXECUTORS}")
     @argument("--param", action="append", default=[], metavar="NAME=VALUE",
               help="run: a parameter value (a Python literal, else a string); repeatable")
+    @argument("--all", dest="run_all", action="store_true",
+              help="run: run every task, reusing nothing (by default a task whose code and "
+                   "inputs are unchanged since it last succeeded ends Cached with that result)")
     @argument("--break", dest="breakpoints", action="append", default=[], metavar="TASK",
               help="run: stop before TASK (Paused); `%%flow step` runs the next task, `%%flow "
                    "resume` continues; repeatable; `--break all` stops before every task")
@@ -139,8 +145,9 @@ class FlowbookMagics(Magics):
         stops = "all" if "all" in args.breakpoints else args.breakpoints or None
         if stops not in (None, "all"):
             continuation.resolve_tasks(flow, flow.plan(), stops)  # before the widget is shown
+        reuse = not args.run_all
         return self._watch(flow, lambda: flow.run(parameters=parameters, executor=executor,
-                                                  breakpoints=stops), new_run=True)
+                                                  breakpoints=stops, reuse=reuse), new_run=True)
 
     def _step(self, args: Any) -> Any:
         flow = registry.find_flow(args.flow, self.shell.user_ns)
@@ -214,6 +221,25 @@ class FlowbookMagics(Magics):
         variable = postmortem.flow_variable(flow, namespace, preferred=args.flow)
         text = postmortem.load_cell(flow.last_run, name, flow_variable=variable)
         self.shell.set_next_input(text, replace=False)
+
+    def _export(self, args: Any) -> None:
+        from pathlib import Path
+
+        from flowbook.notebook import export
+
+        path = Path(_unquote(args.names[0] if args.names else "")).expanduser()
+        if not 1 <= len(args.names) <= 2 or path.suffix != ".py":
+            raise UsageError("%flow export takes PATH.py and an optional FLOW, e.g. "
+                             "`%flow export etl.py etl`")
+        name = args.names[1] if len(args.names) > 1 else args.flow
+        flow = registry.find_flow(name, self.shell.user_ns)
+        authoring.connect_pending(flow)
+        text = export.script(flow, self.shell.user_ns, self.shell.history_manager.
+                             input_hist_parsed, filename=path.name)
+        replaced = path.exists()
+        path.write_text(text, encoding="utf-8")
+        print(f"{'replaced' if replaced else 'wrote'} {path}: flow {flow.name!r}, "
+              f"{len(flow.tasks)} tasks; run it with `python {path}`")
 
     # -- helpers --------------------------------------------------------------------------
 

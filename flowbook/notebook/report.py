@@ -120,9 +120,22 @@ def run_summary(flow: Any) -> str:
     counts = Counter(state_name(st) for st in run.states.values())
     head = (f"flow {flow.name!r}: {state_name(run.state)} ({run.state.message}) | "
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    rows = [(t.name, state_name(run.states.get(t)))
+    rows = [(t.name, state_name(run.states.get(t)), _reuse_note(run, t) if run.reuse else "")
             for t in flow.sorted_tasks() if not t.auto_generated]
     return head + "\n" + _columns(rows, indent="  ")
+
+
+def _reuse_note(run: Any, task: Any) -> str:
+    """In a reusing run (engine.reuse): "reused (...)" or "ran: <why it ran again>"."""
+    for state in reversed(run.task_history(task)):
+        message = str(state.message or "")
+        if state.is_cached() and message.startswith("Reused: "):
+            return "reused: " + message.removeprefix("Reused: ").rstrip(".")
+        if state.is_cached() and state is run.states.get(task):
+            return "reused: " + message.rstrip(".").lower()  # a checkpoint, a cache_for
+        if state.is_running() and message.startswith("Running again: "):
+            return "ran: " + message.removeprefix("Running again: ").rstrip(".")
+    return ""
 
 
 def simulation_summary(flow: Any, state: Any, outcomes: dict) -> str:
