@@ -237,7 +237,31 @@ def test_what_is_never_reused():
     flow.run(reuse=True, clock=clock)
     calls.clear()
     flow.run(reuse=True, clock=clock)
-    assert sorted(calls) == ["double", "double", "email"]  # cache_for follows its own rule
+    assert calls == ["email"]  # cache_for follows its own rule; the map's children reused
+
+
+def test_a_mapped_task_is_reused_child_by_child():
+    calls = []
+
+    @task
+    def double(x):
+        calls.append(x)
+        return 2 * x
+
+    def run(items):
+        with Flow("map-reuse") as flow:
+            doubled = double.map(items)
+        calls.clear()
+        return flow, doubled, flow.run(reuse=True)
+
+    run([1, 2, 3])
+    flow, doubled, state = run([1, 5, 3])
+    assert calls == [5]
+    children = state.result[doubled].map_states
+    assert [type(c).__name__ for c in children] == ["Cached", "Success", "Cached"]
+    assert state.result[doubled].result == [2, 10, 6]
+    history = flow.last_run.task_history(doubled, 1)
+    assert "Running again: input changed: x." in [s.message for s in history]
 
 
 def test_a_trigger_still_decides_before_a_result_is_reused():

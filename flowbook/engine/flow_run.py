@@ -79,8 +79,8 @@ class FlowRun:
         if new.previous is not None:  # already in a history (a reused Cached state): copy it
             new = copy.copy(new)
         new.previous = old
-        if self.verdicts and index is None and task in self.verdicts:
-            self._remember(task, new)
+        if self.verdicts and (task if index is None else (task, index)) in self.verdicts:
+            self._remember(task if index is None else (task, index), new)
         if task.edited and (new.is_running() or new.is_cached()):
             task.edited = False  # its new code ran (or its result is the new code's)
         if index is None:
@@ -92,13 +92,24 @@ class FlowRun:
             self.flow.events.publish(TaskStateChanged(self, task, index, old, new))
         return new
 
-    def _remember(self, task: Any, new: State) -> None:
-        """A reusing run keeps a task's success (engine.reuse) once it has one."""
+    def judge_child(self, task: Any, index: int, upstream: dict) -> Any:
+        """The reuse verdict of child ``index`` of a mapped task (engine.reuse), kept until
+        the child finishes; None when it is never reused."""
+        from flowbook.engine import reuse
+
+        verdict = reuse.judge(self, task, upstream, index)
+        if verdict is not None:
+            self.verdicts[(task, index)] = verdict
+        return verdict
+
+    def _remember(self, key: Any, new: State) -> None:
+        """A reusing run keeps a task's (or child's) success (engine.reuse) once it has
+        one; ``key`` is the Task, or (Task, child index)."""
         from flowbook.engine import reuse
 
         if new.is_running() or new.is_pending():
             return
-        verdict = self.verdicts.pop(task)
+        verdict = self.verdicts.pop(key)
         if new.is_successful() and not new.is_skipped() and new.has_result:
             reuse.record(verdict, new, self.number)
 

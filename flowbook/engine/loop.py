@@ -194,7 +194,7 @@ class _Pass:
         if (run.breakpoints or run.stepping) and self.stops(tr):
             return []
         if task in self.plan.mapped:
-            return mapping.child_runs(tr, run.clock)
+            return mapping.child_runs(tr, run.clock, run.judge_child if run.reuse else None)
         if not may_start(tr.state, tr.upstream, run.clock):
             return []
         return [tr]

@@ -20,9 +20,10 @@ from flowbook.engine.upstream import may_start
 __all__ = ["child_runs", "prepare_parent", "child_upstreams", "gather", "settled"]
 
 
-def child_runs(parent_run: TaskRun, clock: Any) -> list:
+def child_runs(parent_run: TaskRun, clock: Any, judge: Any = None) -> list:
     """Map the task (in the loop's thread) and return the runs of its children that may
-    start now; ``parent_run`` is a run of the parent task whose reporter applies at once."""
+    start now; ``parent_run`` is a run of the parent task whose reporter applies at once.
+    ``judge(task, index, upstream)`` gives a child's reuse verdict (engine.reuse), if any."""
     before = parent_run.state
     parent = prepare_parent(parent_run, clock)
     if not parent.is_mapped():
@@ -35,7 +36,8 @@ def child_runs(parent_run: TaskRun, clock: Any) -> list:
         child = old[i] if i < len(old) else Pending()
         children.append(child)
         if may_start(child, upstream, clock):
-            runs.append(_child(parent_run, child, upstream, i))
+            verdict = judge(parent_run.task, i, upstream) if judge is not None else None
+            runs.append(_child(parent_run, child, upstream, i, verdict))
     parent.map_states = children  # new children start Pending; apply() stores the rest
     gather(parent)
     return runs
@@ -116,6 +118,7 @@ def settled(state: State | None) -> bool:
     return len(children) >= state.n_map_states and all(c.is_finished() for c in children)
 
 
-def _child(parent_run: TaskRun, child: State, upstream: dict, index: int) -> TaskRun:
+def _child(parent_run: TaskRun, child: State, upstream: dict, index: int,
+           verdict: Any = None) -> TaskRun:
     return TaskRun(parent_run.task, child, upstream, index, parent_run.setting,
-                   parent_run.reporter, parent_run.cached, parent_run.folder)
+                   parent_run.reporter, parent_run.cached, parent_run.folder, verdict)

@@ -12,8 +12,9 @@ ran again), "not cacheable (its inputs cannot be hashed)".
 The decision is the engine's own, made when the task may start, after its trigger has let
 it run (``task_run.run_task``): triggers, signals, retries and reference tasks behave as in a
 full run. Never reused: parameters and the tasks flowbook makes itself (constants,
-collections; cheap to run), mapped tasks, tasks with ``cache_for`` (their own rule) and
-tasks with ``checkpoint=False`` (their results are not to be kept). With a flow
+collections; cheap to run), tasks with ``cache_for`` (their own rule) and tasks with
+``checkpoint=False`` (their results are not to be kept). A mapped task is judged child by
+child: a child whose element and code are unchanged is reused. With a flow
 ``result_dir``, checkpoints keep results across a kernel restart, under the same key.
 
 >>> from flowbook import Flow, task
@@ -50,7 +51,7 @@ from flowbook.engine.state import Cached, State
 __all__ = ["Entry", "Verdict", "judge", "record", "forget", "reusable"]
 
 _lock = threading.Lock()  # guards _STORE
-_STORE: dict = {}  # (flow name, task's unique name) -> Entry of its latest success
+_STORE: dict = {}  # (flow name, task's unique name, child index) -> Entry of its latest success
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ class Verdict:
 
     state: State | None  # the Cached state to end in; None: it runs
     reason: str  # why it runs again, or that it is reused
-    key: tuple  # (flow name, unique name)
+    key: tuple  # (flow name, unique name, child index or None)
     code: dict | None  # its code_key now
     inputs: dict | None  # input name -> digest now; None: they cannot be hashed
 
@@ -77,22 +78,24 @@ class Verdict:
         return (Verdict, (self.state, self.reason, self.key, None, None))
 
 
-def reusable(task: Any, mapped: bool) -> bool:
-    """Whether a reusing run may ever reuse ``task``'s result."""
+def reusable(task: Any) -> bool:
+    """Whether a reusing run may ever reuse ``task``'s result (a mapped task's: child by
+    child)."""
     from flowbook.core.parameter import Parameter
 
-    return not (mapped or task.auto_generated or isinstance(task, Parameter)
+    return not (task.auto_generated or isinstance(task, Parameter)
                 or task.cache_for is not None or task.checkpoint is False)
 
 
-def judge(run: Any, task: Any, upstream: dict) -> Verdict | None:
-    """The verdict for ``task`` about to start in ``run`` with ``upstream`` (``{Edge:
-    State}``); None for a task never reused."""
+def judge(run: Any, task: Any, upstream: dict, index: int | None = None) -> Verdict | None:
+    """The verdict for ``task`` (its child ``index`` when mapped) about to start in ``run``
+    with ``upstream`` (``{Edge: State}``); None for a task never reused (and for the parent
+    of a mapped task: its children are judged one by one)."""
     from flowbook.engine.task_run import inputs_of
 
-    if not reusable(task, task in run.plan.mapped):
+    if not reusable(task) or index is None and task in run.plan.mapped:
         return None
-    key = (run.flow.name, run.plan.names[task])
+    key = (run.flow.name, run.plan.names[task], index)
     code = code_key(task)
     inputs = _digests(inputs_of(upstream))
     with _lock:
