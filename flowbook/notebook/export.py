@@ -471,9 +471,9 @@ class _Exporter:
 
     def text(self, filename: str) -> str:
         names = _Names(self)
-        run = f"python {filename}" if filename else "python and this file's name"
+        run = f"`python {filename}`" if filename else "python"
         parts = [f'"""Flow {self.flow.name!r}, exported from a notebook by flowbook\'s '
-                 f'`%flow export`.\n\nRun it with `{run}`; it prints the state of the flow and '
+                 f'`%flow export`.\n\nRun it with {run}; it prints the state of the flow and '
                  'of each task."""', self._import_lines()]
         if self.code:
             parts.append(_code_lines(self.code, self.wanted))
@@ -657,9 +657,9 @@ def _cell_function(t: CellTask) -> tuple:
     body = _returning(t.source, t.tree)
     if body is None:  # a string spanning lines: indenting would change it
         body = ast.unparse(_as_function(t.tree, t.inputs, t.name)).split("\n", 1)[1]
-    builtin = set(dir(builtins)) - IPYTHON_NAMES
-    reads = {n for n in t.reads if n not in t.inputs and n not in builtin}
-    return t.name, f"def {t.name}({', '.join(t.inputs)}):\n{body}", reads
+    function = f"def {t.name}({', '.join(t.inputs)}):\n{body}"
+    _, _, reads = _scan(function)  # t.reads has the body's own variables too
+    return t.name, function, {n for n in reads if _free(n)}
 
 
 def _returning(source: str, tree: ast.Module) -> str | None:
