@@ -96,20 +96,48 @@ def _with_hint(name: str, task_names: list, notebook_names: list) -> str:
 
 
 def task_table(flow: Any) -> str:
-    """Every task of the flow: how it was defined, its inputs, trigger and latest state."""
+    """Every task of the flow: how it was defined, its inputs, trigger and latest state; when
+    some are stale (``notebook.stale``), a column saying why ("edited", "outdated", "below
+    cleaned") and a line saying what to do."""
     run = flow.last_run
-    rows = [("task", "kind", "inputs", "trigger", "state")]
+    found = _stale_reasons(flow)
+    rows = [("task", "kind", "inputs", "trigger", "state") + (("stale",) if found else ())]
     for task in flow.tasks:
         if task.auto_generated:
             continue
         inputs = ", ".join(e.upstream_task.name for e in flow.edges_to(task) if e.key)
         kind = "%%task" if isinstance(task, CellTask) else type(task).__name__
         st = run.states.get(task) if run is not None else None
+        stale = (found[task].why if task in found else "",) if found else ()
         rows.append((task.name, kind, inputs or "-", _trigger_name(task),
-                     state_name(st)))
+                     state_name(st)) + stale)
     if len(rows) == 1:
         return f"flow {flow.name!r} has no tasks yet; add one with a %%task cell"
-    return _columns(rows)
+    return _columns(rows) + "".join(f"\n{line}" for line in _stale_notes(found))
+
+
+def _stale_reasons(flow: Any) -> dict:
+    """Task -> why it is stale (``widget.staleness``, which finds them all in one walk)."""
+    from flowbook.widget.staleness import reasons
+
+    return {task: why for task, why in reasons(flow).items() if not task.auto_generated}
+
+
+def _stale_notes(found: dict) -> list:
+    """What brings stale tasks up to date: one line per way."""
+    from flowbook.widget.staleness import EDITED, function_name
+
+    notes = []
+    if any(s.kind == EDITED for s in found.values()):
+        notes.append("stale: edited since the flow ran, or below such a task; %flow run runs "
+                     "them again")
+    outdated = sorted({function_name(s.origin) for s in found.values() if s.kind != EDITED})
+    if outdated:
+        listed = ", ".join(f"{name}()" for name in outdated)
+        held = "an older definition" if len(outdated) == 1 else "older definitions"
+        notes.append(f"outdated: the flow holds {held} of {listed}; run the cell that builds "
+                     "the flow")
+    return notes
 
 
 def run_summary(flow: Any) -> str:

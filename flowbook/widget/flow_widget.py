@@ -18,6 +18,13 @@ stylesheet hides the picture where it is live. The picture is of the run when sh
 after the widget's own actions (and a magic's run); a following widget redraws it whenever
 the latest run ends or waits.
 
+A task whose result is older than the notebook's code (``notebook.stale``: its ``%%task``
+cell run again with other code, its ``@task`` function redefined since the flow was built,
+or a task below one) is drawn *stale*: a dashed ring around its node, words in its tooltip
+and panel (``staleness``), for the flow's latest run. No run event tells of a cell run
+again, so inside IPython the widget also looks after each cell (``post_run_cell``) and
+redraws when what is stale changed.
+
 In the What-if mode (``what_if``) a click on a task sets how it ends (``outcomes``, see
 ``what_if``): the page then shows the flow as ``engine.simulate`` says it would end, drawn
 by the same ``view_model`` and ``panel`` as a run, with no action on offer; leaving the mode
@@ -32,8 +39,10 @@ logger and the red line says so, since no one else sees these threads.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import logging
+import sys
 import threading
 from dataclasses import dataclass, field
 from importlib import resources
@@ -45,7 +54,7 @@ import traitlets
 from flowbook.engine import capture, runs
 from flowbook.errors import UserError, UserTypeError, UserValueError
 from flowbook.widget import actions as offers
-from flowbook.widget import panel, timeline, view_model, what_if
+from flowbook.widget import panel, staleness, timeline, view_model, what_if
 from flowbook.widget.drawing import DrawingError, draw, render_svg
 from flowbook.widget.svg import ColourableSvg
 from flowbook.widget.tracking import NEXT, RunTracker, Snapshot
@@ -129,6 +138,7 @@ class FlowWidget(anywidget.AnyWidget):
         self._tracker: Any = None  # made below, once the traits are set
         self._syncing = False  # the widget itself sets run/follow: not a pick in the page
         self._printed: list = []  # text an action's run printed, not sent to the page yet
+        self._stop_watching: Any = None  # stops the look after each cell (None: not IPython)
         _check_run(flow, run)
         follow = follow or (run is None and flow.last_run is None)  # nothing else to show
         super().__init__(follow=follow, **kwargs)
@@ -137,6 +147,7 @@ class FlowWidget(anywidget.AnyWidget):
                                    interval=self.redraw_interval,
                                    on_other_run=self._list_runs)
         self.on_msg(self._on_message)
+        self._stop_watching = _after_each_cell(self._after_cell)
         self.refresh()
 
     def __repr__(self) -> str:
@@ -162,6 +173,7 @@ class FlowWidget(anywidget.AnyWidget):
             self.problem = "\n".join(p for p in self._problems.values() if p)
 
     def _redraw(self, snap: Snapshot) -> None:
+        snap.stale = self._stale_of(snap.run)
         self._real = self._layout_of(snap.run.plan if snap.run is not None else
                                      self.flow.plan())
         self._snapshot = snap
@@ -199,6 +211,31 @@ class FlowWidget(anywidget.AnyWidget):
             self._shown.update(self.picture(), raw=True)
         self._tracker.interval = max(self.redraw_interval,
                                      (len(self.svg) + 200 * len(nodes)) / BYTES_PER_SECOND)
+
+    def _stale_of(self, run: Any) -> dict:
+        """Task -> ``staleness.Stale`` of the flow's tasks whose results are older than the
+        notebook's code, when ``run`` is the flow's latest (or no run: an outdated ``@task``
+        is stale before it ever ran); an older run's results are all older: no mark."""
+        if run is not None and run is not self.flow.last_run:
+            return {}
+        return staleness.reasons(self.flow)
+
+    def _after_cell(self, *_: Any) -> None:
+        """After each notebook cell: a cell run again may have edited a task or redefined an
+        ``@task`` function (no run event says so), or, before any run, changed the plan
+        drawn. Redraw if so."""
+        with self._lock:
+            if self._closed:
+                return
+            shown = self._snapshot
+            if shown.run is not None and shown.run is not self.flow.last_run and not shown.stale:
+                return  # an older run: never marked stale
+            now = self._stale_of(shown.run)
+            changed = ({t: s.why for t, s in now.items()}
+                       != {t: s.why for t, s in shown.stale.items()}
+                       or shown.run is None and self.flow.plan() is not self._real.plan)
+        if changed:
+            self.refresh()
 
     def _layout_of(self, plan: Any) -> "_Layout":
         """The plan laid out by dot (one already made, if it is of that plan)."""
@@ -497,6 +534,8 @@ class FlowWidget(anywidget.AnyWidget):
             self._closed = True
             if self._tracker is not None:
                 self._tracker.close()
+            if self._stop_watching is not None:
+                self._stop_watching()
             self._snapshot, self._simulation = Snapshot(), None
             self._layout = self._real = _Layout()
             self._simulator = what_if.Simulator(self.flow)
@@ -540,6 +579,22 @@ def widget_of(what: Any, follow: bool = False) -> FlowWidget:
         return FlowWidget(run.flow, run=run, follow=follow)
     raise UserTypeError(f"flowbook.show takes a Flow or the State flow.run() returned, not "
                         f"{type(what).__name__}")
+
+
+def _after_each_cell(callback: Any) -> Any:
+    """Call ``callback`` after each cell the notebook runs (IPython's ``post_run_cell``)
+    when inside IPython; returns what stops it (None outside IPython)."""
+    ipython = sys.modules.get("IPython")  # never imported here: only if already loaded
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return None
+    shell.events.register("post_run_cell", callback)
+
+    def stop() -> None:
+        with contextlib.suppress(ValueError):  # stopped already
+            shell.events.unregister("post_run_cell", callback)
+
+    return stop
 
 
 def _check_run(flow: Any, run: Any) -> None:

@@ -7,6 +7,10 @@ whichever contrasts more by WCAG 2; lines drawn on the page (edges, borders, edg
 are a grey that contrasts with both a white and a black page, since a static picture cannot
 follow the notebook's theme.
 
+A *stale* task (code edited in the notebook since it ran, ``notebook.stale``) keeps its
+state's look and gets a ring around its shape: a dashed amber outline a few points out
+(``stale_cue``), which reads on a white and on a black page alike.
+
 >>> from flowbook.engine.state import Success, TimedOut
 >>> colour_of(Success()), colour_of(TimedOut()), colour_of(None)
 ('#28a745', '#ff4e33', '#e0e0e0')
@@ -22,10 +26,10 @@ from collections import Counter
 from typing import Any, Iterable
 
 __all__ = [
-    "COLOURS", "BORDER", "ICON", "NOT_RUN", "NOT_RUN_NAME", "LINE", "colour_of", "state_name",
-    "cue", "cue_named", "legend", "palette_order", "text_colour", "text_colour_on", "shares",
-    "is_failure",
-    "is_finished", "contrast", "luminance",
+    "COLOURS", "BORDER", "ICON", "NOT_RUN", "NOT_RUN_NAME", "LINE", "STALE", "STALE_OUTLINE",
+    "STALE_DASH", "STALE_GAP", "STALE_WIDTH", "colour_of", "state_name", "cue", "cue_named",
+    "stale_cue", "legend", "palette_order", "text_colour", "text_colour_on", "shares",
+    "is_failure", "is_finished", "contrast", "luminance",
 ]
 
 COLOURS = {  # state class name -> fill colour; a subclass not listed takes its parent's
@@ -65,6 +69,12 @@ NOT_RUN = "#e0e0e0"  # a task with no state yet in the run shown
 NOT_RUN_NAME = "not run"  # how such a task is counted and listed
 # Edges, edge labels and node borders: >= 4.5:1 against white and against black.
 LINE = "#767676"
+# A stale task's ring: >= 4:1 against white and against black, unlike any state's fill.
+STALE = "stale"  # its name in the legend
+STALE_OUTLINE = "#b36b00"
+STALE_DASH = "4,2"  # SVG stroke-dasharray, in points
+STALE_GAP = 3.5  # points between the shape and its ring
+STALE_WIDTH = 1.6  # points
 _FAILURES = frozenset({"Failed", "TimedOut", "TriggerFailed", "ValidationFailed"})
 _FINISHED = _FAILURES | {"Success", "Cached", "Mapped", "Skipped", "Looped", "Cancelled"}
 
@@ -105,16 +115,26 @@ def cue_named(name: str) -> dict:
             "border": BORDER.get(name, "solid"), "icon": ICON.get(name, "")}
 
 
-def legend(states_on_show: Iterable) -> list:
+def stale_cue(why: str, text: str) -> dict:
+    """How a stale task's node is marked: ``{"why", "text", "outline", "dash", "gap",
+    "width"}``; ``why`` is ``"edited"``, ``"outdated"`` or ``"below X"``, ``text`` the
+    sentence its tooltip and panel show."""
+    return {"why": why, "text": text, "outline": STALE_OUTLINE, "dash": STALE_DASH,
+            "gap": STALE_GAP, "width": STALE_WIDTH}
+
+
+def legend(states_on_show: Iterable, stale: bool = False) -> list:
     """``[[state, fill, border, icon], ...]``, one entry per state name in
-    ``states_on_show`` (names, repeated or not, in any order), in palette order, "not run" last.
+    ``states_on_show`` (names, repeated or not, in any order), in palette order, "not run" last;
+    with ``stale``, then ``["stale", STALE_OUTLINE, "stale", ""]`` (a ring, not a fill).
 
     >>> legend(["Failed", "Success", "Failed"])
     [['Success', '#28a745', 'solid', '✓'], ['Failed', '#eb0000', 'bold', '✗']]
     """
     names = sorted(set(states_on_show), key=palette_order)
-    return [[name, c["fill"], c["border"], c["icon"]] for name in names
-            for c in (cue_named(name),)]
+    entries = [[name, c["fill"], c["border"], c["icon"]] for name in names
+               for c in (cue_named(name),)]
+    return entries + ([[STALE, STALE_OUTLINE, STALE, ""]] if stale else [])
 
 
 def is_failure(name: str) -> bool:

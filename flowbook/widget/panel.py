@@ -14,8 +14,9 @@ from collections import Counter
 from typing import Any
 
 from flowbook.engine.breakpoints import BREAKPOINT
-from flowbook.widget import explain, timeline, what_if
-from flowbook.widget.palette import COLOURS, NOT_RUN, NOT_RUN_NAME, colour_of, state_name
+from flowbook.widget import explain, staleness, timeline, what_if
+from flowbook.widget.palette import (COLOURS, NOT_RUN, NOT_RUN_NAME, STALE_OUTLINE, colour_of,
+                                     state_name)
 
 __all__ = ["counts", "task_html", "what_if_html", "summary_text", "CSS"]
 
@@ -47,7 +48,7 @@ cursor:pointer}
 .fb-panel .fb-child-details{border-left:3px solid #767676;padding-left:0.5em}
 .fb-panel .fb-simulated{border-left:3px dashed #767676;padding-left:0.5em}
 .fb-panel .fb-follows ul{margin:0.1em 0 0 1.2em;padding:0}
-"""
+""" + f".fb-panel .fb-stale-note{{border-left:3px dashed {STALE_OUTLINE};padding-left:0.5em}}\n"
 
 
 # -- the status line, the legend, the counts ---------------------------------------------
@@ -98,6 +99,8 @@ def summary_text(flow_name: str, snapshot: Any, names: dict, tally: Counter) -> 
         state, children = snapshot.states.get(task), snapshot.children.get(task)
         said = (explain.children_text(children) if children else
                 "" if state is None else explain.message_text(state.message))
+        stale = snapshot.stale.get(task)
+        said += "" if stale is None else f"{' ' if said else ''}[stale: {stale.why}]"
         lines.append(f"  {name:<{width}}  {state_name(state):<14}  {said}".rstrip())
     return "\n".join(lines)
 
@@ -123,7 +126,7 @@ def _task_sections(snapshot: Any, task: Any, names: dict, child: int | None) -> 
     simulated = getattr(run, "simulated", False)
     now = None if run is None or simulated else run.clock.now()
     ran = None if now is None else timeline.duration_of(run, task, now)
-    sections = [_head(html.escape(names[task]), state, ran),
+    sections = [_head(html.escape(names[task]), state, ran), _stale(snapshot, task),
                 _why(snapshot, task, names, history)]
     if not simulated:
         sections += [_history(history), *_details(run, task, None, state)]
@@ -144,6 +147,15 @@ def _head(title: str, state: Any, ran: float | None) -> str:
     if ran is not None:
         parts.append(f'<span class="fb-duration">ran {explain.duration_text(ran)}</span>')
     return '<div class="fb-head">' + " · ".join(parts) + "</div>"
+
+
+def _stale(snapshot: Any, task: Any) -> str:
+    """That the task's result is older than the notebook's code, and what to do about it."""
+    stale = snapshot.stale.get(task)
+    if stale is None:
+        return ""
+    said = html.escape(staleness.text(stale, snapshot.stale))
+    return _section("Stale", f"<div>{said}</div>", "fb-stale-note")
 
 
 def _section(title: str, body: str, kind: str = "") -> str:

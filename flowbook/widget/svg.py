@@ -16,7 +16,9 @@ fixed text and holes, and fills the holes on every ``render``.
   (``<g class="flowbook-badge">``: a circle in the state's fill holding the glyph), and a
   mapped task a bar of its children's states (``<g class="flowbook-children">``) with a
   count above it (``<text class="flowbook-count">``: "8/100 failed", or "37/100 done"), so
-  failures show at a glance without the widget. Renders 1,000 nodes in a few milliseconds.
+  failures show at a glance without the widget. A stale task (``stale``: a
+  ``palette.stale_cue``) gets a dashed ring around its shape (``<g class="flowbook-stale">``).
+  Renders 1,000 nodes in a few milliseconds.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class ColourableSvg:
         self._pieces: list = []  # fixed str, or (kind, node index) for a hole
         self._badges: dict = {}  # node index -> (x, y) of its icon's badge
         self._bars: dict = {}  # node index -> (x, y, width) of a box's children's bar
+        self._rings: dict = {}  # node index -> (kind, x, y, w, h): its shape's bounding box
         svg = _COMMENT.sub("", svg[svg.index("<svg"):])
         done = 0
         for match in _NODE.finditer(svg):
@@ -91,6 +94,7 @@ class ColourableSvg:
         if kind == "ellipse":
             cx, cy, rx, ry = (float(attrs[k]) for k in ("cx", "cy", "rx", "ry"))
             self._badges[index] = (cx + 0.707 * rx, cy - 0.707 * ry)
+            self._rings[index] = ("ellipse", cx - rx, cy - ry, 2 * rx, 2 * ry)
             return
         xs, ys = [], []
         for pair in attrs["points"].split():
@@ -99,6 +103,7 @@ class ColourableSvg:
             ys.append(float(y))
         left, right, top, bottom = min(xs), max(xs), min(ys), max(ys)
         self._badges[index] = (right, top)
+        self._rings[index] = ("rect", left, top, right - left, bottom - top)
         inner = left + BAR_MARGIN, right - BAR_MARGIN
         self._bars[index] = (inner[0], bottom - BAR_MARGIN - BAR_HEIGHT,
                              max(inner[1] - inner[0], 0.0))
@@ -109,9 +114,10 @@ class ColourableSvg:
 
     def render(self, nodes: Mapping) -> str:
         """The SVG with each node as ``nodes[unique name]`` says: ``fill``, ``text`` (label
-        colour; default: the readable one), ``border``, ``icon`` and ``children``
-        (``{"total": n, "counts": [[state, count, colour], ...]}`` or None). A name missing
-        from ``nodes`` is drawn as a task not run."""
+        colour; default: the readable one), ``border``, ``icon``, ``children``
+        (``{"total": n, "counts": [[state, count, colour], ...]}`` or None) and ``stale``
+        (``palette.stale_cue`` or None). A name missing from ``nodes`` is drawn as a task
+        not run."""
         neutral = cue(None)
         holes: dict = {"fill": [], "text": [], "border": [], "extra": []}
         for index, name in enumerate(self.names):
@@ -126,8 +132,10 @@ class ColourableSvg:
                        for piece in self._pieces)
 
     def _extra(self, index: int, entry: Mapping, fill: str, text: str) -> str:
-        """What is drawn over a node: its children's bar and count, its icon's badge."""
-        out = ""
+        """What is drawn over a node: its stale ring, its children's bar and count, its
+        icon's badge."""
+        stale = entry.get("stale")
+        out = _ring(self._rings[index], stale) if stale and index in self._rings else ""
         children = entry.get("children")
         if children and children.get("total") and index in self._bars:
             out += _bar(self._bars[index], children, text)
@@ -140,6 +148,21 @@ class ColourableSvg:
                     f'font-family="{ICON_FONT}" font-size="9" fill="{text}">'
                     f"{html.escape(icon)}</text></g>\n")
         return out
+
+
+def _ring(box: tuple, stale: Mapping) -> str:
+    """A stale task's dashed ring, ``stale["gap"]`` points around its shape."""
+    kind, x, y, w, h = box
+    gap = stale["gap"]
+    look = (f'fill="none" stroke="{stale["outline"]}" stroke-width="{stale["width"]:g}" '
+            f'stroke-dasharray="{stale["dash"]}"')
+    if kind == "ellipse":
+        shape = (f'<ellipse cx="{x + w / 2:.2f}" cy="{y + h / 2:.2f}" rx="{w / 2 + gap:.2f}" '
+                 f'ry="{h / 2 + gap:.2f}" {look}/>')
+    else:
+        shape = (f'<rect x="{x - gap:.2f}" y="{y - gap:.2f}" width="{w + 2 * gap:.2f}" '
+                 f'height="{h + 2 * gap:.2f}" rx="{gap:g}" {look}/>')
+    return f'<g class="flowbook-stale">{shape}</g>\n'
 
 
 def _bar(box: tuple, children: Mapping, text: str) -> str:

@@ -36,6 +36,9 @@ class Snapshot:
     states: dict = field(default_factory=dict)  # Task -> latest State
     children: dict = field(default_factory=dict)  # mapped Task -> [child State or None]
     flow_state: Any = None  # the run's flow State
+    # Task -> staleness.Stale: its result is older than the notebook's code (filled by the
+    # view, for the flow's latest run only: an older run's results are all older)
+    stale: dict = field(default_factory=dict)
 
 
 class RunTracker:

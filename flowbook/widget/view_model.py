@@ -10,17 +10,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from flowbook.widget import explain, panel, timeline
-from flowbook.widget import palette
+from flowbook.widget import explain, panel, palette, staleness, timeline
 from flowbook.widget.palette import COLOURS, NOT_RUN, cue, state_name
 
 __all__ = ["nodes", "status", "runs", "legend"]
 
 
 def nodes(snap: Any, names: dict, chosen: dict | None = None) -> dict:
-    """Unique name -> what its node shows: state cue, message, duration, children, and
+    """Unique name -> what its node shows: state cue, message, duration, children,
     ``set``: the outcome set by hand in a what-if simulation (``chosen``: Task -> outcome)
-    or None. A simulation's tasks took no time: no duration."""
+    or None, and ``stale``: ``palette.stale_cue`` of a task whose result is older than the
+    notebook's code (``snap.stale``), or None. A simulation's tasks took no time: no
+    duration."""
     run = snap.run
     timed = run is not None and not getattr(run, "simulated", False)
     now = run.clock.now() if timed else None
@@ -35,6 +36,9 @@ def nodes(snap: Any, names: dict, chosen: dict | None = None) -> dict:
         children = snap.children.get(task)
         entry["children"] = None if not children else _children(children)
         entry["set"] = chosen.get(task)
+        stale = snap.stale.get(task)
+        entry["stale"] = (None if stale is None else
+                          palette.stale_cue(stale.why, staleness.text(stale, snap.stale)))
         out[name] = entry
     return out
 
@@ -78,8 +82,8 @@ def runs(kept: list, shown: Any) -> list:
 
 def legend(entries: dict) -> list:
     """``[[state, fill, border, icon], ...]`` of the states on show (mapped children's too),
-    in palette order."""
+    in palette order, then the stale ring's entry if a task on show is stale."""
     shown = [entry["state"] for entry in entries.values()]
     shown += [name for entry in entries.values()
               for name, _, _ in (entry["children"] or {}).get("counts", ())]
-    return palette.legend(shown)
+    return palette.legend(shown, stale=any(entry.get("stale") for entry in entries.values()))
