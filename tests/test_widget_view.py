@@ -126,9 +126,10 @@ def _synthetic_svg(count: int) -> str:
 
 
 def entry(state="not run", fill=GREY, text="#000000", border="dotted", icon="", message="",
-          duration=None, children=None, set=None) -> dict:
+          duration=None, children=None, set=None, stale=None) -> dict:
     return {"state": state, "fill": fill, "text": text, "border": border, "icon": icon,
-            "message": message, "duration": duration, "children": children, "set": set}
+            "message": message, "duration": duration, "children": children, "set": set,
+            "stale": stale}
 
 
 def failed(**more) -> dict:
@@ -555,6 +556,69 @@ def test_edges_labels_and_borders_contrast_with_the_theme(page, small_svg, theme
     for part, colour in colours.items():
         ratio = _contrast(colour, background)
         assert ratio >= 3, f"{theme}: {part} {colour} on {background} has contrast {ratio:.2f}"
+
+
+# ---------------------------------------------------------------- stale tasks
+
+STALE_OUTLINE = "#b36b00"
+EDITED = {"why": "edited", "text": "edited since it ran: its result is from the old code; run "
+          "the flow again", "outline": STALE_OUTLINE, "dash": "4,2", "gap": 3.5, "width": 1.6}
+STALE_LEGEND = ["stale", STALE_OUTLINE, "stale", ""]
+
+
+def test_a_stale_task_wears_a_dashed_ring_keeps_its_fill_and_says_why(page, small_svg):
+    nodes = {**SMALL_NODES, "extract": succeeded(stale=EDITED)}
+    mount(page, traits(small_svg, nodes, legend=[*LEGEND, STALE_LEGEND]))
+    extract = node(page, "extract")
+    ring = extract.locator(".fb-stale-ring")
+    playwright_api.expect(ring).to_have_attribute("visibility", "visible")
+    assert ring.get_attribute("stroke") == STALE_OUTLINE
+    assert ring.get_attribute("stroke-dasharray") == "4,2"
+    shape = extract.locator("ellipse.fb-shape")
+    assert shape.get_attribute("fill") == GREEN  # the state's look stays
+    assert float(ring.get_attribute("rx")) == pytest.approx(
+        float(shape.get_attribute("rx")) + 3.5)
+    playwright_api.expect(extract).to_have_class(re.compile(r"\bfb-stale\b"))
+    assert extract.get_attribute("aria-label") == "extract: Success, stale (edited)"
+    assert node(page, "load").locator(".fb-stale-ring").count() == 0
+    extract.hover()
+    playwright_api.expect(page.locator(".fb-tooltip .fb-tip-stale")).to_have_text(
+        " " + EDITED["text"])
+    playwright_api.expect(page.locator(".fb-legend .fb-legend-stale")).to_have_text(" stale")
+
+
+def test_a_task_run_again_loses_its_ring(page, small_svg):
+    mount(page, traits(small_svg, {**SMALL_NODES, "extract": succeeded(stale=EDITED)}))
+    update(page, "nodes", SMALL_NODES)
+    extract = node(page, "extract")
+    playwright_api.expect(extract.locator(".fb-stale-ring")).to_have_attribute("visibility",
+                                                                               "hidden")
+    playwright_api.expect(extract).not_to_have_class(re.compile(r"\bfb-stale\b"))
+    assert extract.get_attribute("aria-label") == "extract: Success"
+
+
+def test_a_stale_box_gets_a_rectangular_ring(page, small_svg):
+    transform = {**SMALL_NODES["transform"], "stale": {**EDITED, "why": "below extract"}}
+    mount(page, traits(small_svg, {**SMALL_NODES, "transform": transform}))
+    ring = node(page, "transform").locator("rect.fb-stale-ring")
+    playwright_api.expect(ring).to_have_attribute("visibility", "visible")
+    assert node(page, "transform").get_attribute("aria-label") == (
+        "transform: Mapped, stale (below extract)")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_stale_ring_contrasts_with_the_theme(page, small_svg, theme):
+    variables = ";".join(f"{k}:{v}" for k, v in (DARK if theme == "dark" else LIGHT).items())
+    page.evaluate("(style) => document.getElementById('theme').setAttribute('style', style)",
+                  variables)
+    mount(page, traits(small_svg, {**SMALL_NODES, "report": entry(stale=EDITED)}))
+    colours = page.evaluate("""() => {
+      const css = (selector, name) => getComputedStyle(document.querySelector(selector))[name];
+      return [css('.fb-viewport', 'backgroundColor'),
+              css('g.node[data-task="report"] .fb-stale-ring', 'stroke')];
+    }""")
+    ratio = _contrast(colours[1], colours[0])
+    assert ratio >= 3, f"{theme}: the ring {colours[1]} on {colours[0]} has contrast {ratio:.2f}"
 
 
 # ---------------------------------------------------------------- the kernel connection

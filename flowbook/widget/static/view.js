@@ -1,8 +1,10 @@
 // flowbook's widget view: a flow laid out once by Graphviz, recoloured by its run's states,
 // with a toolbar, a timeline and the selected task's panel. An anywidget ES module (no build,
 // no network). Python decides every colour, word and action; this module shows the traits it
-// is given and sends back clicks (the contract "flowbook widget v3": v2 and the What-if mode,
-// `what_if` and `outcomes`, whose clicks on tasks are {type: "what_if", task} messages).
+// is given and sends back clicks (the contract "flowbook widget v4": v2, the What-if mode,
+// `what_if` and `outcomes`, whose clicks on tasks are {type: "what_if", task} messages, and
+// stale tasks: a node entry's `stale`, {why, text, outline, dash, gap, width} or null, drawn
+// as a dashed ring around the node, and the legend's ["stale", outline, "stale", ""] entry).
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const NATURAL = 4 / 3; // px per Graphviz point: the drawing at 100 %
@@ -34,6 +36,11 @@ function svgEl(tag, attrs = {}) {
 
 function swatch(fill, border = "solid") {
   return h("span", { class: `fb-swatch fb-border-${border}`, style: `background:${fill}` });
+}
+
+/** A stale task's ring in small: a dashed outline in `outline`, no fill. */
+function ringSwatch(outline) {
+  return h("span", { class: "fb-swatch fb-stale-swatch", style: `border-color:${outline}` });
 }
 
 /** "0.42 s", "12.3 s", "1 min 3 s", "2 h 5 min"; "" when unknown. */
@@ -100,7 +107,7 @@ function indexNodes(svg) {
       name, g, shapes, filled, texts,
       box: shapeBox(filled[0] || shapes[0]),
       drawn: { fill: filled[0]?.getAttribute("fill"), text: texts[0]?.getAttribute("fill") },
-      key: "", painted: {}, badge: null, bar: null, mark: null, // what it shows, its extras
+      key: "", painted: {}, badge: null, bar: null, mark: null, ring: null, // shown, extras
     });
   }
   return index;
@@ -119,19 +126,29 @@ function paintNode(node, entry, was, iconOf) {
       setOrRemove(shape, "stroke-width", entry.border === "bold" ? "2.5" : null);
     }
   }
-  if (entry.state !== was.state || JSON.stringify(entry.set) !== JSON.stringify(was.set)) {
+  const staleChanged = JSON.stringify(entry.stale) !== JSON.stringify(was.stale);
+  if (entry.state !== was.state || JSON.stringify(entry.set) !== JSON.stringify(was.set)
+      || staleChanged) {
     node.g.classList.remove(stateClass(was.state));
     node.g.classList.add(stateClass(entry.state));
-    const set = entry.set ? ` (what if: set to ${entry.set})` : "";
-    node.g.setAttribute("aria-label", entry.state ? `${node.name}: ${entry.state}${set}` : node.name);
+    node.g.setAttribute("aria-label", ariaLabel(node.name, entry));
     paintSet(node, entry);
   }
+  if (staleChanged) paintStale(node, entry);
   if (entry.icon !== was.icon || entry.fill !== was.fill || entry.text !== was.text) {
     paintBadge(node, entry);
   }
   if (JSON.stringify(entry.children) !== JSON.stringify(was.children) || entry.text !== was.text) {
     paintBar(node, entry, iconOf);
   }
+}
+
+/** "load: Failed", "load: Failed (what if: set to Failed)", "clean: Success, stale (edited)". */
+function ariaLabel(name, entry) {
+  if (!entry.state) return name;
+  const set = entry.set ? ` (what if: set to ${entry.set})` : "";
+  const stale = entry.stale ? `, stale (${entry.stale.why})` : "";
+  return `${name}: ${entry.state}${set}${stale}`;
 }
 
 function setOrRemove(el, attr, value) {
@@ -180,6 +197,27 @@ function paintSet(node, entry) {
     node.g.append(node.mark);
   }
   node.mark.setAttribute("visibility", entry.set ? "visible" : "hidden");
+}
+
+/** A stale task's dashed ring, `gap` points around its shape, under it; made once per node. */
+function paintStale(node, entry) {
+  const stale = entry.stale;
+  node.g.classList.toggle("fb-stale", Boolean(stale));
+  if (!stale && !node.ring) return;
+  if (!node.ring) {
+    node.ring = svgEl(node.box.round ? "ellipse" : "rect", { class: "fb-stale-ring", fill: "none" });
+    node.g.insertBefore(node.ring, node.g.firstChild);
+  }
+  if (stale) {
+    const { x, y, w, h, round } = node.box, gap = stale.gap;
+    const at = round ? { cx: x + w / 2, cy: y + h / 2, rx: w / 2 + gap, ry: h / 2 + gap }
+      : { x: x - gap, y: y - gap, width: w + 2 * gap, height: h + 2 * gap, rx: gap };
+    for (const [key, value] of Object.entries({ ...at, stroke: stale.outline,
+      "stroke-width": stale.width, "stroke-dasharray": stale.dash })) {
+      node.ring.setAttribute(key, value);
+    }
+  }
+  node.ring.setAttribute("visibility", stale ? "visible" : "hidden");
 }
 
 /** A mapped task's children as a stacked bar along the bottom of its box, with their counts. */
@@ -424,6 +462,10 @@ function createTooltip(ctx, root) {
     const lines = [h("strong", { text: name })];
     if (entry.state) lines.push(h("div", {}, swatch(entry.fill, entry.border), ` ${entry.state}`));
     if (entry.set) lines.push(h("div", { class: "fb-tip-set", text: `what if: set to ${entry.set}` }));
+    if (entry.stale) {
+      lines.push(h("div", { class: "fb-tip-stale" }, ringSwatch(entry.stale.outline),
+        ` ${entry.stale.text}`));
+    }
     if (entry.message) lines.push(h("div", { class: "fb-tip-message", text: entry.message }));
     const took = formatDuration(entry.duration);
     if (took) lines.push(h("div", { text: `took ${took}` }));
@@ -624,7 +666,9 @@ function createLegend() {
   const legend = h("div", { class: "fb-legend", "aria-label": "legend" });
   function render(entries = [], whatIf = false) {
     const shown = entries.map(([state, fill, border, icon]) => h("span",
-      { class: "fb-legend-entry" }, swatch(fill, border), ` ${icon ? `${icon} ` : ""}${state}`));
+      { class: `fb-legend-entry${border === "stale" ? " fb-legend-stale" : ""}` },
+      border === "stale" ? ringSwatch(fill) : swatch(fill, border),
+      ` ${icon ? `${icon} ` : ""}${state}`));
     if (whatIf) {
       shown.push(h("span", { class: "fb-legend-entry fb-legend-set" },
         h("span", { class: "fb-set-chip", text: "if" }), " set by you (a simulation)"));
