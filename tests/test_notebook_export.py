@@ -150,7 +150,7 @@ def test_a_copy_with_other_options_gets_task_args(ip):
             "triggers.some_successful(at_least=1), 'tags': {'x'}})")
     text = script_of(ip, "f")
     assert "b = step(upstream_tasks=[a], task_args=dict(name=\"b\", trigger=majority))" in text
-    assert ("task_args=dict(tags=frozenset({'x'}), "
+    assert ("task_args=dict(tags=frozenset({\"x\"}), "
             "trigger=triggers.some_successful(at_least=1))") in text
     assert "def majority(upstream_states):" in text  # the notebook's trigger comes along
     same_run(ip, text, "f")
@@ -219,6 +219,18 @@ def test_mapped_tasks_keep_their_mapped_unmapped_and_flattened_arguments(ip):
     text = script_of(ip, "f")
     assert "scaled = scale.map(x=flatten(nested_task), by=unmapped(10))" in text
     assert "squares = scale.map(x=[1, 2, 3], by=unmapped(scaled))" in text
+    same_run(ip, text, "f")
+
+
+def test_lists_dicts_and_tuples_of_tasks_are_written_as_written(ip):
+    run(ip, "from flowbook import task, Flow\n"
+            "@task(nout=2)\ndef pair():\n    return 1, 2\n"
+            "@task\ndef show(items, mapping, both):\n    return items, mapping, both\n"
+            "with Flow('f') as f:\n    a, b = pair()\n"
+            "    s = show([a, b, 3], {'x': a, 'y': 5}, (a, b))")
+    text = script_of(ip, "f")
+    assert '    a = GetItem(name="pair[0]")(task_result=pair_task, key=0)\n' in text
+    assert '    s = show(items=[a, b, 3], mapping={"x": a, "y": 5}, both=(a, b))\n' in text
     same_run(ip, text, "f")
 
 
