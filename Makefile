@@ -49,6 +49,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/parallel.py
 	$(BIN)/python benchmarks/widget.py
+	$(BIN)/python benchmarks/reuse.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build
