@@ -269,3 +269,16 @@ def test_a_what_if_simulation_shows_no_marks_and_leaving_it_shows_them_again(wid
     assert whys(widget) == {}  # a simulation ran no code, old or new
     widget.what_if = False
     assert whys(widget) == {"cleaned": "edited", "report": "below cleaned"}
+
+
+def test_the_ring_of_a_reference_task_goes_around_its_double_border(widgets):
+    flow, ns = cells()  # report and other end the flow: reference tasks, drawn with two borders
+    define_task(flow, "report", "len(cleaned) + 1", ns)
+    widget = widgets(flow)
+    body = re.search(r"<title>report</title>(.*?)</g>\n?</g>", widget.static_svg(),
+                     re.DOTALL).group(1)
+    borders = [float(rx) for rx in re.findall(r'<ellipse [^>]*?rx="([\d.]+)"', body)]
+    ring = float(re.search(r'<g class="flowbook-stale"><ellipse [^>]*?rx="([\d.]+)"',
+                           body).group(1))
+    assert len(borders) == 3  # the two borders, then the ring
+    assert ring == pytest.approx(max(borders[:2]) + 3.5, abs=0.01)

@@ -606,6 +606,18 @@ def test_a_stale_box_gets_a_rectangular_ring(page, small_svg):
         "transform: Mapped, stale (below extract)")
 
 
+def test_the_ring_of_a_reference_task_goes_around_its_double_border(page):
+    graph = graphviz.Digraph(node_attr={"style": "filled", "fillcolor": GREY})
+    graph.node("decides", id="fb0", peripheries="2")
+    mount(page, traits(_svg(graph), {"decides": succeeded(stale=EDITED)}))
+    radii = node(page, "decides").evaluate(
+        "(g) => [...g.querySelectorAll('ellipse')].map((e) => [e.getAttribute('class'), "
+        "+e.getAttribute('rx')])")
+    ring = [rx for kind, rx in radii if kind == "fb-stale-ring"]
+    borders = [rx for kind, rx in radii if kind != "fb-stale-ring"]
+    assert len(borders) == 2 and ring == [pytest.approx(max(borders) + 3.5)]
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_the_stale_ring_contrasts_with_the_theme(page, small_svg, theme):
     variables = ";".join(f"{k}:{v}" for k, v in (DARK if theme == "dark" else LIGHT).items())

@@ -63,7 +63,7 @@ class ColourableSvg:
         self._pieces: list = []  # fixed str, or (kind, node index) for a hole
         self._badges: dict = {}  # node index -> (x, y) of its icon's badge
         self._bars: dict = {}  # node index -> (x, y, width) of a box's children's bar
-        self._rings: dict = {}  # node index -> (kind, x, y, w, h): its shape's bounding box
+        self._rings: dict = {}  # node index -> (kind, x, y, w, h): around all its shapes
         svg = _COMMENT.sub("", svg[svg.index("<svg"):])
         done = 0
         for match in _NODE.finditer(svg):
@@ -79,6 +79,7 @@ class ColourableSvg:
             self._pieces.append(body)
             return
         self._measure(index, shape.group(1), dict(_ATTR.findall(shape.group(2))))
+        self._rings[index] = _outline(body)
         fill = _FILL.search(body, shape.start())
         self._pieces += [body[:fill.start()], ("fill", index),
                          body[fill.end():shape.end(2)], ("border", index)]
@@ -94,7 +95,6 @@ class ColourableSvg:
         if kind == "ellipse":
             cx, cy, rx, ry = (float(attrs[k]) for k in ("cx", "cy", "rx", "ry"))
             self._badges[index] = (cx + 0.707 * rx, cy - 0.707 * ry)
-            self._rings[index] = ("ellipse", cx - rx, cy - ry, 2 * rx, 2 * ry)
             return
         xs, ys = [], []
         for pair in attrs["points"].split():
@@ -103,7 +103,6 @@ class ColourableSvg:
             ys.append(float(y))
         left, right, top, bottom = min(xs), max(xs), min(ys), max(ys)
         self._badges[index] = (right, top)
-        self._rings[index] = ("rect", left, top, right - left, bottom - top)
         inner = left + BAR_MARGIN, right - BAR_MARGIN
         self._bars[index] = (inner[0], bottom - BAR_MARGIN - BAR_HEIGHT,
                              max(inner[1] - inner[0], 0.0))
@@ -148,6 +147,28 @@ class ColourableSvg:
                     f'font-family="{ICON_FONT}" font-size="9" fill="{text}">'
                     f"{html.escape(icon)}</text></g>\n")
         return out
+
+
+_ANY_SHAPE = re.compile(r'<(ellipse|polygon) ([^>]*?)/>')
+
+
+def _outline(body: str) -> tuple:
+    """(kind, x, y, w, h): the box around every shape of a node (a reference task has a
+    second, outer border), ``kind`` "ellipse" or "rect"."""
+    kind, xs, ys = "rect", [], []
+    for shape in _ANY_SHAPE.finditer(body):
+        attrs = dict(_ATTR.findall(shape.group(2)))
+        if shape.group(1) == "ellipse":
+            kind = "ellipse"
+            cx, cy, rx, ry = (float(attrs[k]) for k in ("cx", "cy", "rx", "ry"))
+            xs += [cx - rx, cx + rx]
+            ys += [cy - ry, cy + ry]
+        else:
+            for pair in attrs.get("points", "").split():
+                x, y = pair.split(",")
+                xs.append(float(x))
+                ys.append(float(y))
+    return kind, min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
 
 
 def _ring(box: tuple, stale: Mapping) -> str:

@@ -86,6 +86,15 @@ function shapeBox(shape) {
   return { x, y, w: Math.max(...xs) - x, h: Math.max(...ys) - y, round: false };
 }
 
+/** The box around several shapes (a reference task's second border is outside its first). */
+function outerBox(shapes) {
+  const boxes = shapes.map(shapeBox);
+  const x = Math.min(...boxes.map((b) => b.x)), y = Math.min(...boxes.map((b) => b.y));
+  const w = Math.max(...boxes.map((b) => b.x + b.w)) - x;
+  const h = Math.max(...boxes.map((b) => b.y + b.h)) - y;
+  return { x, y, w, h, round: boxes.some((b) => b.round) };
+}
+
 /** name -> node record, built once per svg. A record's `key` is the entry last painted. */
 function indexNodes(svg) {
   const index = new Map();
@@ -105,7 +114,7 @@ function indexNodes(svg) {
     g.setAttribute("aria-label", name);
     index.set(name, {
       name, g, shapes, filled, texts,
-      box: shapeBox(filled[0] || shapes[0]),
+      box: shapeBox(filled[0] || shapes[0]), outer: outerBox(shapes),
       drawn: { fill: filled[0]?.getAttribute("fill"), text: texts[0]?.getAttribute("fill") },
       key: "", painted: {}, badge: null, bar: null, mark: null, ring: null, // shown, extras
     });
@@ -199,17 +208,17 @@ function paintSet(node, entry) {
   node.mark.setAttribute("visibility", entry.set ? "visible" : "hidden");
 }
 
-/** A stale task's dashed ring, `gap` points around its shape, under it; made once per node. */
+/** A stale task's dashed ring, `gap` points around its shapes, under them; made once per node. */
 function paintStale(node, entry) {
   const stale = entry.stale;
   node.g.classList.toggle("fb-stale", Boolean(stale));
   if (!stale && !node.ring) return;
   if (!node.ring) {
-    node.ring = svgEl(node.box.round ? "ellipse" : "rect", { class: "fb-stale-ring", fill: "none" });
+    node.ring = svgEl(node.outer.round ? "ellipse" : "rect", { class: "fb-stale-ring", fill: "none" });
     node.g.insertBefore(node.ring, node.g.firstChild);
   }
   if (stale) {
-    const { x, y, w, h, round } = node.box, gap = stale.gap;
+    const { x, y, w, h, round } = node.outer, gap = stale.gap;
     const at = round ? { cx: x + w / 2, cy: y + h / 2, rx: w / 2 + gap, ry: h / 2 + gap }
       : { x: x - gap, y: y - gap, width: w + 2 * gap, height: h + 2 * gap, rx: gap };
     for (const [key, value] of Object.entries({ ...at, stroke: stale.outline,
