@@ -200,9 +200,14 @@ with Flow("stages") as stages:
     stage_three(stage_two(stage_one()))
 stages.run(breakpoints=["stage_two"])
 flowbook.show(stages)''',
+    "stale raw": "%%task raw --flow edits\n[3, 1, 2]",  # "magic run" loads the extension
+    "stale cleaned": "%%task cleaned --flow edits\nsorted(raw)",
+    "stale summary": "%%task summary --flow edits\nlen(cleaned)",
+    "stale run": "%flow run edits",
 }
 NEEDS = {"second run": ["first run"], "magic rerun": ["magic run"], "open gate": ["paused"],
-         "fix write": ["failed"]}
+         "fix write": ["failed"],
+         "stale run": ["magic run", "stale raw", "stale cleaned", "stale summary"]}
 
 # A notebook of its own (a kernel to restart, a notebook to save): the spark flow alone.
 SPARK = CELLS["setup"] + "\n\n" + CELLS["spark"]
@@ -590,6 +595,39 @@ def test_a_run_at_a_breakpoint_shows_step_which_runs_one_task(book, shots):
     node(view, "stage_three").click()
     expect(panel(view)).to_contain_text("The run stopped before it started, at a breakpoint")
     shots.take("stepped", view)
+
+
+# ------------------------------------------------------------------ 6b. stale tasks
+
+def replace_last_line(book, name: str, text: str) -> None:
+    """Type over the last line of cell ``name``'s source, as a person editing it would."""
+    cell = book.cell(name)
+    cell.locator(".jp-InputArea-editor").click()
+    book.page.keyboard.press("Control+End")
+    book.page.keyboard.press("Shift+Home")
+    book.page.keyboard.insert_text(text)
+    expect(cell.locator(".jp-InputArea-editor")).to_contain_text(text)
+
+
+def test_a_task_cell_run_again_with_other_code_rings_its_node_and_says_edited(book, shots):
+    view = book.view("stale run")
+    wait_for_fill(view, "summary", GREEN)
+    expect(node(view, "cleaned")).to_have_attribute("aria-label", "cleaned: Success")
+    shots.take("ran", view)
+    replace_last_line(book, "stale cleaned", "sorted(raw, reverse=True)")
+    run_cell(book.page, book.names.index("stale cleaned"))
+    cleaned = node(view, "cleaned")
+    expect(cleaned).to_have_attribute("aria-label", "cleaned: Success, stale (edited)")
+    expect(cleaned.locator(".fb-stale-ring")).to_have_attribute("visibility", "visible")
+    expect(node(view, "summary")).to_have_attribute(
+        "aria-label", "summary: Success, stale (below cleaned)")
+    expect(node(view, "raw")).to_have_attribute("aria-label", "raw: Success")
+    assert fill_of(view, "cleaned") == GREEN  # its state's look stays
+    cleaned.hover()
+    expect(view.locator(".fb-tooltip")).to_contain_text(
+        "edited since it ran: its result is from the old code; run the flow again")
+    expect(view.locator(".fb-legend")).to_contain_text("stale")
+    shots.take("edited", view)
 
 
 # ------------------------------------------------------------------ 7. a saved notebook
