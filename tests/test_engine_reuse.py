@@ -321,3 +321,35 @@ def test_reuse_never_changes_an_outcome(dag):
     second = flow.run(reuse=True)
     assert type(second) is type(first)
     assert _classes(second) == _classes(first)
+
+
+def test_a_reused_result_is_a_copy_a_task_below_cannot_change():
+    @task
+    def rows():
+        return [1, 2, 3]
+
+    @task
+    def more(rows):
+        rows.append(4)
+        return len(rows)
+
+    with Flow(f"mutating-{uuid.uuid4().hex[:6]}") as flow:
+        m = more(rows())
+    assert [flow.run(reuse=True).result[m].result for _ in range(3)] == [4, 4, 4]
+
+
+def test_a_checkpoint_is_keyed_on_what_the_task_calls_and_reads_too(tmp_path):
+    namespace: dict = {"decimals": 2}
+    exec("from flowbook import task\n"
+         "@task\n"
+         "def shown(price):\n"
+         "    return round(price, decimals)\n", namespace)
+
+    def run():
+        with Flow("money", result_dir=tmp_path) as flow:
+            s = namespace["shown"](3.14159)
+        return flow.run(reuse=True).result[s].result
+
+    assert run() == 3.14
+    namespace["decimals"] = 4
+    assert run() == 3.1416  # not the checkpoint of decimals = 2

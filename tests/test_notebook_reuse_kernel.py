@@ -43,8 +43,8 @@ def execute(cells: list, folder) -> list:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nbclient.NotebookClient(nb, timeout=60, kernel_name="python3", store_widget_state=False,
                             resources={"metadata": {"path": str(folder)}}).execute()
-    return ["".join(out.get("text", "") or out.get("data", {}).get("text/plain", "")
-                    for out in cell.outputs if out.output_type != "execute_result")
+    return ["\n".join(out.get("text", "") or out.get("data", {}).get("text/plain", "")
+                      for out in cell.outputs if out.output_type != "execute_result")
             for cell in nb.cells]
 
 
@@ -136,18 +136,13 @@ def test_after_a_kernel_restart_with_a_result_dir_nothing_runs_again(tmp_path):
         "b": "ran: code changed", "c": "ran: input changed: b"}
 
 
-@pytest.mark.xfail(strict=True, reason="in a kernel %flow run shows the widget's picture, whose "
-                   "text has no 'ran: <why>' column (only notebook.report.run_summary, printed "
-                   "without a kernel, has it)")
 def test_flow_run_in_a_kernel_prints_why_each_task_ran(tmp_path):
     cells = SETUP + [A, B, C, RUN, "%%task b\ntick('b')\n[x * 3 for x in a]", RUN]
     texts = execute(cells, tmp_path)
-    assert "ran: code changed" in after(texts, cells, RUN, 2)
+    shown = after(texts, cells, RUN, 2)
+    assert "reused 1: a\nran 2: b (code changed), c (input changed: b)" in shown
 
 
-@pytest.mark.xfail(strict=True, reason="with a result_dir a task whose notebook function "
-                   "changed loads its old checkpoint: checkpoints key on the task's own code "
-                   "only, while reuse's 'code changed: parse' also covers what it calls")
 def test_with_a_result_dir_an_edited_helper_function_runs_its_task_again(tmp_path):
     parse = "def parse(text):\n    tick('parse')\n    return text.split({!r})"
     cells = SETUP + [f"flowbook.notebook_flow().result_dir = {str(tmp_path / 'results')!r}",
@@ -159,9 +154,6 @@ def test_with_a_result_dir_an_edited_helper_function_runs_its_task_again(tmp_pat
     assert texts[-1] == "['1,2', '3']\n"
 
 
-@pytest.mark.xfail(strict=True, reason="a reused result is the very object the earlier run "
-                   "returned: a cell that changes its input (rows.append) changes the kept "
-                   "result, so each %flow run gives another outcome (4, 5, 6) than a full run's")
 def test_a_cell_changing_its_input_gives_the_same_outcome_at_every_run(tmp_path):
     cells = SETUP + ["%%task rows\n[1, 2, 3]", "%%task more\nrows.append(4)\nlen(rows)",
                      RUN, RUN, RUN,

@@ -2,7 +2,8 @@
 
 Opt in with ``Flow(..., result_dir="results")`` (a task can opt out with
 ``checkpoint=False``). Each successful result is written to
-``result_dir/<flow>/<task>/<key>.pickle``, where the key digests the task's code and its
+``result_dir/<flow>/<task>/<key>.pickle``, where the key digests the task's code (with
+the notebook functions it calls and the settings it reads: ``reuse.code_key``) and its
 inputs; the file is written to a temporary name and renamed, so a crash never leaves half a
 result. A later run whose task has the same code and inputs loads the result and the task
 ends Cached instead of running. A file that cannot be read is the user's data, not a bug:
@@ -53,7 +54,10 @@ def location(folder: Path | None, task: Any, inputs: dict) -> Path | None:
     pickled (then it simply runs)."""
     if folder is None or task.checkpoint is False or not _worth_keeping(task):
         return None
-    digest = hashlib.sha256(code_digest(task))
+    from flowbook.engine.reuse import code_key
+
+    # Its code, the notebook functions it calls and the settings it reads (engine.reuse).
+    digest = hashlib.sha256(b"".join(k.encode() + v for k, v in sorted(code_key(task).items())))
     try:
         digest.update(pickle.dumps(sorted(inputs.items()), protocol=4))
     except Exception:

@@ -60,8 +60,14 @@ class Entry:
 
     code: dict  # digest of its code (""), of the notebook functions and values it reads
     inputs: dict  # input name -> digest of the value
-    result: Any  # what it returned
+    result: Any  # what it returned, pickled (bytes) when it can be; else the object itself
+    pickled: bool  # whether ``result`` is pickled: each reuse then gets a copy of its own
     run: int  # the number of the run it succeeded in
+
+    def value(self) -> Any:
+        """The result, a fresh copy when it was pickled (a task below that changes its
+        input changes only its copy, as in a full run)."""
+        return pickle.loads(self.result) if self.pickled else self.result
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +110,7 @@ def judge(run: Any, task: Any, upstream: dict, index: int | None = None) -> Verd
     if reason is not None:
         return Verdict(None, reason, key, code, inputs)
     reused = Cached(f"Reused: code and inputs unchanged since run {entry.run}.",
-                    result=entry.result)
+                    result=entry.value())
     return Verdict(reused, "reused", key, code, inputs)
 
 
@@ -112,7 +118,11 @@ def record(verdict: Verdict, state: State, run_number: int) -> None:
     """Keep a success of a task that ran (a reused one keeps its first entry)."""
     if verdict.state is not None or verdict.inputs is None or verdict.code is None:
         return
-    entry = Entry(verdict.code, verdict.inputs, state.result, run_number)
+    try:
+        kept, pickled = pickle.dumps(state.result, protocol=pickle.HIGHEST_PROTOCOL), True
+    except Exception:  # kept as it is: a task below that changes it changes the kept one
+        kept, pickled = state.result, False
+    entry = Entry(verdict.code, verdict.inputs, kept, pickled, run_number)
     with _lock:
         _STORE[verdict.key] = entry
 

@@ -264,10 +264,14 @@ class FlowbookMagics(Magics):
 
         display(view)
         try:
-            return action()
+            state = action()
         finally:
             view.stop_waiting()  # the run was refused before it began: show the latest
             view.update_picture()
+        reused = report.reuse_summary(flow) if new_run else None
+        if reused:
+            print(reused)
+        return state
 
 
 def _view(flow: Any, shell: Any, new_run: bool = False) -> Any:

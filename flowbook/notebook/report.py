@@ -24,7 +24,7 @@ from flowbook import triggers
 from flowbook.engine.flow_run import state_name
 from flowbook.notebook.cell_task import CellTask
 
-__all__ = ["task_summary", "task_table", "run_summary", "simulation_summary"]
+__all__ = ["task_summary", "task_table", "run_summary", "simulation_summary", "reuse_summary"]
 
 
 def task_summary(flow: Any, task: Any, namespace: dict | None = None) -> str:
@@ -151,6 +151,33 @@ def run_summary(flow: Any) -> str:
     rows = [(t.name, state_name(run.states.get(t)), _reuse_note(run, t) if run.reuse else "")
             for t in flow.sorted_tasks() if not t.auto_generated]
     return head + "\n" + _columns(rows, indent="  ")
+
+
+_LISTED = 8  # tasks named per line of reuse_summary before "and N more"
+
+
+def reuse_summary(flow: Any) -> str | None:
+    """Two lines under the widget of a reusing run: what was reused, what ran and why;
+    None when the latest run did not reuse."""
+    run = flow.last_run
+    if run is None or not run.reuse:
+        return None
+    reused, ran = [], []
+    for task in flow.sorted_tasks():
+        if task.auto_generated:
+            continue
+        note = _reuse_note(run, task)
+        if note.startswith("reused"):
+            reused.append(task.name)
+        elif note.startswith("ran: "):
+            ran.append(f"{task.name} ({note.removeprefix('ran: ')})")
+    return (f"reused {len(reused)}: {_some(reused)}\n"
+            f"ran {len(ran)}: {_some(ran)}  (%flow run --all runs every task)")
+
+
+def _some(names: list) -> str:
+    more = len(names) - _LISTED
+    return ", ".join(names[:_LISTED]) + (f" and {more} more" if more > 0 else "") or "none"
 
 
 def _reuse_note(run: Any, task: Any) -> str:
