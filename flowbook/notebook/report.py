@@ -158,7 +158,8 @@ _LISTED = 8  # tasks named per line of reuse_summary before "and N more"
 
 def reuse_summary(flow: Any) -> str | None:
     """Two lines under the widget of a reusing run: what was reused, what ran and why;
-    None when the latest run did not reuse."""
+    None when the latest run did not reuse, or when it is a first run (every task ran, with
+    no earlier result)."""
     run = flow.last_run
     if run is None or not run.reuse:
         return None
@@ -171,6 +172,8 @@ def reuse_summary(flow: Any) -> str | None:
             reused.append(task.name)
         elif note.startswith("ran: "):
             ran.append(f"{task.name} ({note.removeprefix('ran: ')})")
+    if not reused and all(r.endswith("(no earlier result)") for r in ran):
+        return None  # a first run: nothing to say
     return (f"reused {len(reused)}: {_some(reused)}\n"
             f"ran {len(ran)}: {_some(ran)}  (%flow run --all runs every task)")
 
