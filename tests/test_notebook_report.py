@@ -118,3 +118,17 @@ def test_a_task_cell_says_which_task_a_misspelt_name_may_mean(ip, capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == ("report in flow 'notebook' | inputs: none | trigger: all_successful | "
                     "not defined yet: claened (did you mean cleaned?)")
+
+
+def test_a_cells_own_variables_are_not_undefined():
+    from flowbook import Flow
+    from flowbook.notebook.authoring import define_task
+    from flowbook.notebook.report import task_summary
+
+    flow, ns = Flow("own"), {}
+    define_task(flow, "rows", "[1, 2]", ns)
+    total = define_task(flow, "total", "n = len(rows)\nn * 10 + missin", ns)
+    assert task_summary(flow, total, ns).endswith("not defined yet: missin")
+    again = define_task(flow, "again", "rows = sorted(rows)\nrows", ns)  # an input, rebound
+    assert "not defined" not in task_summary(flow, again, ns)
+    assert flow.run().result[again].result == [1, 2]

@@ -186,7 +186,8 @@ def _reads(task: Any) -> tuple:
     """(a function whose globals are the task's, the global names its code reads)."""
     body = getattr(task, "_fn", None)  # a %%task cell's compiled body (notebook.cell_task)
     if isinstance(body, types.FunctionType):
-        return body, set(getattr(task, "reads", ())) - set(getattr(task, "inputs", ()))
+        own = set(getattr(task, "inputs", ())) | set(getattr(task, "assigned", ()))
+        return body, set(getattr(task, "reads", ())) - own
     fn = getattr(task, "run", None)
     if isinstance(fn, types.FunctionType):
         return fn, _names(fn.__code__)

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from flowbook.core.task import Task
 
-__all__ = ["CellTask", "parse_body", "names_read"]
+__all__ = ["CellTask", "parse_body", "names_read", "names_assigned"]
 
 
 def parse_body(source: str, filename: str) -> ast.Module:
@@ -33,6 +33,13 @@ def parse_body(source: str, filename: str) -> ast.Module:
     # is fine, but e.g. 'nonlocal x' is not) are reported now, not at run time.
     _compile_function(tree, (), filename, {}, "_check")
     return tree
+
+
+def names_assigned(tree: ast.Module, filename: str) -> frozenset:
+    """The names the body assigns (its own variables; an input it assigns again too)."""
+    source = ast.unparse(_as_function(tree, (), "_body"))
+    body = symtable.symtable(source, filename, "exec").get_children()[0]
+    return frozenset(s.get_name() for s in body.get_symbols() if s.is_local())
 
 
 def names_read(tree: ast.Module, filename: str) -> frozenset:
@@ -60,6 +67,7 @@ class CellTask(Task):
         self.filename = f"<%%task {name}>"  # shown in tracebacks; the source is in linecache
         self.tree = parse_body(source, self.filename)
         self.reads = names_read(self.tree, self.filename)  # names read from outside the body
+        self.assigned = names_assigned(self.tree, self.filename)  # its own variables
         self.upstream_names = tuple(upstream_names)  # --upstream: state-only upstream tasks
         self.reference = False  # whether the cell asked for --reference
         self.trigger_text: str | None = None  # the --trigger as written, to show it back

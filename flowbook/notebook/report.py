@@ -59,8 +59,10 @@ def task_summary(flow: Any, task: Any, namespace: dict | None = None) -> str:
 
 def _notes(task: Any, inputs: list, namespace: dict, task_names: list) -> list:
     notes = []
+    assigned = getattr(task, "assigned", frozenset())  # its own variables are defined
     undefined = sorted(n for n in getattr(task, "reads", ()) if n not in inputs
-                       and n not in namespace and not hasattr(builtins, n))
+                       and n not in assigned and n not in namespace
+                       and not hasattr(builtins, n))
     if undefined:
         own = [n for n in namespace if not n.startswith("_") and n not in _SHELL_NAMES
                and n != task.name]
