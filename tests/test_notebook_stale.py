@@ -113,3 +113,13 @@ def test_a_run_in_ipython_warns_about_an_outdated_flow():
     finally:
         InteractiveShell.clear_instance()
         sys.modules["__main__"] = main
+
+
+def test_a_what_if_simulation_leaves_an_edit_stale():
+    from flowbook.engine.simulate import simulate
+
+    flow, ns = cells()
+    flow.run()
+    define_task(flow, "cleaned", "sorted(raw, reverse=True)", ns)
+    simulate(flow, {})
+    assert names(flow.stale()) == ["cleaned", "report"]

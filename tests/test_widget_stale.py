@@ -258,9 +258,6 @@ def test_a_closed_widget_no_longer_looks_after_cells(ip):
     assert len(ip.events.callbacks["post_run_cell"]) == before
 
 
-@pytest.mark.xfail(strict=True, reason="FlowRun.apply (engine/flow_run.py) clears task.edited in "
-                   "a simulated run too, so a what-if forgets the edit; needs `and not "
-                   "self.simulated` there")
 def test_a_what_if_simulation_shows_no_marks_and_leaving_it_shows_them_again(widgets):
     flow, ns = cells()
     widget = widgets(flow)

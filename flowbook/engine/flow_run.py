@@ -81,7 +81,7 @@ class FlowRun:
         new.previous = old
         if self.verdicts and (task if index is None else (task, index)) in self.verdicts:
             self._remember(task if index is None else (task, index), new)
-        if task.edited and (new.is_running() or new.is_cached()):
+        if task.edited and not self.simulated and (new.is_running() or new.is_cached()):
             task.edited = False  # its new code ran (or its result is the new code's)
         if index is None:
             self.states[task] = new
