@@ -119,3 +119,32 @@ def show():
     yield make
     for widget in made:
         widget.close()
+
+
+# -- an IPython shell, as a notebook's kernel has ----------------------------------------
+
+@pytest.fixture(scope="module")
+def shell():
+    """One real IPython shell per test module (history in memory)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    main = sys.modules["__main__"]  # the shell replaces it; later tests (Dask) need it back
+    yield InteractiveShell.instance(config=config)
+    InteractiveShell.clear_instance()
+    sys.modules["__main__"] = main
+
+
+@pytest.fixture
+def ip(shell):
+    """The shell, emptied, with ``%load_ext flowbook`` and no notebook flows."""
+    from flowbook.notebook import registry
+
+    shell.reset(new_session=False)
+    registry._FLOWS.clear()
+    shell.run_cell("%load_ext flowbook", store_history=False)
+    yield shell
+    registry._FLOWS.clear()
+    shell.reset(new_session=False)

@@ -2,38 +2,15 @@
 UsageError that leaves the flow as it was."""
 
 import random
-import sys
 
 import pytest
 
 pytest.importorskip("IPython")
 from IPython.core.error import UsageError  # noqa: E402
-from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
-from traitlets.config import Config  # noqa: E402
 
 import flowbook  # noqa: E402
-from flowbook.notebook import registry  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def shell():
-    """One real IPython shell (history in memory), as a notebook's kernel has."""
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    main = sys.modules["__main__"]  # the shell replaces it; later tests (Dask) need it back
-    yield InteractiveShell.instance(config=config)
-    InteractiveShell.clear_instance()
-    sys.modules["__main__"] = main
-
-
-@pytest.fixture
-def ip(shell):
-    shell.reset(new_session=False)
-    registry._FLOWS.clear()
-    shell.run_cell("%load_ext flowbook", store_history=False)
-    yield shell
-    registry._FLOWS.clear()
-    shell.reset(new_session=False)
 
 
 def run(ip, cell):

@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-import sys
 
-import pytest
 
 from flowbook import Flow
-from flowbook.notebook import registry
 from flowbook.notebook.authoring import define_task
 from flowbook.notebook.report import task_table
 
@@ -81,27 +78,6 @@ def test_an_at_task_function_redefined_since_the_flow_was_built_is_listed_outdat
 
 # ------------------------------------------------------------------ %flow list in IPython
 
-@pytest.fixture(scope="module")
-def shell():
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    main = sys.modules["__main__"]  # the shell replaces it; later tests (Dask) need it back
-    yield InteractiveShell.instance(config=config)
-    InteractiveShell.clear_instance()
-    sys.modules["__main__"] = main
-
-
-@pytest.fixture
-def ip(shell):
-    shell.reset(new_session=False)
-    registry._FLOWS.clear()
-    shell.run_cell("%load_ext flowbook", store_history=False)
-    yield shell
-    registry._FLOWS.clear()
-    shell.reset(new_session=False)
 
 
 def run(ip, cell: str) -> None:

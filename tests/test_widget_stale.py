@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import random
 import re
-import sys
 
 import pytest
 
 from flowbook import Flow
-from flowbook.notebook import registry
 from flowbook.notebook.authoring import define_task
 from flowbook.notebook.stale import why_stale
 from flowbook.widget import staleness
@@ -179,27 +177,6 @@ def test_reasons_say_what_why_stale_says_of_every_task():
 
 # ------------------------------------------------------------------ in IPython, no run event
 
-@pytest.fixture(scope="module")
-def shell():
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    main = sys.modules["__main__"]  # the shell replaces it; later tests (Dask) need it back
-    yield InteractiveShell.instance(config=config)
-    InteractiveShell.clear_instance()
-    sys.modules["__main__"] = main
-
-
-@pytest.fixture
-def ip(shell):
-    shell.reset(new_session=False)
-    registry._FLOWS.clear()
-    shell.run_cell("%load_ext flowbook", store_history=False)
-    yield shell
-    registry._FLOWS.clear()
-    shell.reset(new_session=False)
 
 
 def run(ip, cell: str):
