@@ -62,3 +62,18 @@ def approval_flow(clock):
     with Flow("approval") as flow:
         gate(work())
     return flow
+
+
+def cell_flow(run: bool = True):
+    """raw -> cleaned -> report, and other, as %%task cells (run once unless ``run`` is
+    False); returns (flow, notebook namespace)."""
+    from flowbook.notebook.authoring import define_task
+
+    flow, ns = Flow("cells"), {}
+    define_task(flow, "raw", "[3, 1, 2]", ns)
+    define_task(flow, "cleaned", "sorted(raw)", ns)
+    define_task(flow, "report", "len(cleaned)", ns)
+    define_task(flow, "other", "'independent'", ns)
+    if run:
+        flow.run()
+    return flow, ns

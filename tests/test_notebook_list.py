@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
+from builders import cell_flow
 
-
-from flowbook import Flow
 from flowbook.notebook.authoring import define_task
 from flowbook.notebook.report import task_table
 
@@ -14,14 +13,7 @@ EDITED_NOTE = ("stale: edited since the flow ran, or below such a task; %flow ru
 
 
 def cells():
-    """raw -> cleaned -> report, and other, as %%task cells; run once."""
-    flow, ns = Flow("cells"), {}
-    define_task(flow, "raw", "[3, 1, 2]", ns)
-    define_task(flow, "cleaned", "sorted(raw)", ns)
-    define_task(flow, "report", "len(cleaned)", ns)
-    define_task(flow, "other", "'independent'", ns)
-    flow.run()
-    return flow, ns
+    return cell_flow(run=True)
 
 
 def stale_column(table: str) -> dict:

@@ -7,19 +7,14 @@ import sys
 import warnings
 
 import pytest
+from builders import cell_flow
 
-from flowbook import Flow
 from flowbook.notebook import stale
 from flowbook.notebook.authoring import define_task
 
 
 def cells():
-    flow, ns = Flow("cells"), {}
-    define_task(flow, "raw", "[3, 1, 2]", ns)
-    define_task(flow, "cleaned", "sorted(raw)", ns)
-    define_task(flow, "report", "len(cleaned)", ns)
-    define_task(flow, "other", "'independent'", ns)
-    return flow, ns
+    return cell_flow(run=False)
 
 
 def names(tasks) -> list:

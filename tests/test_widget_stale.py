@@ -8,6 +8,7 @@ import random
 import re
 
 import pytest
+from builders import cell_flow
 
 from flowbook import Flow
 from flowbook.notebook.authoring import define_task
@@ -22,14 +23,7 @@ RING = re.compile(r'<g class="flowbook-stale"><(ellipse|rect) [^>]*stroke="'
 
 
 def cells():
-    """raw -> cleaned -> report, and other, as %%task cells; run once."""
-    flow, ns = Flow("cells"), {}
-    define_task(flow, "raw", "[3, 1, 2]", ns)
-    define_task(flow, "cleaned", "sorted(raw)", ns)
-    define_task(flow, "report", "len(cleaned)", ns)
-    define_task(flow, "other", "'independent'", ns)
-    flow.run()
-    return flow, ns
+    return cell_flow(run=True)
 
 
 def whys(widget) -> dict:
