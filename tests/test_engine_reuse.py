@@ -353,3 +353,20 @@ def test_a_checkpoint_is_keyed_on_what_the_task_calls_and_reads_too(tmp_path):
     assert run() == 3.14
     namespace["decimals"] = 4
     assert run() == 3.1416  # not the checkpoint of decimals = 2
+
+
+def test_a_result_that_cannot_be_pickled_runs_again_and_says_so():
+    calls = []
+
+    @task
+    def make():
+        calls.append(1)
+        return lambda: 1
+
+    with Flow(f"unpicklable-{uuid.uuid4().hex[:6]}") as flow:
+        m = make()
+    flow.run(reuse=True)
+    flow.run(reuse=True)
+    assert len(calls) == 2
+    assert "Running again: not cacheable (its result cannot be pickled)." in [
+        s.message for s in flow.last_run.task_history(m)]

@@ -7,7 +7,8 @@ of a flow of the same name gives a task whose code and inputs digest the same it
 result: the task ends ``Cached`` ("Reused: ..."), a success as it was. Every other task runs
 and its Running state says why: "no earlier result", "code changed", "input changed: raw",
 "upstream re-ran: b" (a task above along a state-only edge, an order rather than data,
-ran again), "not cacheable (its inputs cannot be hashed)".
+ran again), "not cacheable (its inputs cannot be hashed)" or "(its result cannot be
+pickled)". A reused result is a copy of the kept one (kept pickled).
 
 The decision is the engine's own, made when the task may start, after its trigger has let
 it run (``task_run.run_task``): triggers, signals, retries and reference tasks behave as in a
@@ -60,14 +61,13 @@ class Entry:
 
     code: dict  # digest of its code (""), of the notebook functions and values it reads
     inputs: dict  # input name -> digest of the value
-    result: Any  # what it returned, pickled (bytes) when it can be; else the object itself
-    pickled: bool  # whether ``result`` is pickled: each reuse then gets a copy of its own
+    result: bytes | None  # what it returned, pickled; None when it cannot be pickled
     run: int  # the number of the run it succeeded in
 
     def value(self) -> Any:
-        """The result, a fresh copy when it was pickled (a task below that changes its
-        input changes only its copy, as in a full run)."""
-        return pickle.loads(self.result) if self.pickled else self.result
+        """A fresh copy of the result (a task below that changes its input changes only its
+        copy, as in a full run)."""
+        return pickle.loads(self.result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +119,10 @@ def record(verdict: Verdict, state: State, run_number: int) -> None:
     if verdict.state is not None or verdict.inputs is None or verdict.code is None:
         return
     try:
-        kept, pickled = pickle.dumps(state.result, protocol=pickle.HIGHEST_PROTOCOL), True
-    except Exception:  # kept as it is: a task below that changes it changes the kept one
-        kept, pickled = state.result, False
-    entry = Entry(verdict.code, verdict.inputs, kept, pickled, run_number)
+        kept = pickle.dumps(state.result, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # it runs again next time, and says why
+        kept = None
+    entry = Entry(verdict.code, verdict.inputs, kept, run_number)
     with _lock:
         _STORE[verdict.key] = entry
 
@@ -140,6 +140,8 @@ def _why_again(entry: Entry | None, code: dict, inputs: dict | None) -> str | No
         return "not cacheable (its inputs cannot be hashed)"
     if entry is None:
         return "no earlier result"
+    if entry.result is None:
+        return "not cacheable (its result cannot be pickled)"
     if entry.code != code:
         return _what_changed(entry.code, code)
     changed = sorted(n for n in inputs.keys() | entry.inputs.keys()
