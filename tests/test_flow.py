@@ -144,3 +144,14 @@ def test_tasks_used_across_flows_stay_separate():
     with Flow("two") as two:
         f()
     assert not set(one.tasks) & set(two.tasks)
+
+
+def test_result_dir_set_later_is_checked_too():
+    from flowbook.errors import UserTypeError
+
+    flow = Flow("later")
+    flow.result_dir = "results"
+    assert flow.result_dir == "results"
+    with pytest.raises(UserTypeError, match="flow 'later': result_dir must be a folder path"):
+        flow.result_dir = 3
+    assert flow.result_dir == "results"

@@ -55,11 +55,7 @@ class Flow:
         self._version = 0  # bumped on every change of the graph or the reference tasks
         self._plan: tuple = (-1, None)  # (version, Plan) of the latest plan made
         self.state_handlers = list(state_handlers or ())
-        if result_dir is not None and not isinstance(result_dir, (str, os.PathLike)):
-            raise UserTypeError(f"flow {name!r}: result_dir must be a folder path (str or "
-                            f"pathlib.Path), not {type(result_dir).__name__}")
-        # Folder for checkpoints of successful results (None: none); see engine/checkpoint.py.
-        self.result_dir = result_dir
+        self.result_dir = result_dir  # checked by the property below
         self.events = EventBus()  # run events of every run of this flow
         self.last_run: Any = None  # the FlowRun of the latest run, or None
         self.runs = RunHistory()  # the latest runs, numbered (engine/runs.py)
@@ -73,6 +69,19 @@ class Flow:
 
     def __repr__(self) -> str:
         return f'<Flow: name="{self.name}">'
+
+    @property
+    def result_dir(self) -> Any:
+        """Folder for checkpoints of successful results (None: none); engine/checkpoint.py.
+        It can be set later too: ``flowbook.notebook_flow().result_dir = "results"``."""
+        return self._result_dir
+
+    @result_dir.setter
+    def result_dir(self, folder: Any) -> None:
+        if folder is not None and not isinstance(folder, (str, os.PathLike)):
+            raise UserTypeError(f"flow {self.name!r}: result_dir must be a folder path (str or "
+                                f"pathlib.Path), not {type(folder).__name__}")
+        self._result_dir = folder
 
     def __enter__(self) -> "Flow":
         building.push("flow", self)
