@@ -5,7 +5,8 @@ returns a ``graphviz.Digraph``. Modules: ``palette`` (state colours), ``drawing`
 states -> Digraph), ``svg`` (recolouring a laid-out SVG), ``tracking`` (following runs from
 their events), ``explain`` and ``panel`` (the text shown), ``actions`` (its buttons),
 ``what_if`` (the What-if mode's simulations), ``staleness`` (tasks older than the
-notebook's code), ``flow_widget`` (the ipywidgets view).
+notebook's code), ``flow_widget`` (the ipywidgets view) with ``layout`` (a plan laid out
+once), ``picture`` (its static picture) and ``running`` (its actions, in the background).
 ipywidgets and graphviz are imported only when a widget or drawing is made.
 """
 

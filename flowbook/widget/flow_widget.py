@@ -12,11 +12,9 @@ One run per picture: a widget shows the run it was made for (``run=``), the run 
 flow's latest when it was made, or, made before any run or with ``follow=True``, the latest
 run as runs begin. Resume and retry continue a run, so they show in its picture.
 
-Displayed, it is two outputs: a static picture of the run (shown where the view cannot be
-live: a notebook reopened without its kernel, nbconvert, GitHub) and the live view, whose
-stylesheet hides the picture where it is live. The picture is of the run when shown, redrawn
-after the widget's own actions (and a magic's run); a following widget redraws it whenever
-the latest run ends or waits.
+Displayed, it is two outputs: a static picture of the run (``picture``), for where the view
+cannot be live, and the live view. The page is drawn from a ``layout`` of the plan made once
+per shape, which the picture shares.
 
 A task whose result is older than the notebook's code (``notebook.stale``: its ``%%task``
 cell run again with other code, its ``@task`` function redefined since the flow was built,
@@ -31,47 +29,33 @@ by the same ``view_model`` and ``panel`` as a run, with no action on offer; leav
 shows the run again. The static picture always shows the run.
 
 What goes wrong is shown in red (``problem``): a drawing that cannot be made (no Graphviz), a
-refused action (a ``UserError``) or a task body's interrupt, as its message. Any other
-exception is a bug in flowbook: it is logged with its traceback on the ``flowbook.widget``
-logger and the red line says so, since no one else sees these threads.
+refused action or a task body's interrupt (``running``, where actions run), as its message.
+Any other exception is a bug in flowbook: logged, and the red line says so (``running``).
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import html
-import logging
 import sys
 import threading
-from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 import anywidget
 import traitlets
 
-from flowbook.engine import capture, runs
+from flowbook.engine import runs
 from flowbook.errors import UserError, UserTypeError, UserValueError
 from flowbook.widget import actions as offers
-from flowbook.widget import panel, staleness, timeline, view_model, what_if
-from flowbook.widget.drawing import DrawingError, draw, render_svg
-from flowbook.widget.svg import ColourableSvg
+from flowbook.widget import panel, picture, running, staleness, timeline, view_model, what_if
+from flowbook.widget.layout import Layout, lay_out
+from flowbook.widget.running import bug_message, log
 from flowbook.widget.tracking import NEXT, RunTracker, Snapshot
 
 __all__ = ["FlowWidget", "MAX_DRAWN", "NEXT"]
 
 MAX_DRAWN = 2000  # tasks; a bigger flow is not drawn (dot takes seconds, the SVG megabytes)
-# In the picture's output: hides the live view's placeholder ("Loading widget...", "model not
-# found") in JupyterLab and Notebook 7 where no view is live; the view's own stylesheet hides
-# the picture where it is (view.css, .flowbook-live).
-HIDE_PLACEHOLDER = ('<style>.jp-OutputArea-child:has(.flowbook-static) + .jp-OutputArea-child > '
-                    '.jp-OutputArea-output:not([data-mime-type]):not(:has(*)){display:none}'
-                    '</style>')
-OUTPUT_KEPT = 10_000  # characters of an action's printed output shown (the end of it)
 BYTES_PER_SECOND = 2_000_000  # a big view is redrawn less often, to keep this rate
-
-log = logging.getLogger("flowbook.widget")  # no handler added: Python's last resort prints it
 
 
 def _static(name: str) -> str:
@@ -122,8 +106,8 @@ class FlowWidget(anywidget.AnyWidget):
         self.flow = flow  # the Flow shown
         self._lock = threading.RLock()  # one redraw or action bookkeeping at a time
         self._closed = False
-        self._layout = _Layout()  # the plan drawn in the page
-        self._real = _Layout()  # the plan of the run shown, for the static picture
+        self._layout = Layout()  # the plan drawn in the page
+        self._real = Layout()  # the plan of the run shown, for the static picture
         self._names: dict = {}  # Task -> unique name, of the plan drawn in the page
         self._tasks: dict = {}  # unique name -> Task
         self._problems = {"drawing": "", "action": "", "redraw": "", "what_if": ""}
@@ -132,12 +116,11 @@ class FlowWidget(anywidget.AnyWidget):
         self._simulator = what_if.Simulator(flow)  # the What-if mode's simulations
         self._simulation: Any = None  # the simulation shown (None: the run is shown)
         self._targets: dict = {}  # action id -> offers.Action
-        self._action: threading.Thread | None = None  # the latest action's thread
+        self._runner = running.Runner(flow.name, self._action_done)  # the actions' threads
         self._shown: Any = None  # the DisplayHandle of the static picture shown with the view
         self._flow_state: Any = None  # the flow state the picture was last updated for
         self._tracker: Any = None  # made below, once the traits are set
         self._syncing = False  # the widget itself sets run/follow: not a pick in the page
-        self._printed: list = []  # text an action's run printed, not sent to the page yet
         self._stop_watching: Any = None  # stops the look after each cell (None: not IPython)
         _check_run(flow, run)
         follow = follow or (run is None and flow.last_run is None)  # nothing else to show
@@ -165,7 +148,7 @@ class FlowWidget(anywidget.AnyWidget):
                 self._problems["redraw"] = ""
             except Exception as exc:  # a bug: _layout_of handles the drawing's failures
                 # It must not break the run: shown, and logged once while it repeats.
-                problem = _bug_message("Redrawing the widget", exc)
+                problem = bug_message("Redrawing the widget", exc)
                 if problem != self._problems["redraw"]:
                     log.exception("flowbook could not redraw the widget of flow %r (a bug in "
                                   "flowbook)", self.flow.name)
@@ -237,23 +220,14 @@ class FlowWidget(anywidget.AnyWidget):
         if changed:
             self.refresh()
 
-    def _layout_of(self, plan: Any) -> "_Layout":
+    def _layout_of(self, plan: Any) -> Layout:
         """The plan laid out by dot (one already made, if it is of that plan)."""
         for made in (self._layout, self._real):
             if made.plan is plan:
                 return made
-        names = dict(plan.names)
-        if len(names) > MAX_DRAWN:
-            return _Layout(plan, names, None, (
-                f"The flow has {len(names)} tasks; flowbook draws flows of up to "
-                f"{MAX_DRAWN}. The status line and the task panel still work."))
-        try:
-            svg = render_svg(draw(plan, names=names))
-        except DrawingError as exc:
-            return _Layout(plan, names, None, str(exc))
-        return _Layout(plan, names, ColourableSvg(svg, list(names.values())))
+        return lay_out(plan, MAX_DRAWN)
 
-    def _use(self, layout: "_Layout") -> None:
+    def _use(self, layout: Layout) -> None:
         """Draw ``layout`` in the page; its SVG is sent only when it is another plan's."""
         if layout is self._layout:
             return
@@ -418,44 +392,23 @@ class FlowWidget(anywidget.AnyWidget):
                 return
             self.busy, self.output = True, ""
             run = self._snapshot.run  # the run the action was offered for
-            self._action = threading.Thread(target=self._act, args=(action, run),
-                                            name=f"flowbook {action.label}", daemon=True)
-        self._action.start()
+        self._runner.start(action, run)
 
-    def _act(self, action: Any, run: Any) -> None:
-        """Runs in the background thread: continue the run, then show where it got."""
-        problem = ""
-        try:
-            with capture.diverted(run.outputs, self._print):
-                action.do(run)
-        except (UserError, KeyboardInterrupt) as exc:
-            # Refused (nothing paused, a run in progress), or a task body's interrupt, which
-            # left the run Cancelled with "Continue the run" on offer.
-            problem = f"{action.label} did not work: {str(exc) or repr(exc)}"
-        except BaseException as exc:  # no one else would see it in this thread
-            log.exception("flowbook: %s (flow %r) failed because of a bug in flowbook",
-                          action.label, self.flow.name)
-            problem = _bug_message(action.label, exc)
+    def _action_done(self, problem: str) -> None:
+        """In the action's thread, once it ended: show where the run got."""
         with self._lock:
             self._problems["action"] = problem
             self.busy = False
         self.update_picture()  # refreshes too
 
-    def _print(self, stream: str, text: str) -> None:
-        """What the bodies of a run continued by an action print: shown in the widget (the
-        end of it) with its next redraw, not under whichever cell runs now."""
-        self._printed.append(text)  # list.append is atomic: no lock on the task's thread
-
     def _flush_printed(self) -> None:
-        if self._printed:
-            text, self._printed[:] = "".join(self._printed), []
-            self.output = (self.output + text)[-OUTPUT_KEPT:]
+        printed = self._runner.take_printed()
+        if printed:
+            self.output = running.kept(self.output + printed)
 
     def wait_for_action(self, timeout: float | None = None) -> bool:
         """Wait until the latest action finished; False if it still runs."""
-        thread = self._action
-        if thread is not None:
-            thread.join(timeout)
+        self._runner.wait(timeout)
         return not self.busy
 
     # -- outside a widget frontend --------------------------------------------------------
@@ -469,45 +422,27 @@ class FlowWidget(anywidget.AnyWidget):
         """The status and every task's state, as plain text (of the run, never a
         simulation)."""
         with self._lock:
-            names = self._real.names
-            return panel.summary_text(self.flow.name, self._snapshot, names,
-                                      panel.counts(self._snapshot, list(names)))
+            return picture.summary(self.flow.name, self._snapshot, self._real.names)
 
     def static_svg(self) -> str:
         """The run as drawn now, as a standalone SVG document ("" when it cannot be drawn);
         never a simulation."""
         with self._lock:
-            if self._real.static is None:
-                return ""
-            return self._real.static.render(self._real_nodes)
+            return picture.static_svg(self._real, self._real_nodes)
 
     def picture(self) -> dict:
-        """The run as a static picture: a display bundle of an HTML image (which JupyterLab
-        and Notebook 7 show in untrusted notebooks too), the SVG and a text summary."""
+        """The run as a static picture: a display bundle of an HTML image, the SVG and a
+        text summary (``picture.bundle``)."""
         with self._lock:
             summary, svg = self.summary(), self.static_svg()
-        data = {"text/plain": summary}
-        if svg:
-            data["image/svg+xml"] = svg
-            source = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-            shown = (f'<img alt="{html.escape(summary.splitlines()[0])}" '
-                     f'src="data:image/svg+xml;base64,{source}" style="max-width:100%">')
-        else:
-            shown = f"<pre>{html.escape(summary)}</pre>"
-        data["text/html"] = f'<div class="flowbook-static">{shown}</div>{HIDE_PLACEHOLDER}'
-        return data
+        return picture.bundle(summary, svg)
 
     def _ipython_display_(self, **kwargs: Any) -> None:
         """Two outputs: the static picture, then the live view. Where the view is live its
         stylesheet hides the picture; where it cannot be (a notebook reopened without its
         kernel, nbconvert, GitHub) the picture shows and the view's placeholder is hidden."""
-        from IPython.display import display
-
         self.refresh()  # a display right after a run shows its end, not the last redraw
-        self._shown = display(self.picture(), raw=True, display_id=True)
-        data, metadata = super()._repr_mimebundle_(**kwargs)
-        data["text/plain"] = ""  # the summary is in the picture's output already
-        display(data, metadata=metadata, raw=True)
+        self._shown = picture.display(self.picture(), super()._repr_mimebundle_(**kwargs))
 
     def update_picture(self) -> None:
         """Redraw the static picture shown with the view (its final states, for nbconvert
@@ -521,12 +456,7 @@ class FlowWidget(anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         self.refresh()
-        data, metadata = super()._repr_mimebundle_(**kwargs)
-        picture = self.picture()
-        data["text/plain"] = picture["text/plain"]
-        if "image/svg+xml" in picture:
-            data["image/svg+xml"] = picture["image/svg+xml"]
-        return data, metadata
+        return picture.with_picture(super()._repr_mimebundle_(**kwargs), self.picture())
 
     def close(self) -> None:
         """Stop following the flow and close the view (the run itself goes on)."""
@@ -537,23 +467,13 @@ class FlowWidget(anywidget.AnyWidget):
             if self._stop_watching is not None:
                 self._stop_watching()
             self._snapshot, self._simulation = Snapshot(), None
-            self._layout = self._real = _Layout()
+            self._layout = self._real = Layout()
             self._simulator = what_if.Simulator(self.flow)
             self._targets.clear()
         layout = getattr(self, "layout", None)  # ipywidgets registers it as a widget of its own
         if layout is not None:
             layout.close()
         super().close()
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """One plan of the flow laid out by dot."""
-
-    plan: Any = None  # the Plan laid out (None: none yet)
-    names: dict = field(default_factory=dict)  # Task -> unique name in that plan
-    static: ColourableSvg | None = None  # the layout (None: not drawn, see problem)
-    problem: str = ""  # why it is not drawn ("": it is, or there is nothing to draw yet)
 
 
 def widget_of(what: Any, follow: bool = False) -> FlowWidget:
@@ -610,9 +530,3 @@ def _check_run(flow: Any, run: Any) -> None:
     if run.flow is not flow:
         raise UserValueError(f"that run is of flow {run.flow.name!r}, not {flow.name!r}; "
                              f"show it with flowbook.show({run.flow.name!r} flow) instead")
-
-
-def _bug_message(what: str, exc: BaseException) -> str:
-    """The red line for a bug of flowbook's, whose traceback went to the log."""
-    return (f"{what} failed because of a bug in flowbook ({exc!r}); see the log (logger "
-            f"{log.name!r}) for its traceback, and please report it.")
