@@ -14,14 +14,14 @@ and runs it with ``python PATH.py`` wherever flowbook is installed. Its parts, i
    an ``@task`` function keeps its body as written. Decorators are written from the tasks'
    options as they are now, not copied from the cell (a notebook name the decorator read
    may have changed since);
-4. the flow, written from its plan whatever built it (``with Flow``, ``%%task`` cells,
-   ``add_edge``), with the functional API: one call per task in the order the tasks were
-   added (so repeated names get the same ``-2`` suffixes), each bound to the notebook's
-   variable for it when there is one; data edges as keyword arguments, state-only edges as
-   ``upstream_tasks``, ``.map`` with ``unmapped``/``mapped``/``flatten`` where an edge
-   differs from the call, options a copy changed as ``task_args``, constants as literals,
-   ``with case(...)`` blocks and ``merge(...)`` as they were written (unless changed
-   since), the reference tasks when chosen;
+4. the flow (``notebook.wiring``), written from its plan whatever built it (``with Flow``,
+   ``%%task`` cells, ``add_edge``), with the functional API: one call per task in the order
+   the tasks were added (so repeated names get the same ``-2`` suffixes), each bound to the
+   notebook's variable for it when there is one; data edges as keyword arguments, state-only
+   edges as ``upstream_tasks``, ``.map`` with ``unmapped``/``mapped``/``flatten`` where an
+   edge differs from the call, options a copy changed as ``task_args``, constants as
+   literals, ``with case(...)`` blocks and ``merge(...)`` as they were written (unless
+   changed since), the reference tasks when chosen;
 5. ``if __name__ == "__main__":`` runs the flow and prints its state, then one line per task:
    its unique name and state class (a mapped task's children's classes after it).
 
@@ -58,6 +58,7 @@ from flowbook.errors import UserValueError
 from flowbook.notebook import as_code
 from flowbook.notebook.cell_task import CellTask
 from flowbook.notebook.history import History, render
+from flowbook.notebook.wiring import Wiring, merged, wrappers
 from flowbook.tasks import control_flow
 from flowbook.tasks import core as gathering
 
@@ -107,9 +108,9 @@ class _Exporter:
         self.cases = self._cases(chosen)
         merges = [t for t in self.how if type(t) is control_flow.Merge]
         for t in merges:
-            if self.how[t].callable == "Merge()" and _merged(t, self.plan):
+            if self.how[t].callable == "Merge()" and merged(t, self.plan):
                 self.imports["merge"] = "flowbook"
-        if all(self.how[t].callable == "Merge()" and _merged(t, self.plan) for t in merges):
+        if all(self.how[t].callable == "Merge()" and merged(t, self.plan) for t in merges):
             self.imports.pop("Merge", None)
         self.flow_options = self._flow_options()
         self.code = history.needed(self.needs, self._provided)
@@ -149,7 +150,7 @@ class _Exporter:
         if call_mapped and self.plan.constants_of[t]:
             self.imports["unmapped"] = "flowbook"
         for edge in self.plan.edges_to[t]:
-            for wrapper in _wrappers(edge, call_mapped, self.plan):
+            for wrapper in wrappers(edge, call_mapped, self.plan):
                 self.imports[wrapper] = "flowbook"
 
     # -- what each task is written as -------------------------------------------------------
@@ -272,7 +273,7 @@ class _Exporter:
         if self.code:
             parts.append(render(self.code))
         parts += [f.text(names.factory[f]) for f in self.factories.values()]
-        parts.append(self._wiring(names))
+        parts.append(Wiring(self).block(names))
         parts.append(_main(names.flow))
         return "\n\n\n".join(parts) + "\n"
 
@@ -286,90 +287,6 @@ class _Exporter:
         return "\n".join(f"from {m} import {', '.join(sorted(n, key=str.lower))}"
                          for m, n in sorted(modules.items()))
 
-    def _wiring(self, names: "_Names") -> str:
-        flow = names.flow
-        lines = [f"with Flow({self.flow_options}) as {flow}:"]
-        written = [t for t in self.plan.tasks if t in self.how]
-        for t in written:
-            if self.how[t].parameter:
-                lines.append(f"    {names.var[t]} = {self.how[t].callable}")
-        bound: set = set()  # the Parameters an edge has added to the flow so far
-        for unit in _in_order(self.plan, written, self.inline, self.cases):
-            if unit in self.cases:
-                lines += self._case_lines(unit, names, bound)
-            elif not self.how[unit].parameter:
-                lines += self._call_lines(unit, names, "    ")
-            elif not self.plan.edges_from[unit]:
-                lines.append(f"    {flow}.add_task({names.var[unit]})")
-            bound.update(e.upstream_task for t in self.cases.get(unit, [unit])
-                         for e in self.plan.edges_to[t])
-        chosen = self.flow.chosen_reference_tasks()
-        if chosen:
-            lines.append(f"{flow}.set_reference_tasks([{', '.join(names.var[t] for t in chosen)}])")
-        return "\n".join(lines)
-
-    def _case_lines(self, cond: Any, names: "_Names", bound: set) -> list:
-        """``with case(task, value):`` around the tasks the case's CompareValue runs first."""
-        members = self.cases[cond]
-        lines = [f"    {names.flow}.add_task({names.var[e.upstream_task]})"
-                 for t in members for e in self.plan.edges_to[t]
-                 if isinstance(e.upstream_task, Parameter) and e.upstream_task not in bound]
-        (edge,) = self.plan.edges_to[cond]
-        lines.append(f"    with case({self._expr(edge.upstream_task, names)}, "
-                     f"{self.coder.text(cond.value, 'a case value')}):")
-        for t in members:
-            lines += self._call_lines(t, names, "        ")
-        return lines
-
-    def _call_lines(self, t: Any, names: "_Names", indent: str) -> list:
-        """``var = factory(arguments)``, over several lines when it is long."""
-        how, mapped = self.how[t], t in self.plan.mapped
-        head = (names.factory[how.factory] if how.factory else how.callable) + \
-            (".map" if mapped else "")
-        args, state_only = [], []
-        for edge in self.plan.edges_to[t]:
-            if t in self.cases.get(edge.upstream_task, ()):
-                continue  # the case block adds it
-            text = self._expr(edge.upstream_task, names)
-            for wrapper in _wrappers(edge, mapped, self.plan):
-                text = f"{wrapper}({text})"
-            (args.append(f"{edge.key}={text}") if edge.key else state_only.append(text))
-        for edge, value in self.plan.constants_of[t]:
-            text = self.coder.text(value.result, f"task {self.plan.names[t]!r}: its argument "
-                                            f"{edge.key!r}")
-            args.append(f"{edge.key}=unmapped({text})" if mapped else f"{edge.key}={text}")
-        if state_only:
-            args.append(f"upstream_tasks=[{', '.join(state_only)}]")
-        if how.callable == "Merge()" and _merged(t, self.plan):
-            head, args = "merge", [a.split("=", 1)[1] for a in args]  # as merge() made it
-        if how.task_args:
-            args.append("task_args=dict(" + ", ".join(
-                f"{k}={v}" for k, v in how.task_args.items()) + ")")
-        return _layout(f"{indent}{names.var[t]} = {head}(", args)
-
-    def _expr(self, t: Any, names: "_Names") -> str:
-        """How an edge names its upstream task: a variable, or the value written inline."""
-        if t not in self.inline:
-            return names.var[t]
-        if isinstance(t, gathering.Constant):
-            return self.coder.text(t.value, f"task {self.plan.names[t]!r}: its value")
-        if isinstance(t, gathering.Dict):
-            keys = {e.key: s.result for e, s in self.plan.constants_of[t]}["keys"]
-            values = self._items(self.plan.edges_to[t][0].upstream_task, names)
-            return "{" + ", ".join(f"{self.coder.text(k, 'a key')}: {v}"
-                                   for k, v in zip(keys, values)) + "}"
-        texts = self._items(t, names)
-        if isinstance(t, gathering.Tuple):
-            return f"({', '.join(texts)}{',' if len(texts) == 1 else ''})"
-        if isinstance(t, gathering.Set):
-            return "{" + ", ".join(texts) + "}"
-        return f"[{', '.join(texts)}]"
-
-    def _items(self, t: Any, names: "_Names") -> list:
-        """The code of a gathering task's items, in order."""
-        return [self._expr(v, names) if isinstance(v, Task) else
-                self.coder.text(v, f"task {self.plan.names[t]!r}: an item")
-                for v in _items(t, self.plan)]
 
 
 @dataclass(eq=False)
@@ -453,41 +370,6 @@ def _main(flow: str) -> str:
             f"        print(f\"{{name:24}} {{type(s).__name__}}\", *children)")
 
 
-def _layout(opening: str, args: list, width: int = 99) -> list:
-    """A call's lines: on one line when it fits, else one argument a line (a long
-    ``task_args=dict(...)`` one option a line)."""
-    line = f"{opening}{', '.join(args)})"
-    if len(line) <= width:
-        return [line]
-    indent = " " * (len(opening) - len(opening.lstrip()) + 4)
-    lines = [opening.rstrip()]
-    for n, arg in enumerate(args):
-        end = ")" if n == len(args) - 1 else ","
-        if len(indent + arg) >= width and arg.startswith("task_args=dict("):
-            hang = ",\n" + " " * (len(indent) + len("task_args=dict("))
-            arg = "task_args=dict(" + hang.join(_split_arguments(arg[15:-1])) + ")"
-        lines.append(f"{indent}{arg}{end}")
-    return lines
-
-
-def _split_arguments(text: str) -> list:
-    """``a=1, b=f(2, 3)`` -> ``["a=1", "b=f(2, 3)"]`` (commas inside brackets kept)."""
-    call = ast.parse(f"f({text})", mode="eval").body
-    return [f"{k.arg}={ast.get_source_segment(f'f({text})', k.value)}" for k in call.keywords]
-
-
-def _wrappers(edge: Any, call_mapped: bool, plan: Any) -> list:
-    """The annotations an edge's argument needs in a call (``.map`` or not), innermost first."""
-    wrappers = ["flatten"] if edge.flattened else []
-    if edge.mapped != call_mapped:
-        if edge.flattened:
-            raise UserValueError(f"task {plan.names[edge.downstream_task]!r}: its argument "
-                                 f"{edge.key!r} is flattened but not mapped in a mapped "
-                                 "call, which the functional API cannot write")
-        wrappers.append("mapped" if edge.mapped else "unmapped")
-    return wrappers
-
-
 def _inlined(t: Any, plan: Any) -> bool:
     """A constant or collection flowbook made for one argument: written as the value."""
     out = plan.edges_from[t]
@@ -507,49 +389,6 @@ def _inlined(t: Any, plan: Any) -> bool:
                 and _inlined(ups[0].upstream_task, plan))
     return isinstance(t, (gathering.List, gathering.Tuple, gathering.Set)) and all(
         e.key and not e.mapped and not e.flattened for e in plan.edges_to[t])
-
-
-def _items(t: Any, plan: Any) -> list:
-    """A gathering task's items in order: upstream tasks and constant values."""
-    by_key = {e.key: e.upstream_task for e in plan.edges_to[t]}
-    by_key.update((e.key, s.result) for e, s in plan.constants_of[t])
-    return [by_key[f"arg_{i}"] for i in range(len(by_key))]
-
-
-def _in_order(plan: Any, written: list, inline: set, cases: dict) -> list:
-    """What to write: tasks, and case CompareValues standing for their blocks; each after
-    what it reads, otherwise in the order the tasks were added."""
-    unit = {t: t for t in written}
-    unit.update((m, c) for c, members in cases.items() for m in members)
-
-    def ups(t: Any) -> set:
-        found = set()
-        for e in plan.edges_to[t]:
-            found |= ups(e.upstream_task) if e.upstream_task in inline else {e.upstream_task}
-        return found
-
-    needs: dict = {}
-    for t in written:
-        needs.setdefault(unit[t], set()).update(unit[u] for u in ups(t))
-    for u, found in needs.items():
-        found.discard(u)
-    done: set = set()
-    order: list = []
-    left = list(needs)  # dicts keep the order tasks were added: a block goes where it began
-    while left:
-        u = next(u for u in left if needs[u] <= done)
-        left.remove(u)
-        done.add(u)
-        order.append(u)
-    return order
-
-
-def _merged(t: Any, plan: Any) -> bool:
-    """Whether ``merge(a, b, ...)`` makes this Merge task (arguments task1, task2, ...)."""
-    keys = [e.key for e in plan.edges_to[t]]
-    return (not plan.constants_of[t] and not any(e.mapped or e.flattened
-                                                 for e in plan.edges_to[t])
-            and keys == [f"task{i + 1}" for i in range(len(keys))])
 
 
 def _case_task(c: Any) -> str:
