@@ -151,7 +151,7 @@ def test_the_stale_ring_reads_on_a_white_and_on_a_black_page():
     assert contrast(STALE_OUTLINE, "#ffffff") >= 3 and contrast(STALE_OUTLINE, "#000000") >= 3
 
 
-def test_reasons_say_what_why_stale_says_of_every_task():
+def test_reasons_are_the_edited_tasks_and_everything_below_them():
     rng = random.Random(14)
     for _ in range(40):
         flow, ns = Flow("random"), {}
@@ -160,13 +160,21 @@ def test_reasons_say_what_why_stale_says_of_every_task():
             reads = rng.sample(names[:i], k=min(i, rng.randint(0, 2)))
             define_task(flow, name, " + ".join(["1", *reads]), ns)
         flow.run()
-        for name in rng.sample(names, k=rng.randint(0, 3)):
+        edited = set(rng.sample(names, k=rng.randint(0, 3)))
+        for name in edited:
             define_task(flow, name, f"{ns[name].source} + 0", ns)
+        below, todo = set(), [ns[n] for n in edited]
+        while todo:  # every task reachable downstream, walked independently of stale.py
+            for down in flow.downstream_tasks(todo.pop()):
+                if down.name not in below:
+                    below.add(down.name)
+                    todo.append(down)
         found = staleness.reasons(flow)
+        assert {t.name for t in found} == edited | below
         assert list(found) == flow.stale()
-        for task in flow.tasks:
-            said = found.get(task)
-            assert (None if said is None else said.why) == why_stale(flow, task)
+        for task, said in found.items():
+            assert said.why == "edited" if task.name in edited else said.why.startswith("below ")
+            assert why_stale(flow, task) == said.why
 
 
 # ------------------------------------------------------------------ in IPython, no run event

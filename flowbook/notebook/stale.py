@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import types
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["stale", "edited", "outdated", "warn_outdated", "why_stale"]
+__all__ = ["stale", "reasons", "Stale", "EDITED", "OUTDATED", "edited", "outdated",
+           "warn_outdated", "why_stale"]
 
 
 def edited(task: Any) -> bool:
@@ -56,32 +58,50 @@ def outdated(task: Any) -> Any:
     return current if code_digest(current) != code_digest(task) else None
 
 
-def stale(flow: Any) -> list:
-    """The tasks of ``flow`` whose results do not reflect the notebook's code: edited or
-    outdated ones and every task below them, in run order."""
+EDITED, OUTDATED = "edited", "outdated"  # the two ways a task itself is stale
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """Why one task's result does not reflect the notebook's code."""
+
+    why: str  # "edited", "outdated" or "below X" (X: the unique name of ``above``)
+    above: Any  # the first stale task above it (None: edited or outdated itself)
+    origin: Any  # the edited or outdated task it comes from (itself, if it is one)
+    kind: str  # "edited" or "outdated": what ``origin`` is
+
+
+def reasons(flow: Any) -> dict:
+    """Task -> ``Stale`` for every stale task of ``flow``, in run order, in one walk of its
+    plan."""
     plan = flow.plan()
     found: dict = {}
     for task in plan.order:
-        if edited(task) or outdated(task) is not None or any(
-                e.upstream_task in found for e in plan.edges_to[task]):
-            found[task] = None
-    return list(found)
+        if edited(task):
+            found[task] = Stale(EDITED, None, task, EDITED)
+        elif outdated(task) is not None:
+            found[task] = Stale(OUTDATED, None, task, OUTDATED)
+        else:
+            above = next((e.upstream_task for e in plan.edges_to[task]
+                          if e.upstream_task in found), None)
+            if above is not None:
+                origin = found[above]
+                found[task] = Stale(f"below {plan.names.get(above, above.name)}", above,
+                                    origin.origin, origin.kind)
+    return found
+
+
+def stale(flow: Any) -> list:
+    """The tasks of ``flow`` whose results do not reflect the notebook's code: edited or
+    outdated ones and every task below them, in run order."""
+    return list(reasons(flow))
 
 
 def why_stale(flow: Any, task: Any) -> str | None:
     """``"edited"``, ``"outdated"`` (a newer definition in the notebook) or ``"below X"``;
     None when the task is not stale."""
-    if edited(task):
-        return "edited"
-    if outdated(task) is not None:
-        return "outdated"
-    stale_tasks = stale(flow)
-    if task not in stale_tasks:
-        return None
-    plan = flow.plan()
-    above = next((e.upstream_task for e in plan.edges_to[task]
-                  if e.upstream_task in stale_tasks), None)
-    return f"below {plan.names.get(above, above.name)}" if above is not None else None
+    found = reasons(flow).get(task)
+    return None if found is None else found.why
 
 
 def warn_outdated(flow: Any) -> None:

@@ -1,9 +1,5 @@
-"""Which tasks of a flow are stale, why, and what to do, in words: ``notebook.stale``'s
-answers for every task at once.
-
-``notebook.stale.why_stale`` answers for one task and walks the flow each time; a view
-asks for every task on each redraw, so ``reasons`` finds the same answers in one walk of
-the plan (``tests/test_widget_stale.py`` checks they agree).
+"""Stale tasks in words: what the widget and ``%flow list`` say of ``notebook.stale``'s
+``reasons`` (every stale task of a flow, found in one walk of its plan), and what to do.
 
 >>> from flowbook import Flow
 >>> from flowbook.notebook.authoring import define_task
@@ -22,44 +18,11 @@ the plan (``tests/test_widget_stale.py`` checks they agree).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from flowbook.notebook.stale import EDITED, OUTDATED, Stale, reasons
+
 __all__ = ["EDITED", "OUTDATED", "Stale", "reasons", "text", "remedy", "function_name"]
-
-EDITED, OUTDATED = "edited", "outdated"  # the two ways a task itself is stale
-
-
-@dataclass(frozen=True, slots=True)
-class Stale:
-    """Why one task's result does not reflect the notebook's code."""
-
-    why: str  # "edited", "outdated" or "below X" (X: the unique name of ``above``)
-    above: Any  # the first stale task above it (None: edited or outdated itself)
-    origin: Any  # the edited or outdated task it comes from (itself, if it is one)
-    kind: str  # "edited" or "outdated": what ``origin`` is
-
-
-def reasons(flow: Any) -> dict:
-    """Task -> ``Stale`` for every task ``flow.stale()`` lists, in run order; each ``why``
-    is what ``notebook.stale.why_stale`` says of it."""
-    from flowbook.notebook import stale
-
-    plan = flow.plan()
-    found: dict = {}
-    for task in plan.order:
-        if stale.edited(task):
-            found[task] = Stale(EDITED, None, task, EDITED)
-        elif stale.outdated(task) is not None:
-            found[task] = Stale(OUTDATED, None, task, OUTDATED)
-        else:
-            above = next((e.upstream_task for e in plan.edges_to[task]
-                          if e.upstream_task in found), None)
-            if above is not None:
-                origin = found[above]
-                found[task] = Stale(f"below {plan.names.get(above, above.name)}", above,
-                                    origin.origin, origin.kind)
-    return found
 
 
 def text(stale: Stale, found: dict) -> str:
