@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flowbook.core.task import Task  # noqa: F401 - Prefect 1 code imports Task from here too
+
 __all__ = ["Edge", "EdgeAnnotation", "unmapped", "mapped", "flatten"]
 
 

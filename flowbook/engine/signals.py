@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowbook.engine import state
+from flowbook.exceptions import PrefectSignal
 
 __all__ = [
     "PrefectStateSignal", "FAIL", "TRIGGERFAIL", "VALIDATIONFAIL", "SUCCESS", "RETRY", "SKIP",
@@ -20,7 +21,7 @@ __all__ = [
 ]
 
 
-class PrefectStateSignal(BaseException):
+class PrefectStateSignal(PrefectSignal):
     """A request, raised from inside a task, to enter the state ``state``."""
 
     _state_cls: type = state.State

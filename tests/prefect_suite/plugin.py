@@ -1,0 +1,105 @@
+"""The pytest plugin of the inner run: the alias, the fixtures the suite's files use, a record.
+
+Loaded with ``-p plugin --noconftest`` so that Prefect's own conftest (which imports its Cloud
+client) is never read. The fixtures are those of Prefect's conftest that the files use, built
+the same way on flowbook's executors; servers listen on 127.0.0.1 and stop with the session.
+Each test's outcome is written as JSON lines to ``$FLOWBOOK_SUITE_RECORD``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import pytest
+
+import alias
+import internals
+
+alias.install()
+internals.install()
+
+
+def pytest_runtest_logreport(report):
+    record = os.environ.get("FLOWBOOK_SUITE_RECORD")
+    if not record:
+        return
+    failed_setup = report.when == "setup" and not report.passed
+    if report.when != "call" and not failed_setup and not (report.when == "teardown"
+                                                           and report.failed):
+        return
+    outcome = "skipped" if report.skipped else ("passed" if report.passed else "failed")
+    message = ""
+    if report.failed:
+        message = report.longreprtext.strip().splitlines()[-1][:300] if report.longreprtext else ""
+    with open(record, "a") as out:
+        out.write(json.dumps({"nodeid": report.nodeid, "path": str(report.fspath),
+                              "when": report.when, "outcome": outcome,
+                              "message": message}) + "\n")
+
+
+@pytest.fixture(autouse=True)
+def _home_dir(monkeypatch):
+    """Each test writes under a temporary home, as Prefect's conftest arranges."""
+    with tempfile.TemporaryDirectory() as tmp:
+        monkeypatch.setenv("HOME", tmp)
+        yield tmp
+
+
+def _client(processes: bool, workers: int, threads: int):
+    from distributed import Client
+
+    return Client(processes=processes, host="127.0.0.1", scheduler_port=0,
+                  dashboard_address=None, n_workers=workers, threads_per_worker=threads)
+
+
+@pytest.fixture(scope="session")
+def mthread():
+    """dask.distributed in this process (an ``inproc://`` address), 2 threads."""
+    from flowbook.executors import DaskExecutor
+
+    with _client(False, 1, 2) as client:
+        yield DaskExecutor(client.scheduler.address)
+
+
+@pytest.fixture(scope="session")
+def mproc():
+    """dask.distributed with two worker processes."""
+    from flowbook.executors import DaskExecutor
+
+    with _client(True, 2, 1) as client:
+        yield DaskExecutor(client.scheduler.address)
+
+
+@pytest.fixture()
+def local():
+    from flowbook.executors import LocalExecutor
+
+    yield LocalExecutor()
+
+
+@pytest.fixture()
+def sync():
+    from flowbook.executors import LocalDaskExecutor
+
+    yield LocalDaskExecutor(scheduler="sync")
+
+
+@pytest.fixture()
+def mproc_local():
+    from flowbook.executors import LocalDaskExecutor
+
+    yield LocalDaskExecutor(scheduler="processes")
+
+
+@pytest.fixture()
+def threaded_local():
+    from flowbook.executors import LocalDaskExecutor
+
+    yield LocalDaskExecutor(scheduler="threads")
+
+
+@pytest.fixture()
+def executor(request):
+    """The executor named by ``parametrize("executor", [...], indirect=True)``."""
+    return request.getfixturevalue(request.param)
