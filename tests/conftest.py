@@ -148,3 +148,11 @@ def ip(shell):
     yield shell
     registry._FLOWS.clear()
     shell.reset(new_session=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The table of Prefect 1.4.1's own tests run on flowbook (tests/test_prefect_suite.py)."""
+    module = sys.modules.get("test_prefect_suite")
+    for text in getattr(module, "TABLES", ()):
+        terminalreporter.write_sep("=", "Prefect 1.4.1's own tests on flowbook")
+        terminalreporter.write_line(text)

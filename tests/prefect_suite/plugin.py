@@ -20,22 +20,28 @@ alias.install()
 internals.install()
 
 
+def pytest_collectreport(report):
+    if report.failed:  # a file that did not import: its tests never ran
+        _write(report.nodeid, "failed", report.longreprtext)
+
+
 def pytest_runtest_logreport(report):
-    record = os.environ.get("FLOWBOOK_SUITE_RECORD")
-    if not record:
+    if not os.environ.get("FLOWBOOK_SUITE_RECORD"):
         return
     failed_setup = report.when == "setup" and not report.passed
     if report.when != "call" and not failed_setup and not (report.when == "teardown"
                                                            and report.failed):
         return
     outcome = "skipped" if report.skipped else ("passed" if report.passed else "failed")
-    message = ""
-    if report.failed:
-        message = report.longreprtext.strip().splitlines()[-1][:300] if report.longreprtext else ""
-    with open(record, "a") as out:
-        out.write(json.dumps({"nodeid": report.nodeid, "path": str(report.fspath),
-                              "when": report.when, "outcome": outcome,
-                              "message": message}) + "\n")
+    _write(report.nodeid, outcome, report.longreprtext if report.failed else "")
+
+
+def _write(nodeid: str, outcome: str, longrepr: str) -> None:
+    lines = longrepr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("E ")]
+    message = (errors[-1] if errors else lines[-1] if lines else "")[:300]
+    with open(os.environ["FLOWBOOK_SUITE_RECORD"], "a") as out:
+        out.write(json.dumps({"nodeid": nodeid, "outcome": outcome, "message": message}) + "\n")
 
 
 @pytest.fixture(autouse=True)
