@@ -1,4 +1,4 @@
-"""Executors (flowbook/executors.py) and the scheduling loop running tasks concurrently.
+"""Executors (flowbook/executors/) and the scheduling loop running tasks concurrently.
 
 Concurrency is shown by rendezvous (a task that can only finish while another runs) and by
 the order of run events, never by how fast something went. The Dask tests run on the
@@ -61,11 +61,6 @@ def test_something_that_is_not_an_executor_is_refused_with_the_executors_to_use(
         task(dask_tasks.where)()
     with pytest.raises(TypeError, match="LocalDaskExecutor()"):
         flow.run(executor="threads")
-
-
-def test_local_dask_executor_refuses_the_processes_scheduler_and_names_dask_executor():
-    with pytest.raises(ValueError, match="DaskExecutor()"):
-        LocalDaskExecutor(scheduler="processes")
 
 
 def test_dask_executor_takes_an_address_or_a_cluster_not_both():
