@@ -9,7 +9,7 @@ carries its ``rule`` in words, which the widget shows to explain a decision.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Mapping
 
 from flowbook.context import context
 from flowbook.engine import signals
@@ -139,17 +139,26 @@ def _some(kind: str, predicate: str, at_least, at_most) -> Callable:
     return _rule(_bounds_rule(kind, at_least, at_most))(trigger)
 
 
+def _bounded(kind: str, predicate: str, at_least, at_most) -> Callable | bool:
+    if isinstance(at_least, Mapping) and at_most is None:
+        # Given as ``trigger=some_failed`` without a call: no bounds, any count passes (as in
+        # Prefect 1, whose uncalled trigger returned a truthy function).
+        return _some(kind, predicate, None, None)(at_least)
+    return _some(kind, predicate, at_least, at_most)
+
+
 def some_successful(at_least: float | None = None, at_most: float | None = None) -> Callable:
     """A trigger passing when the count of successful upstreams is within the bounds.
 
     A bound below 1 is a fraction of the number of upstream tasks, otherwise a count.
+    Given uncalled as a trigger, it has no bounds.
     """
-    return _some("successful", "is_successful", at_least, at_most)
+    return _bounded("successful", "is_successful", at_least, at_most)
 
 
 def some_failed(at_least: float | None = None, at_most: float | None = None) -> Callable:
     """A trigger passing when the count of failed upstreams is within the bounds."""
-    return _some("failed", "is_failed", at_least, at_most)
+    return _bounded("failed", "is_failed", at_least, at_most)
 
 
 def describe(trigger: Callable) -> tuple[str, str]:

@@ -108,6 +108,15 @@ def test_some_bounds_must_be_numbers():
         triggers.some_successful(at_least="two")
 
 
+def test_some_failed_given_uncalled_as_a_trigger_has_no_bounds():
+    assert passes(triggers.some_failed, bad(), ok(), ok())
+    assert passes(triggers.some_failed)
+
+
+def test_some_successful_given_uncalled_as_a_trigger_has_no_bounds():
+    assert passes(triggers.some_successful, bad(), bad())
+
+
 def test_mapped_upstream_counts_as_its_children():
     mapped = st.Mapped(map_states=[st.Success(), st.Failed()])
     assert not passes(triggers.all_successful, mapped)
