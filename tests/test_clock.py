@@ -136,7 +136,7 @@ def test_a_retrying_state_starts_at_the_fake_now_plus_the_delay(clock):
         t = task(failing_until_attempt(2), max_retries=1, retry_delay=60)()
     flow.run(clock=clock)
     retrying = [s for s in flow.last_run.task_history(t) if isinstance(s, st.Retrying)]
-    assert [s.start_time for s in retrying] == [START + 60]
+    assert [s.start_at for s in retrying] == [START + 60]
 
 
 def test_tasks_with_shorter_retry_delays_run_again_first(clock, executor):
@@ -257,5 +257,5 @@ def test_a_retried_run_keeps_its_fake_clock_for_timestamps_and_delays(clock):
     assert state.is_successful() and clock.slept == [3600, 3600]
     history = flow.last_run.task_history(t)
     assert kinds(history[-3:]) == ["Retrying", "Running", "Success"]
-    assert history[-3].start_time == START + 3700 + 3600
+    assert history[-3].start_at == START + 3700 + 3600
     assert [s.timestamp for s in history[-2:]] == [START + 3700 + 3600] * 2

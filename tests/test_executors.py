@@ -230,7 +230,7 @@ def test_retry_delay_is_waited_and_the_task_reruns_on_threads(threads):
     assert state.result[t].result == 2
     assert kinds(history) == ["Pending", "Running", "Failed", "Retrying", "Running", "Success"]
     retrying, rerun = history[3], history[4]
-    assert rerun.timestamp >= retrying.start_time
+    assert rerun.timestamp >= retrying.start_at
 
 
 def test_timeout_gives_timed_out_on_threads(threads):

@@ -1,5 +1,8 @@
+from datetime import datetime, timezone
+
 import pytest
 
+from flowbook.context import context
 from flowbook.engine import state as st
 
 SUCCESS_KINDS = [st.Success, st.Cached, st.Mapped, st.Skipped]
@@ -49,7 +52,43 @@ def test_paused_without_start_time_waits_for_a_person():
 
 def test_scheduled_defaults_to_now():
     s = st.Scheduled()
-    assert s.start_time == s.timestamp
+    assert s.start_at == s.timestamp
+
+
+def test_start_time_reads_as_a_utc_datetime():
+    s = st.Scheduled(start_time=86400.0)
+    assert s.start_time == datetime(1970, 1, 2, tzinfo=timezone.utc)
+
+
+def test_start_time_given_as_a_datetime_is_kept_and_counted_in_seconds():
+    when = datetime(2019, 1, 1, tzinfo=timezone.utc)
+    s = st.Retrying(start_time=when)
+    assert s.start_time is when and s.start_at == when.timestamp()
+
+
+def test_naive_start_time_is_utc():
+    s = st.Scheduled(start_time=datetime(1970, 1, 2))
+    assert s.start_at == 86400.0 and s.start_time.tzinfo is timezone.utc
+
+
+def test_start_time_of_another_type_is_refused():
+    with pytest.raises(TypeError, match="start_time"):
+        st.Scheduled(start_time="tomorrow")
+
+
+def test_retrying_run_count_defaults_to_one_outside_a_task():
+    assert st.Retrying().run_count == 1
+
+
+def test_retrying_run_count_defaults_to_the_task_run_count_in_context():
+    with context(task_run_count=5):
+        assert st.Retrying().run_count == 5
+
+
+def test_looped_loop_count_defaults_to_the_task_loop_count_in_context():
+    assert st.Looped().loop_count == 1
+    with context(task_loop_count=3):
+        assert st.Looped().loop_count == 3
 
 
 def test_states_with_equal_class_and_result_compare_equal():

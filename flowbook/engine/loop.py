@@ -22,7 +22,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from flowbook.engine import breakpoints, cache, interrupt, mapping, remote
+from flowbook.engine import breakpoints, cache, interrupt, mapping, raising, remote
 from flowbook.engine import clock as clocks
 from flowbook.engine.flow_run import FlowRun
 from flowbook.engine.flow_state import final_state, task_states, unfinished
@@ -44,6 +44,7 @@ def advance(run: FlowRun) -> State:
     flow Failed and goes on too, with its traceback.
     """
     run.interrupted = False
+    run.raising, run.raised = raising.wanted(run), None
     began = run.clock.now()
     run.spans.append((began, None))
     with clocks.using(run.clock):
@@ -60,6 +61,8 @@ def advance(run: FlowRun) -> State:
             _remember_cached(run)
         run.spans[-1] = (began, run.clock.now())
         run.set_state(final_state(run))
+        if run.raising:  # a flow state handler's error
+            raising.raise_error_of(run, run.state)
     return run.state
 
 
@@ -234,6 +237,8 @@ class _Pass:
         """Apply what a finished task run reported, then mark it done."""
         if report is not remote.APPLIED:
             remote.apply_report(self.run, tr, report)
+        if self.run.raising:
+            raising.raise_error_of(self.run, self.run.current_state(tr.task, tr.map_index))
         self.done(tr)
 
     def done(self, tr: TaskRun) -> None:
@@ -257,8 +262,8 @@ class _Pass:
 
 def _next_wake(run: FlowRun) -> float | None:
     """The earliest time a scheduled task (a retry, a timed pause) can run, or None."""
-    times = [s.start_time for st in run.states.values() for s in st.parts()
-             if s.is_scheduled() and s.start_time is not None]
+    times = [s.start_at for st in run.states.values() for s in st.parts()
+             if s.is_scheduled() and s.start_at is not None]
     return min(times, default=None)
 
 

@@ -13,9 +13,11 @@ state questions (``state.is_failed()``) rather than comparing class names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from time import time as _time
 from typing import Any
 
+from flowbook.context import context
 from flowbook.engine import clock
 
 __all__ = [
@@ -121,14 +123,41 @@ class Pending(State):
 
 
 class Scheduled(Pending):
-    """Pending until ``start_time`` (seconds since the epoch; None means: until a person acts)."""
+    """Pending until ``start_time`` (None means: until a person acts).
 
-    __slots__ = ("start_time",)
+    ``start_time`` is given as a datetime (naive means UTC) or as seconds since the epoch on
+    the run's clock, and read back as a UTC datetime; the engine compares ``start_at``.
+    """
 
-    def __init__(self, message=None, result=_NO_RESULT, start_time: float | None = None, *,
-                 why=None):
+    __slots__ = ("start_at", "_given")
+
+    def __init__(self, message=None, result=_NO_RESULT,
+                 start_time: datetime | float | None = None, *, why=None):
         super().__init__(message, result, why=why)
         self.start_time = self.timestamp if start_time is None else start_time
+
+    @property
+    def start_time(self) -> datetime | None:
+        if self.start_at is None:
+            return None
+        if self._given is not None:
+            return self._given
+        return datetime.fromtimestamp(self.start_at, timezone.utc)
+
+    @start_time.setter
+    def start_time(self, value: datetime | float | None) -> None:
+        self._given = None  # the datetime given, returned as it was (None: made from start_at)
+        if value is None:
+            self.start_at = None  # seconds since the epoch on the run's clock; None: no time
+        elif isinstance(value, datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+            self._given, self.start_at = value, value.timestamp()
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.start_at = float(value)
+        else:
+            raise TypeError(f"{type(self).__name__}: start_time must be a datetime or seconds "
+                            f"since the epoch, not {value!r}")
 
 
 class Paused(Scheduled):
@@ -161,7 +190,9 @@ class Retrying(Scheduled):
                  run_count: int | None = None,
                  loop_count: int | None = None, *, why=None):
         super().__init__(message, result, start_time, why=why)
-        self.run_count = run_count  # None until the engine fills it in (a RETRY signal)
+        if run_count is None:  # made inside a task (a RETRY signal): the run's attempt count
+            run_count = context.get("task_run_count", 1)
+        self.run_count = run_count  # runs made so far, the failed one included
         self.loop_count = loop_count  # the LOOP iteration to resume, None when not looping
 
 
@@ -191,7 +222,9 @@ class Looped(Finished):
     def __init__(self, message=None, result=_NO_RESULT, loop_count: int | None = None, *,
                  why=None):
         super().__init__(message, result, why=why)
-        self.loop_count = loop_count  # None until the engine fills it in
+        if loop_count is None:  # made inside a task (a LOOP signal): the run's iteration
+            loop_count = context.get("task_loop_count", 1)
+        self.loop_count = loop_count  # iterations made so far, this one included
 
 
 class Success(Finished):

@@ -55,7 +55,7 @@ def waiting(state: State, now: float) -> bool:
     """Scheduled for a later time (a retry), or paused until a person acts."""
     if not state.is_scheduled() or isinstance(state, Resume):
         return False
-    return state.start_time is None or state.start_time > now
+    return state.start_at is None or state.start_at > now
 
 
 def _flattened(state: State, mapped: bool) -> State:
