@@ -1,8 +1,12 @@
 """``flowbook.context``: what a running task knows of its run (like ``prefect.context``).
 
 The engine sets it around every call into user code (a task body, a trigger, a state handler):
-``task_name``, ``task_full_name``, ``task_run_count``, ``task_loop_count``, ``task_loop_result``,
-``map_index``, ``resume``, ``parameters``, ``flow_name``. It is per thread. Read it with
+``task_name``, ``task_full_name``, ``task_slug``, ``task_tags``, ``task_run_count``,
+``task_loop_count``, ``task_loop_result``, ``map_index``, ``resume``, ``logger``, and what
+``run_values`` gives the whole run: ``flow_name``, ``flow_run_name``, ``parameters``,
+``scheduled_start_time``, ``date``, ``today``, ``yesterday``, ``tomorrow`` and their
+``*_nodash`` forms, plus every value set around ``flow.run()`` with ``with context(k=v):``
+or passed as ``flow.run(context={...})``. It is per thread. Read it with
 ``context.get("task_run_count")``, ``context.task_run_count`` or ``context["task_run_count"]``.
 
 >>> with context(answer=42):
@@ -12,11 +16,14 @@ The engine sets it around every call into user code (a task body, a trigger, a s
 
 from __future__ import annotations
 
+import logging
 import threading
+import uuid
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-__all__ = ["Context", "context"]
+__all__ = ["Context", "context", "run_values"]
 
 
 class Context(threading.local):
@@ -41,11 +48,19 @@ class Context(threading.local):
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
 
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._values[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._values[key]
+
     def __contains__(self, key: object) -> bool:
         return key in self._values
 
     def to_dict(self) -> dict:
         return dict(self._values)
+
+    copy = to_dict  # Prefect 1 code reads ``prefect.context.copy()``
 
     @contextmanager
     def __call__(self, values: dict | None = None, **more: Any) -> Iterator["Context"]:
@@ -72,3 +87,46 @@ class Context(threading.local):
 
 
 context = Context()
+
+
+def run_values(given: dict, flow_name: str, parameters: dict, now: float) -> dict:
+    """What ``flowbook.context`` holds for every task of a flow run: the values set around
+    ``flow.run()``, then ``given`` (its ``context=``) over them, then the run's own. ``now``
+    (seconds, from the run's clock) dates the run unless a ``date`` was given."""
+    values = {**context.to_dict(), **given}
+    values["parameters"] = {**values.get("parameters", {}), **parameters}
+    values["flow_name"] = flow_name
+    values.setdefault("flow_run_id", str(uuid.uuid4()))
+    values.setdefault("flow_run_name", values["flow_run_id"])
+    given_date = values.get("date")
+    date = _date(given_date, now)
+    values.setdefault("scheduled_start_time", datetime.fromtimestamp(now, timezone.utc))
+    if given_date is None or isinstance(given_date, str) and _iso(given_date) is not None:
+        values["date"] = date  # as in Prefect 1, a date it cannot read stays as given
+    for name, day in (("today", date), ("yesterday", date - timedelta(days=1)),
+                      ("tomorrow", date + timedelta(days=1))):
+        values.setdefault(name, day.strftime("%Y-%m-%d"))
+        values.setdefault(f"{name}_nodash", day.strftime("%Y%m%d"))
+    return values
+
+
+def _date(given: Any, now: float) -> datetime:
+    """The run's ``date``: the one given (a datetime, or a string in ISO 8601), else now."""
+    if isinstance(given, datetime):
+        return given
+    parsed = _iso(given) if isinstance(given, str) else None
+    if parsed is not None:
+        return parsed
+    if given is not None:
+        logging.getLogger("flowbook.context").warning(
+            "the context value date=%r is not a datetime or an ISO 8601 string; today, "
+            "yesterday and tomorrow come from the run's clock instead (set date to a "
+            "datetime.datetime)", given)
+    return datetime.fromtimestamp(now, timezone.utc)
+
+
+def _iso(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None

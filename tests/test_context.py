@@ -1,8 +1,12 @@
 import threading
+from datetime import datetime, timezone
 
 import pytest
 
+from flowbook import Flow, Parameter, task
 from flowbook.context import context
+from flowbook.engine.clock import FakeClock
+from flowbook.executors import LocalDaskExecutor
 
 
 def test_values_are_read_by_attribute_item_and_get():
@@ -31,3 +35,97 @@ def test_context_is_per_thread():
         t.start()
         t.join()
     assert seen == [None]
+
+
+# -- what a task run reads -----------------------------------------------------------------
+
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)  # 2026 is not a leap year
+
+
+def seen(key, **run):
+    """``context.get(key)`` as a task of a one-task flow reads it."""
+
+    @task(name="reads", slug="reads-1", tags=["t"])
+    def reads():
+        return context.get(key)
+
+    flow = Flow("ctx", tasks=[reads])
+    return flow.run(**run).result[reads].result
+
+
+def test_values_set_around_flow_run_reach_the_tasks():
+    with context(my_name="marvin"):
+        assert seen("my_name") == "marvin"
+
+
+def test_values_set_around_flow_run_reach_tasks_on_threads():
+    with context(my_name="marvin"):
+        assert seen("my_name", executor=LocalDaskExecutor(num_workers=2)) == "marvin"
+
+
+def test_the_context_given_to_flow_run_wins_over_the_one_around_it():
+    with context(date="outer"):
+        assert seen("date", context={"date": "inner"}) == "inner"
+
+
+def test_dates_come_from_the_runs_clock():
+    clock = FakeClock(start=NOON.timestamp())
+    assert seen("date", clock=clock) == NOON
+    assert seen("today", clock=clock) == "2026-03-01"
+    assert seen("yesterday", clock=clock) == "2026-02-28"
+    assert seen("tomorrow_nodash", clock=clock) == "20260302"
+
+
+def test_a_date_given_as_an_iso_string_dates_the_run():
+    with context(date="2026-03-01T12:00:00+00:00"):
+        assert seen("date") == NOON
+        assert seen("yesterday_nodash") == "20260228"
+
+
+def test_an_unparsable_date_warns_and_the_clock_dates_the_run(caplog):
+    clock = FakeClock(start=NOON.timestamp())
+    with context(date="foobar"):
+        assert seen("tomorrow", clock=clock) == "2026-03-02"
+        assert seen("date", clock=clock) == "foobar"
+    assert "date='foobar'" in caplog.text
+
+
+def test_the_run_and_the_task_are_named():
+    assert seen("flow_name") == "ctx"
+    assert seen("task_name") == "reads"
+    assert seen("task_slug") == "reads-1"
+    assert seen("task_tags") == frozenset({"t"})
+    assert isinstance(seen("flow_run_name"), str)
+
+
+def test_the_scheduled_start_time_is_a_datetime():
+    assert isinstance(seen("scheduled_start_time"), datetime)
+
+
+def test_parameters_include_defaults():
+    @task
+    def params():
+        return context.parameters
+
+    with Flow("p") as flow:
+        t = params(upstream_tasks=[Parameter("y", default=99), Parameter("z", default=19)])
+    assert flow.run(parameters={"y": 42}).result[t].result == {"y": 42, "z": 19}
+
+
+def test_parameters_set_in_the_context_fill_required_ones():
+    x = Parameter("x")
+    flow = Flow("p", tasks=[x])
+    assert flow.run(context={"parameters": {"x": 5}}).result[x].result == 5
+
+
+def test_parameters_passed_win_over_those_in_the_context():
+    x = Parameter("x")
+    flow = Flow("p", tasks=[x])
+    with context(parameters={"x": 5, "other": 1}):
+        assert flow.run(parameters={"x": 2}).result[x].result == 2
+
+
+def test_copy_is_a_plain_dict_of_the_values():
+    with context(x=1):
+        copied = context.copy()
+    assert copied == {"x": 1} and type(copied) is dict

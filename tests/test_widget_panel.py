@@ -215,3 +215,19 @@ def test_html_in_names_and_messages_is_shown_as_text():
     flow.run()
     text = shown(flow, HOSTILE, child=0)
     assert "<img" not in text and html.escape(HOSTILE) in text
+
+
+def test_what_a_body_logged_is_shown_after_what_it_printed():
+    @task
+    def chatty():
+        from flowbook import context
+
+        print("printed")
+        context.get("logger").warning("logged <b>")
+
+    with Flow("logs") as flow:
+        chatty()
+    flow.run()
+    text = shown(flow, "chatty")
+    assert re.search(r"stdout</div><pre[^>]*>printed\n</pre>.*log</div><pre[^>]*>\[.*\] "
+                     r"WARNING - flowbook.chatty \| logged &lt;b&gt;", text)

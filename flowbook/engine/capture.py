@@ -1,4 +1,4 @@
-"""What a task's body prints: stdout and stderr kept per task run, and still shown as usual.
+"""What a task's body prints and logs: kept per task run, and still shown as usual.
 
 When the first task body runs, ``sys.stdout`` and ``sys.stderr`` are wrapped in routers. A
 write from a thread that is running a task body is kept in that task's ``TaskOutput``
@@ -9,6 +9,10 @@ A run continued from a widget's button (in a background thread, while the notebo
 other cells) has its bodies' writes diverted to the widget instead (``diverted``): passed
 on, they would appear under whichever cell runs at that moment.
 
+Records of the ``flowbook`` loggers (``utilities.logging``) go through ``LogKeeper``: one
+emitted in a thread running a task body is kept with that run (``TaskOutput.log``); every
+record is shown on sys.stderr, or given to the sink of a diverted run.
+
 The routers stay in place after the body ends: putting the streams back after every task
 costs three times as much as the whole capture, and a router that no body uses only passes
 writes through. When someone replaces ``sys.stdout`` (``redirect_stdout``, pytest's capsys),
@@ -18,12 +22,13 @@ the next task body wraps the new stream.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import threading
 from threading import get_ident
 from typing import Any
 
-__all__ = ["TaskOutput", "Capture", "current", "for_helper_thread", "diverted"]
+__all__ = ["TaskOutput", "Capture", "LogKeeper", "current", "for_helper_thread", "diverted"]
 
 LIMIT = 1_000_000  # characters kept per stream of one task run; the rest is counted, not kept
 
@@ -34,13 +39,14 @@ _diverted: dict = {}  # id of a run's outputs -> sink(stream, text) taking its b
 
 
 class TaskOutput:
-    """The text one task (or mapped child) printed, over all its attempts."""
+    """The text one task (or mapped child) printed and logged, over all its attempts."""
 
     __slots__ = ("_parts", "_sizes", "dropped")
 
     def __init__(self) -> None:
-        self._parts: dict = {"stdout": [], "stderr": []}  # stream -> chunks, in order
-        self._sizes: dict = {"stdout": 0, "stderr": 0}  # stream -> characters kept
+        # stream ("stdout", "stderr", "log": its log records as lines) -> chunks, in order
+        self._parts: dict = {"stdout": [], "stderr": [], "log": []}
+        self._sizes: dict = {"stdout": 0, "stderr": 0, "log": 0}  # stream -> characters kept
         self.dropped = 0  # characters not kept because a stream reached LIMIT
 
     def add(self, stream: str, text: str) -> None:
@@ -60,8 +66,15 @@ class TaskOutput:
     def stderr(self) -> str:
         return "".join(self._parts["stderr"])
 
+    @property
+    def log(self) -> str:
+        """The records its body logged (``flowbook`` loggers), one formatted line each."""
+        return "".join(self._parts["log"])
+
     def __repr__(self) -> str:
-        return f"<TaskOutput: {self._sizes['stdout']} + {self._sizes['stderr']} characters>"
+        sizes = self._sizes
+        return (f"<TaskOutput: {sizes['stdout']} + {sizes['stderr']} characters, "
+                f"{sizes['log']} logged>")
 
 
 class Capture:
@@ -125,6 +138,33 @@ def for_helper_thread() -> Any:
     so that its writes are kept with the same task run."""
     capture = current()
     return contextlib.nullcontext() if capture is None else capture.follow()
+
+
+class LogKeeper(logging.Handler):
+    """The handler of the ``flowbook`` logger: keeps a record emitted by a task body with
+    its task run and shows every record on sys.stderr (a diverted run's go to its sink)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + "\n"
+        except Exception:
+            self.handleError(record)
+            return
+        capture = _active.get(get_ident())
+        if capture is not None:
+            capture.write("log", line)
+            sink = _diverted.get(id(capture.outputs)) if _diverted else None
+            if sink is not None:
+                sink("log", line)
+                return
+        stream = sys.stderr
+        # Past the router: the record is kept above, not again as printed text.
+        stream = stream._original if isinstance(stream, _Router) else stream
+        try:
+            stream.write(line)
+            stream.flush()
+        except Exception:
+            self.handleError(record)
 
 
 class _Router:

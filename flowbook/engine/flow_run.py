@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import copy
 import sys
+from datetime import datetime, timezone
 from typing import Any
 
-from flowbook.context import context
+from flowbook.context import context, run_values
 from flowbook.engine import cache, checkpoint, in_progress
 from flowbook.engine import clock as clocks
 from flowbook.engine.events import FlowStateChanged, TaskStateChanged
@@ -45,7 +46,8 @@ class FlowRun:
         self.number = 0  # its number among the flow's runs (flow.runs), from 1
         self.executor = executor  # submits task runs (LocalExecutor by default)
         self.clock = clock or clocks.REAL  # the time, retry sleeps and timeouts of the run
-        self.context = {**context, "flow_name": flow.name, "parameters": parameters}
+        # flowbook.context for its tasks: what was set around flow.run(), dates, names
+        self.context = run_values(context, flow.name, parameters, self.clock.now())
         self.changes = 0  # state changes so far; a pass that changes nothing ends the loop
         self.outputs: dict = {}  # (Task, map_index) -> TaskOutput: what its body printed
         self.interrupted = False  # a KeyboardInterrupt stopped its latest advance
@@ -60,6 +62,10 @@ class FlowRun:
         self.reuse = False  # reuse the results of unchanged tasks (engine.reuse)
         self.verdicts: dict = {}  # Task -> engine.reuse.Verdict of its task run in flight
         self.stepping = False  # stop before every task that becomes ready (flow.step())
+        # engine.raising: the loop raises the first task error (raise_on_exception), and
+        # which error it raised
+        self.raising = False
+        self.raised: BaseException | None = None
 
     def __repr__(self) -> str:
         return f"<FlowRun of {self.flow.name!r}: {self.state!r}>"
@@ -206,20 +212,24 @@ def _handled(tr: TaskRun, old: State, new: State) -> State:
 
 def start(flow: Any, parameters: dict | None = None, task_states: dict | None = None,
           executor: Any = None, context: dict | None = None, clock: Any = None,
-          breakpoints: Any = None, reuse: bool = False) -> State:
+          breakpoints: Any = None, reuse: bool = False,
+          scheduled_start_time: Any = None) -> State:
     """Begin a run of ``flow`` and take it as far as it goes without a person (or, with
-    ``breakpoints``, to the first of them: ``engine.breakpoints``)."""
+    ``breakpoints``, to the first of them: ``engine.breakpoints``). Its context's
+    ``scheduled_start_time`` is the time given (a schedule's), else now on its clock."""
     from flowbook.engine import breakpoints as stops
     from flowbook.engine.loop import advance
 
-    values = check_parameters(flow, parameters)
+    values = check_parameters(flow, _given_parameters(flow, parameters, context))
     flow.validate()
     for task in task_states or {}:
         flow.plan().require(task)
     chosen, stepping = stops.resolve(flow, breakpoints)
     _warn_outdated(flow)
-    run = FlowRun(flow, values, task_states or {}, checked_executor(executor), context or {},
-                  clock)
+    if scheduled_start_time is None:
+        scheduled_start_time = datetime.fromtimestamp((clock or clocks.REAL).now(), timezone.utc)
+    context = {**(context or {}), "scheduled_start_time": scheduled_start_time}
+    run = FlowRun(flow, values, task_states or {}, checked_executor(executor), context, clock)
     run.breakpoints, run.stepping = chosen, stepping
     run.reuse = bool(reuse)
     with in_progress.claim(run, "run it"):
@@ -238,6 +248,17 @@ def start(flow: Any, parameters: dict | None = None, task_states: dict | None = 
             # The tracebacks of this run's failures keep this frame, and every older run
             # would stay reachable through it.
             del previous
+
+
+def _given_parameters(flow: Any, parameters: dict | None, given: dict | None) -> dict:
+    """``parameters``, over the values of the flow's parameters set in the run's context
+    (``flow.run(context={"parameters": {...}})`` or ``with context(parameters=...)``)."""
+    known = {p.name for p in flow.parameters()}
+    in_context: dict = {}
+    for values in (context.get("parameters"), (given or {}).get("parameters")):
+        if isinstance(values, dict):
+            in_context.update((k, v) for k, v in values.items() if k in known)
+    return {**in_context, **(parameters or {})}
 
 
 def _warn_outdated(flow: Any) -> None:

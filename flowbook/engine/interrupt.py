@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flowbook.engine import raising
 from flowbook.engine.state import Cancelled, Failed, State
 
 __all__ = ["stop_in_flight", "cancel_running", "stopped_state", "ABANDONED"]
@@ -40,7 +41,7 @@ def stop_in_flight(run: Any, in_flight: dict, error: BaseException) -> None:
         log.exception("flowbook: %r could not cancel the task runs of flow %r while it "
                       "stopped; they count as started", run.executor, run.flow.name)
         started = list(in_flight)
-    message = _task_message(error, remote=run.executor.remote)
+    message = _task_message(run, error, remote=run.executor.remote)
     for handle in started:
         tr = in_flight.get(handle)
         if tr is not None and _may_have_started(run, tr):
@@ -49,7 +50,7 @@ def stop_in_flight(run: Any, in_flight: dict, error: BaseException) -> None:
 
 def cancel_running(run: Any, error: BaseException) -> None:
     """Cancel every task (and mapped child) the run still shows Running."""
-    message = _task_message(error, remote=False)
+    message = _task_message(run, error, remote=False)
     for task, state in list(run.states.items()):
         if state.is_running():
             _cancel(run, task, None, message)
@@ -66,10 +67,16 @@ def stopped_state(run: Any, error: BaseException, task_states: dict) -> State:
                          "their results, running ones were cancelled. Continue it with "
                          "flow.retry() (or %flow retry, or the widget's Retry button).",
                          result=task_states)
+    if raising.is_raised(run, error):
+        return Failed(f"The run stopped on a task's error, raised under raise_on_exception(): "
+                      f"{error!r}", result=error)
     return Failed(f"The run stopped on an error in flowbook: {error!r}", result=error)
 
 
-def _task_message(error: BaseException, remote: bool) -> str:
+def _task_message(run: Any, error: BaseException, remote: bool) -> str:
+    if raising.is_raised(run, error):
+        return (f"Stopped while running: another task raised {error!r} under "
+                f"raise_on_exception(); {_CONTINUE}.")
     if isinstance(error, KeyboardInterrupt):
         if remote:
             return ("Interrupted (KeyboardInterrupt) before its Dask worker reported back; "

@@ -16,13 +16,13 @@ when the run reports back.
 from __future__ import annotations
 
 import copy
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 from flowbook import triggers
 from flowbook.context import context
-from flowbook.engine import capture, checkpoint, clock
+from flowbook.core import task_options
+from flowbook.engine import capture, checkpoint, clock, timeout
 from flowbook.engine.signals import TRIGGERFAIL, PrefectStateSignal
 from flowbook.engine.state import (
     Cached,
@@ -37,6 +37,8 @@ from flowbook.engine.state import (
     TimedOut,
     TriggerFailed,
 )
+from flowbook.engine.timeout import TaskTimeoutSignal
+from flowbook.utilities.logging import get_logger
 
 __all__ = ["TaskRun", "Setting", "Collector", "TaskTimeoutSignal", "run_task",
            "trigger_verdict", "inputs_of"]
@@ -98,7 +100,11 @@ class TaskRun:
         name = self.task.name
         values = dict(self.setting.context)
         values["task_name"] = name
-        values["task_full_name"] = name if self.map_index is None else f"{name}[{self.map_index}]"
+        values["task_full_name"] = full = self.full_name()
+        values["task_slug"] = self.task.slug or name
+        values["task_tags"] = self.task.tags
+        # As in Prefect 1: the task's logger, a mapped child's own (flowbook.name[3])
+        values["logger"] = get_logger(full)
         values["task_run_count"] = self.run_count
         values["map_index"] = self.map_index
         values["resume"] = self.resume
@@ -297,8 +303,8 @@ def _call(tr: TaskRun, inputs: dict) -> State:
             finally:
                 context._replace(saved)
         else:
-            value = _call_with_timeout(tr.task.run, inputs, values, tr.task.timeout,
-                                       tr.setting.clock)
+            value = timeout.call_with_timeout(tr.task.run, inputs, values, tr.task.timeout,
+                                              tr.setting.clock)
     except PrefectStateSignal as sig:
         return _from_signal(tr, sig.state)
     except TaskTimeoutSignal as exc:
@@ -324,57 +330,24 @@ def _from_signal(tr: TaskRun, state: State) -> State:
     return state
 
 
-class TaskTimeoutSignal(TimeoutError):
-    """The result of a TimedOut state: the task ran longer than its ``timeout``."""
-
-
-def _call_with_timeout(fn: Any, inputs: dict, values: dict, seconds: float,
-                       run_clock: Any) -> Any:
-    """Run ``fn`` in a helper thread and stop waiting after ``seconds``.
-
-    Python cannot kill a thread: a timed-out body keeps running in the background until it
-    returns, but its result is discarded.
-    """
-    outcome: list = []
-    finished = threading.Event()
-    output = capture.for_helper_thread()  # the helper's prints belong to the same task run
-
-    def target() -> None:
-        context._replace(values)
-        try:
-            with clock.using(run_clock), output:
-                outcome.append((True, fn(**inputs)))
-        except BaseException as exc:  # handed to the caller's thread below
-            outcome.append((False, exc))
-        finally:
-            finished.set()
-
-    deadline = run_clock.now() + seconds  # before the body starts: it may move a fake clock
-    worker = threading.Thread(target=target, name="flowbook-timeout", daemon=True)
-    worker.start()
-    if not run_clock.wait_until(finished, deadline) or not outcome:
-        raise TaskTimeoutSignal(f"task ran longer than its timeout of {seconds:g} seconds")
-    ok, value = outcome[0]
-    if not ok:
-        raise value
-    return value
-
-
 def _to_cached(tr: TaskRun, state: State, inputs: dict) -> State:
     return Cached(state.message, result=state.result, cached_inputs=dict(inputs),
                   cached_parameters=tr.setting.parameters,
-                  cached_result_expiration=tr.setting.clock.now() + tr.task.cache_for)
+                  cached_result_expiration=tr.setting.clock.now()
+                  + task_options.seconds(tr.task.cache_for))
 
 
 def _retry_state(tr: TaskRun, state: State) -> State:
     task = tr.task
     if not state.is_failed() or tr.run_count > task.max_retries:
         return state
-    if task.retry_on and state.result is not None and not isinstance(state.result, task.retry_on):
+    retry_on = tuple(task.retry_on or ())
+    if retry_on and state.result is not None and not isinstance(state.result, retry_on):
         return state
     looping = tr.loop_count is not None
+    delay = task_options.seconds(task.retry_delay) or 0.0
     return Retrying(f"Retrying task (after attempt {tr.run_count} of {task.max_retries + 1})",
                     result=tr.loop_result if looping else None,
-                    start_time=tr.setting.clock.now() + (task.retry_delay or 0.0),
+                    start_time=tr.setting.clock.now() + delay,
                     run_count=tr.run_count,
                     loop_count=tr.loop_count)

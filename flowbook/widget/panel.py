@@ -20,7 +20,7 @@ from flowbook.widget.palette import (COLOURS, NOT_RUN, NOT_RUN_NAME, STALE_OUTLI
 
 __all__ = ["counts", "task_html", "what_if_html", "summary_text", "CSS"]
 
-OUTPUT_TAIL = 10_000  # characters of a task's stdout/stderr shown (the end of it)
+OUTPUT_TAIL = 10_000  # characters of a task's stdout/stderr/log shown (the end of it)
 HISTORY_SHOWN = 60  # latest states listed in a task's history (a LOOP can make thousands)
 CHILD_CELLS = 2000  # mapped children drawn as cells; the counts cover them all
 CELL_TITLE = 200  # characters of a child's message in its cell's tooltip
@@ -235,7 +235,7 @@ def _output(run: Any, task: Any, map_index: int | None) -> str:
     if out is None:
         return ""
     parts = []
-    for stream, text in (("stdout", out.stdout), ("stderr", out.stderr)):
+    for stream, text in (("stdout", out.stdout), ("stderr", out.stderr), ("log", out.log)):
         if text:
             if len(text) > OUTPUT_TAIL:
                 text = f"[… {len(text) - OUTPUT_TAIL} characters before]\n" + text[-OUTPUT_TAIL:]

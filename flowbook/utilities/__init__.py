@@ -1,0 +1,1 @@
+"""Helpers Prefect 1 code imports from ``prefect.utilities``: logging, debugging, tasks, edges."""
