@@ -1,0 +1,128 @@
+"""Results: a task's value with where it is kept (``Result``), and ``NoResult``, no value at all.
+
+A ``Result`` subclass stores values somewhere (``flowbook.engine.results``: ``LocalResult``
+files, ``PrefectResult`` JSON kept in the location itself) through ``write``, ``read`` and
+``exists``; ``location`` is a template (``"{task_name}-{today}.pkl"``) or a function of the
+same keywords, filled in by ``format(**kwargs)``. States hold one: ``state._result`` is the
+Result, ``state.result`` its value. As in Prefect 1's ``prefect.engine.result``.
+
+>>> r = Result(3, location="{task_name}.txt")
+>>> r.format(task_name="load").location, r.from_value(4)
+('load.txt', <Result: 4>)
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import uuid
+from typing import Any, Callable
+
+__all__ = ["Result", "NoResult", "NoResultType", "ResultNotImplementedError"]
+
+
+class ResultNotImplementedError(NotImplementedError):
+    """This Result class cannot store values (the base ``Result`` only holds one)."""
+
+
+class Result:
+    """A value and where it is (or will be) stored.
+
+    ``location`` is a str template or a callable ``(**kwargs) -> str``; ``serializer``
+    (``flowbook.engine.serializers``) turns values into bytes, cloudpickle by default.
+    """
+
+    def __init__(self, value: Any = None, location: str | Callable | None = None,
+                 serializer: Any = None):
+        from flowbook.engine.serializers import PickleSerializer
+
+        self.value = value  # the value held (None also when nothing was read yet)
+        self.serializer = PickleSerializer() if serializer is None else serializer
+        if location is None or isinstance(location, str):
+            self.location = location  # a template until format() fills it in
+            self._formatter = None
+        else:
+            self.location = None
+            self._formatter = location  # a callable (**kwargs) -> location
+
+    def __eq__(self, other: Any) -> bool:
+        if type(self) is not type(other):
+            return False
+        public = [k for k in {**vars(self), **vars(other)} if not k.startswith("_")]
+        try:
+            return all(bool(getattr(self, k, None) == getattr(other, k, None)) for k in public)
+        except Exception:  # values whose == is not a bool (arrays, frames)
+            return False
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.value!r}>"
+
+    def copy(self) -> "Result":
+        """A shallow copy (the value is shared)."""
+        return copy.copy(self)
+
+    def from_value(self, value: Any) -> "Result":
+        """A copy holding ``value``, stored nowhere yet (``location`` None)."""
+        new = self.copy()
+        new.location = None
+        new.value = value
+        return new
+
+    def at(self, target: str | Callable) -> "Result":
+        """A copy whose location is ``target`` (a task's ``target=``: template or callable)."""
+        new = self.copy()
+        if isinstance(target, str):
+            new.location, new._formatter = target, None
+        else:
+            new.location, new._formatter = None, target
+        return new
+
+    @property
+    def default_location(self) -> str:
+        """Where a value goes when no location was given: a new name each time."""
+        today = datetime.datetime.now(datetime.timezone.utc)
+        return f"{today:%Y/%m/%d}/{uuid.uuid4()}.prefect_result"
+
+    def format(self, **kwargs: Any) -> "Result":
+        """A copy whose location is the template filled with ``kwargs`` (or the callable's
+        answer, or ``default_location`` when there is neither)."""
+        new = self.copy()
+        if isinstance(new.location, str):
+            new.location = new.location.format(**kwargs)
+        elif new._formatter is not None:
+            new.location = new._formatter(**kwargs)
+        else:
+            new.location = new.default_location
+        return new
+
+    def exists(self, location: str, **kwargs: Any) -> bool:
+        """Whether a value is stored at ``location`` (a template filled with ``kwargs``)."""
+        raise self._cannot("exists")
+
+    def read(self, location: str) -> "Result":
+        """A copy holding the value stored at ``location``."""
+        raise self._cannot("read")
+
+    def write(self, value_: Any, **kwargs: Any) -> "Result":
+        """Store ``value_`` at the location filled with ``kwargs``; a copy holding both."""
+        raise self._cannot("write")
+
+    def _cannot(self, what: str) -> ResultNotImplementedError:
+        return ResultNotImplementedError(
+            f"{type(self).__name__} cannot {what} stored values; use a Result that stores "
+            "them, e.g. flowbook.engine.results.LocalResult(dir='results')")
+
+
+class NoResultType(Result):
+    """The absence of a result: what a state that produced nothing holds (``NoResult``)."""
+
+    def __repr__(self) -> str:
+        return "<No result>"
+
+    def __str__(self) -> str:
+        return "NoResult"
+
+
+NoResult = NoResultType()

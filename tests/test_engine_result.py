@@ -1,0 +1,80 @@
+"""Result (a value and where it is kept) and NoResult (no value at all)."""
+
+import pytest
+
+from flowbook.engine.result import NoResult, Result, ResultNotImplementedError
+from flowbook.engine.serializers import JSONSerializer, PickleSerializer
+
+
+def test_a_result_holds_its_value_and_location():
+    r = Result(3, location="x.txt")
+    assert (r.value, r.location) == (3, "x.txt")
+
+
+def test_the_default_serializer_is_pickle():
+    assert isinstance(Result().serializer, PickleSerializer)
+
+
+def test_format_fills_a_template_location_in_a_copy():
+    r = Result(location="{task_name}-{map_index}.pkl")
+    assert r.format(task_name="load", map_index=2).location == "load-2.pkl"
+    assert r.location == "{task_name}-{map_index}.pkl"
+
+
+def test_format_calls_a_callable_location_with_the_keywords():
+    r = Result(location=lambda **kw: f"out/{kw['x']}")
+    assert r.location is None
+    assert r.format(x=5).location == "out/5"
+
+
+def test_format_without_a_location_gives_a_new_default_location_each_time():
+    r = Result()
+    first, second = r.format().location, r.format().location
+    assert first.endswith(".prefect_result") and first != second
+
+
+def test_from_value_is_a_copy_with_the_value_and_no_location():
+    r = Result(1, location="a")
+    new = r.from_value(2)
+    assert (new.value, new.location, r.value) == (2, None, 1)
+
+
+def test_at_points_a_copy_at_a_target_template():
+    r = Result(location="old").at("{task_name}.pkl")
+    assert r.format(task_name="t").location == "t.pkl"
+
+
+def test_at_a_callable_target_formats_through_it():
+    r = Result(location="old").at(lambda **kw: "from-callable")
+    assert r.format().location == "from-callable"
+
+
+def test_results_of_one_type_with_equal_fields_are_equal():
+    assert Result(1, location="a") == Result(1, location="a")
+
+
+def test_results_with_other_values_differ():
+    assert Result(1) != Result(2)
+
+
+def test_results_of_other_serializers_differ():
+    assert Result(1) != Result(1, serializer=JSONSerializer())
+
+
+def test_result_repr_shows_type_and_value():
+    assert repr(Result([1])) == "<Result: [1]>"
+
+
+@pytest.mark.parametrize("call", [lambda r: r.read("x"), lambda r: r.write(1),
+                                  lambda r: r.exists("x")])
+def test_the_base_result_cannot_store_and_says_which_result_can(call):
+    with pytest.raises(ResultNotImplementedError, match="LocalResult"):
+        call(Result())
+
+
+def test_no_result_equals_only_itself_and_its_type():
+    assert NoResult == type(NoResult)() and NoResult != Result()
+
+
+def test_no_result_reads_as_no_result():
+    assert (repr(NoResult), str(NoResult), NoResult.value) == ("<No result>", "NoResult", None)
