@@ -38,7 +38,7 @@ class Flow:
                  edges: Iterable[Edge] | None = None,
                  reference_tasks: Iterable[Task] | None = None,
                  state_handlers: Iterable[Callable] | None = None,
-                 result_dir: Any = None):
+                 result_dir: Any = None, schedule: Any = None):
         if not isinstance(name, str) or not name:
             raise UserValueError(f"a flow needs a non-empty name, got {name!r}")
         self.name = name
@@ -56,6 +56,7 @@ class Flow:
         self._plan: tuple = (-1, None)  # (version, Plan) of the latest plan made
         self.state_handlers = list(state_handlers or ())
         self.result_dir = result_dir  # checked by the property below
+        self.schedule = schedule  # flowbook.schedules.Schedule: when flow.run() runs it
         self.events = EventBus()  # run events of every run of this flow
         self.last_run: Any = None  # the FlowRun of the latest run, or None
         self.runs = RunHistory()  # the latest runs, numbered (engine/runs.py)
@@ -66,6 +67,13 @@ class Flow:
                           flattened=e.flattened)
         if reference_tasks:
             self.set_reference_tasks(reference_tasks)
+
+    @property
+    def logger(self) -> Any:  # -> logging.Logger
+        """The flow's logger, ``flowbook.<name>`` (``flowbook.utilities.logging``)."""
+        from flowbook.utilities.logging import get_logger
+
+        return get_logger(self.name)
 
     def __repr__(self) -> str:
         return f'<Flow: name="{self.name}">'
@@ -306,7 +314,8 @@ class Flow:
                                      f"Flow({self.name!r}, result_dir='checkpoints')")
 
     def copy(self) -> "Flow":
-        new = Flow(self.name, state_handlers=self.state_handlers, result_dir=self.result_dir)
+        new = Flow(self.name, state_handlers=self.state_handlers, result_dir=self.result_dir,
+                   schedule=self.schedule)
         for t in self.tasks:
             new.add_task(t)
         for e in self.edges:
@@ -320,7 +329,8 @@ class Flow:
 
     def run(self, parameters: dict | None = None, task_states: dict | None = None,
             executor: Any = None, context: dict | None = None, *, clock: Any = None,
-            breakpoints: Any = None, reuse: bool = False) -> Any:
+            breakpoints: Any = None, reuse: bool = False,
+            run_on_schedule: bool | None = None) -> Any:
         """Run the flow and return its flow State.
 
         ``executor`` runs the tasks: ``LocalExecutor()`` (the default, one after another),
@@ -335,12 +345,26 @@ class Flow:
         ``reuse=True`` a task whose code and inputs are unchanged since it last succeeded in
         this kernel ends Cached with that result instead of running (``engine.reuse``);
         ``%flow run`` in a notebook does that.
-        """
-        from flowbook.engine import flow_run
 
-        return flow_run.start(self, parameters=parameters, task_states=task_states,
-                              executor=executor, context=context, clock=clock,
-                              breakpoints=breakpoints, reuse=reuse)
+        A flow with a ``schedule`` runs at each of its times unless ``run_on_schedule`` is
+        False (``engine.scheduled``): outside a notebook this blocks until the schedule ends
+        and returns the last run's state; in a notebook the runs go on in the background,
+        a Scheduled state is returned at once and ``flow.stop()`` ends them.
+        """
+        from flowbook.engine import flow_run, scheduled
+
+        options = dict(task_states=task_states, executor=executor, context=context,
+                       clock=clock, breakpoints=breakpoints, reuse=reuse)
+        if self.schedule is not None and run_on_schedule is not False:
+            return scheduled.run(self, parameters, options)
+        return flow_run.start(self, parameters=parameters, **options)
+
+    def stop(self) -> bool:
+        """End this flow's runs on its schedule going on in the background (a run in
+        progress finishes first); False when none were going on."""
+        from flowbook.engine import scheduled
+
+        return scheduled.stop(self)
 
     def step(self, task: Any = None, *, parameters: dict | None = None,
              executor: Any = None, clock: Any = None) -> Any:
