@@ -60,3 +60,43 @@ def test_skip_signal_skips_a_whole_branch():
         first = raises(signals.SKIP("not today"), name="first")()
         later = task(lambda x: x, name="later")(first)
     assert type(flow.run().result[later]) is st.Skipped
+
+
+def test_case_value_that_is_a_task_is_refused_with_prefects_words():
+    import pytest
+
+    with pytest.raises(TypeError, match="`value` cannot be a task"):
+        case(returns(1), returns(2))
+
+
+def test_an_open_case_block_is_the_context_case():
+    from flowbook import context
+
+    with Flow("f"):
+        outer, inner = case(returns(1)(), 1), case(returns(2)(), 2)
+        with outer:
+            with inner:
+                assert context["case"] is inner
+            assert context["case"] is outer
+        assert "case" not in context
+
+
+def test_a_parameter_first_used_in_a_case_block_stays_a_root():
+    from flowbook import Parameter
+
+    with Flow("f") as flow:
+        x = Parameter("x", default=1)
+        with case(returns(True, name="cond")(), True):
+            inside = task(lambda v: v, name="inside")(x)
+    assert flow.upstream_tasks(x) == set()
+    assert flow.run().result[inside].result == 1
+
+
+def test_one_case_block_refuses_tasks_of_two_flows():
+    import pytest
+
+    first, second = Flow("first"), Flow("second")
+    with pytest.raises(ValueError, match="Multiple flows.*'second'"):
+        with case(returns(True), True):
+            first.add_task(returns(1, name="a"))
+            second.add_task(returns(2, name="b"))

@@ -33,7 +33,6 @@ from flowbook.core.edge import Edge
 from flowbook.core.naming import unique_names
 from flowbook.engine.state import Success
 from flowbook.errors import UserValueError
-from flowbook.tasks.core import Constant
 
 __all__ = ["Plan", "compile_plan", "FlowCycleError"]
 
@@ -98,6 +97,9 @@ def not_in_flow(task: Any, flow_name: str) -> UserValueError:
 
 def compile_plan(flow: Any) -> Plan:
     """The plan of ``flow`` as it is now; raises FlowCycleError naming a cycle."""
+    # Imported here: flowbook.tasks builds on flowbook.core, which must load without it.
+    from flowbook.tasks.core.constants import Constant
+
     # The Flow's own edge indexes, frozen and shared: no copy per task (a run of a new flow
     # makes its plan), and the flow copies them before it next changes.
     tasks = tuple(flow.tasks)
