@@ -620,3 +620,31 @@ def test_flow_run_reuses_what_is_unchanged_and_says_why_the_rest_ran(ip, capsys)
     run(ip, "calls.clear()")
     run(ip, "%flow run --all")
     assert ip.user_ns["calls"] == ["raw", "cleaned", "report"]
+
+
+# -- %flow stop -------------------------------------------------------------------------------
+
+
+def test_flow_stop_ends_the_runs_on_a_schedule(ip, capsys, monkeypatch):
+    from datetime import datetime, timezone
+
+    from flowbook.engine import scheduled
+    from flowbook.engine.clock import FakeClock
+    from flowbook.schedules import Schedule
+    from flowbook.schedules.clocks import DatesClock
+
+    monkeypatch.setattr(scheduled, "in_background", lambda: True)  # as in a kernel
+    due = datetime(2024, 3, 1, 12, 5, tzinfo=timezone.utc)
+    flow = flowbook.Flow("nightly", tasks=[flowbook.task(lambda: 1, name="one")],
+                         schedule=Schedule([DatesClock([due])]))
+    ip.user_ns["nightly"] = flow
+    flow.run(clock=FakeClock(start=due.timestamp() - 60))
+    run(ip, "%flow stop nightly")
+    assert "flow 'nightly' no longer runs on its schedule" in capsys.readouterr().out
+    assert scheduled.scheduled_runs(flow) is None and len(flow.runs) == 0
+
+
+def test_flow_stop_says_when_nothing_runs_on_a_schedule(ip, capsys):
+    ip.user_ns["idle"] = flowbook.Flow("idle")
+    run(ip, "%flow stop idle")
+    assert "flow 'idle' was not running on a schedule" in capsys.readouterr().out

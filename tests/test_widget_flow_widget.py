@@ -792,3 +792,23 @@ def test_retry_from_here_is_not_offered_where_the_failed_upstream_decides(show):
     flow.run()
     widget.selected = "report"
     assert labels(widget, "task") == ["Retry run_job"]
+
+
+def test_the_status_line_shows_the_next_scheduled_run_until_stopped(show, monkeypatch):
+    from datetime import datetime, timezone
+
+    from flowbook.engine import scheduled
+    from flowbook.engine.clock import FakeClock
+    from flowbook.schedules import Schedule
+    from flowbook.schedules.clocks import DatesClock
+
+    monkeypatch.setattr(scheduled, "in_background", lambda: True)  # as in a kernel
+    due = datetime(2024, 3, 1, 12, 5, tzinfo=timezone.utc)
+    flow = pipeline({})
+    flow.schedule = Schedule([DatesClock([due])])
+    widget = show(flow)
+    flow.run(clock=FakeClock(start=due.timestamp() - 300))
+    widget.refresh()
+    assert widget.status["next_run"] == "next run at 2024-03-01 12:05:00 UTC"
+    flow.stop()  # the runs' thread has ended, and told the widget
+    assert widget.status["next_run"] == ""

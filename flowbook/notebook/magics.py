@@ -24,7 +24,7 @@ from flowbook.notebook import authoring, registry, report
 __all__ = ["FlowbookMagics", "load_ipython_extension"]
 
 COMMANDS = ("run", "show", "resume", "retry", "step", "simulate", "reference", "remove", "list",
-            "reset", "debug", "load", "export")
+            "reset", "debug", "load", "export", "stop")
 EXECUTORS = "local (the default), threads, dask or dask=ADDRESS"
 
 
@@ -113,8 +113,9 @@ class FlowbookMagics(Magics):
                                                 "remove TASK | list [FLOW] | reset [FLOW] | "
                                                 "debug TASK | load TASK | export PATH.py "
                                                 "[FLOW] (a script running the flow; replaces "
-                                                "PATH.py)")
-    @argument("names", nargs="*", help="the FLOW (run, show, list, reset), the TASKs, "
+                                                "PATH.py) | stop [FLOW] (its runs on its "
+                                                "schedule)")
+    @argument("names", nargs="*", help="the FLOW (run, show, list, reset, stop), the TASKs, "
                                        "simulate's TASK=STATE outcomes, or export's PATH.py "
                                        "[FLOW]")
     @argument("--flow", help="the flow of the TASKs (default: the notebook's flow)")
@@ -145,7 +146,7 @@ class FlowbookMagics(Magics):
         stops = "all" if "all" in args.breakpoints else args.breakpoints or None
         if stops not in (None, "all"):
             continuation.resolve_tasks(flow, flow.plan(), stops)  # before the widget is shown
-        reuse = not args.run_all
+        reuse = not args.run_all and flow.schedule is None  # a scheduled run runs every task
         return self._watch(flow, lambda: flow.run(parameters=parameters, executor=executor,
                                                   breakpoints=stops, reuse=reuse), new_run=True)
 
@@ -199,6 +200,13 @@ class FlowbookMagics(Magics):
         flow = registry.find_flow(args.flow, self.shell.user_ns)
         authoring.remove_task(flow, args.names[0], self.shell.user_ns)
         print(f"removed task {args.names[0]!r} from flow {flow.name!r}")
+
+    def _stop(self, args: Any) -> None:
+        flow = self._flow_argument(args)
+        if flow.stop():
+            print(f"flow {flow.name!r} no longer runs on its schedule")
+        else:
+            print(f"flow {flow.name!r} was not running on a schedule; nothing to stop")
 
     def _reset(self, args: Any) -> None:
         flow = self._flow_argument(args)
@@ -281,6 +289,8 @@ def _view(flow: Any, shell: Any, new_run: bool = False) -> Any:
         return None
     from flowbook.widget.flow_widget import NEXT, FlowWidget
 
+    if new_run and flow.schedule is not None:
+        return FlowWidget(flow, follow=True)  # each run on its schedule, as it begins
     return FlowWidget(flow, run=NEXT) if new_run else FlowWidget(flow)
 
 

@@ -44,7 +44,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from flowbook.engine import runs
+from flowbook.engine import runs, scheduled
 from flowbook.errors import UserError, UserTypeError, UserValueError
 from flowbook.widget import actions as offers
 from flowbook.widget import panel, picture, running, staleness, timeline, view_model, what_if
@@ -122,6 +122,7 @@ class FlowWidget(anywidget.AnyWidget):
         self._tracker: Any = None  # made below, once the traits are set
         self._syncing = False  # the widget itself sets run/follow: not a pick in the page
         self._stop_watching: Any = None  # stops the look after each cell (None: not IPython)
+        self._stop_schedule: Any = None  # stops hearing of the flow's next scheduled run
         _check_run(flow, run)
         follow = follow or (run is None and flow.last_run is None)  # nothing else to show
         super().__init__(follow=follow, **kwargs)
@@ -131,6 +132,7 @@ class FlowWidget(anywidget.AnyWidget):
                                    on_other_run=self._list_runs)
         self.on_msg(self._on_message)
         self._stop_watching = _after_each_cell(self._after_cell)
+        self._stop_schedule = scheduled.watch(flow, self.refresh)  # the next run's time
         self.refresh()
 
     def __repr__(self) -> str:
@@ -167,7 +169,8 @@ class FlowWidget(anywidget.AnyWidget):
         with self.hold_sync():
             if sim is None:
                 self.nodes = nodes = self._real_nodes
-                self.status = view_model.status(self.flow.name, snap, names)
+                self.status = {**view_model.status(self.flow.name, snap, names),
+                               "next_run": scheduled.next_run_text(self.flow)}
             else:
                 self.nodes = nodes = view_model.nodes(sim.snapshot, names, sim.chosen)
                 self.status = {**view_model.status(self.flow.name, sim.snapshot, names),
@@ -466,6 +469,8 @@ class FlowWidget(anywidget.AnyWidget):
                 self._tracker.close()
             if self._stop_watching is not None:
                 self._stop_watching()
+            if self._stop_schedule is not None:
+                self._stop_schedule()
             self._snapshot, self._simulation = Snapshot(), None
             self._layout = self._real = Layout()
             self._simulator = what_if.Simulator(self.flow)

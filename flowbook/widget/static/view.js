@@ -517,6 +517,7 @@ function createStatus() {
     if (status.run != null) {
       parts.push(h("span", { class: "fb-run-number", text: `run ${status.run}` }));
     }
+    if (status.next_run) parts.push(h("span", { class: "fb-next-run", text: status.next_run }));
     if (status.what_if) parts.push(h("div", { class: "fb-what-if-line", text: status.what_if }));
     line.replaceChildren(...parts);
   }
