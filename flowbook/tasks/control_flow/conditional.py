@@ -46,11 +46,7 @@ class Merge(Task):
 
 
 class AsBool(Task):
-    """``bool(x)``: the condition of an ``ifelse``."""
-
-    def __init__(self, **kw: Any):
-        kw.setdefault("name", "as_bool")
-        super().__init__(**kw)
+    """``bool(x)``: the condition of an ``ifelse`` (named ``as_bool`` there, as in Prefect 1)."""
 
     def run(self, x: Any) -> bool:
         return bool(x)
@@ -81,7 +77,7 @@ def ifelse(condition: Task, true_task: Any, false_task: Any, mapped: bool = Fals
     be None); the task not taken is Skipped."""
     cases = {value: t for value, t in ((True, true_task), (False, false_task)) if t is not None}
     if cases:
-        as_bool = AsBool().bind(condition, mapped=mapped, flow=flow)
+        as_bool = AsBool(name="as_bool").bind(condition, mapped=mapped, flow=flow)
         switch(as_bool, cases, mapped=mapped, flow=flow)
 
 
