@@ -239,3 +239,42 @@ def test_an_error_in_a_background_run_is_kept(clock, background):
     clock.advance(5 * 60)
     runs.wait()
     assert isinstance(runs.error, UserValueError)
+
+
+# -- in a real kernel -------------------------------------------------------------------------
+
+KERNEL_CELLS = [
+    "%load_ext flowbook",
+    "import threading\n"
+    "from datetime import datetime, timedelta, timezone\n"
+    "from flowbook import Flow, task\n"
+    "from flowbook.engine.clock import FakeClock\n"
+    "from flowbook.schedules import Schedule\n"
+    "from flowbook.schedules.clocks import DatesClock\n"
+    "NOW = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)\n"
+    "clock = FakeClock(start=NOW.timestamp())\n"
+    "done = threading.Event()\n"
+    "times = [NOW + timedelta(minutes=m) for m in (5, 10)]\n"
+    "nightly = Flow('nightly', tasks=[task(lambda: 1, name='one')],\n"
+    "               schedule=Schedule([DatesClock(times)]))\n"
+    "from flowbook.engine.events import FlowStateChanged\n"
+    "nightly.subscribe(lambda e: isinstance(e, FlowStateChanged) and e.new.is_finished()\n"
+    "                  and done.set())",
+    "state = nightly.run(clock=clock)\n"
+    "print('returned', type(state).__name__, len(nightly.runs))",
+    "clock.advance(5 * 60)\n"
+    "print('finished', done.wait(60), len(nightly.runs), nightly.runs[-1].state)",
+    "%flow stop nightly",
+]
+
+
+def test_in_a_kernel_the_runs_go_on_in_the_background(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in KERNEL_CELLS])
+    nbclient.NotebookClient(nb, timeout=60, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = ["".join(out.get("text", "") for out in cell.outputs) for cell in nb.cells]
+    assert printed[2] == "returned Scheduled 0\n"
+    assert printed[3] == 'finished True 1 <Success: "All reference tasks succeeded.">\n'
+    assert printed[4] == "flow 'nightly' no longer runs on its schedule\n"
