@@ -64,12 +64,22 @@ class Context(threading.local):
 
     @contextmanager
     def __call__(self, values: dict | None = None, **more: Any) -> Iterator["Context"]:
-        saved = self._values
-        self.__dict__["_values"] = {**saved, **(values or {}), **more}
+        saved = self.enter(values, **more)
         try:
             yield self
         finally:
-            self.__dict__["_values"] = saved
+            self.leave(saved)
+
+    def enter(self, values: dict | None = None, **more: Any) -> dict:
+        """Begin a block with these values added (what ``with context(...)`` does);
+        returns what ``leave`` needs to end it. Values set within the block end with it."""
+        saved = self._values
+        self.__dict__["_values"] = {**saved, **(values or {}), **more}
+        return saved
+
+    def leave(self, saved: dict) -> None:
+        """End the block ``enter`` began, which returned ``saved``."""
+        self.__dict__["_values"] = saved
 
     def _replace(self, values: dict) -> dict:
         """Swap in ``values`` wholesale, returning the previous mapping (the engine's fast path)."""

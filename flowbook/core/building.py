@@ -23,8 +23,9 @@ def push(kind: str, value: Any) -> None:
     _stack(kind).append(value)
 
 
-def pop(kind: str) -> None:
-    _stack(kind).pop()
+def pop(kind: str) -> Any:
+    """Leave the innermost block of ``kind``; returns what its ``push`` gave."""
+    return _stack(kind).pop()
 
 
 def active_flow() -> Any:
