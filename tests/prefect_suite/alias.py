@@ -16,10 +16,7 @@ import sys
 __all__ = ["RENAMES", "install", "uninstall", "real_name"]
 
 # Prefect module -> the flowbook module that holds the same public names.
-RENAMES = {
-    "prefect.utilities.edges": "flowbook.core.edge",
-    "prefect.utilities.tasks": "flowbook.core.task",
-}
+RENAMES: dict = {}
 
 
 def real_name(name: str) -> str:

@@ -1,0 +1,50 @@
+"""What Prefect 1 code imports from ``prefect.utilities.tasks``: ``task``, the edge
+annotations, ``defaults_from_attrs`` and ``tags``.
+
+>>> from flowbook import Task
+>>> class Greet(Task):
+...     def __init__(self, greeting="hello", **kwargs):
+...         self.greeting = greeting
+...         super().__init__(**kwargs)
+...     @defaults_from_attrs("greeting")
+...     def run(self, name, greeting=None):
+...         return f"{greeting} {name}"
+>>> Greet().run("ada"), Greet().run("ada", greeting="hi")
+('hello ada', 'hi ada')
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from flowbook.context import context
+from flowbook.core.edge import flatten, mapped, unmapped
+from flowbook.core.task import task
+
+__all__ = ["task", "unmapped", "mapped", "flatten", "defaults_from_attrs", "tags"]
+
+
+def defaults_from_attrs(*names: str) -> Callable:
+    """Decorate a Task's ``run``: each keyword in ``names`` that the call leaves out takes
+    the task's attribute of that name (one passed, even None, is kept)."""
+
+    def decorate(run: Callable) -> Callable:
+        @functools.wraps(run)
+        def with_defaults(self: Any, *args: Any, **kwargs: Any) -> Any:
+            for name in names:
+                if name not in kwargs:
+                    kwargs[name] = getattr(self, name)
+            return run(self, *args, **kwargs)
+
+        return with_defaults
+
+    return decorate
+
+
+@contextmanager
+def tags(*names: str) -> Iterator[None]:
+    """Within the block, every task made gets these tags too."""
+    with context(tags=set(context.get("tags") or ()) | set(names)):
+        yield
