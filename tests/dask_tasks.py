@@ -64,6 +64,13 @@ def shout(text: str):
     return text
 
 
+def log_line(text: str):
+    from flowbook import context
+
+    context.get("logger").info("worker logs %s", text)
+    return text
+
+
 def skip_me(x=None):
     raise signals.SKIP("skipped on purpose")
 

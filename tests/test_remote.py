@@ -123,3 +123,13 @@ def test_what_the_body_printed_comes_back_and_adds_to_earlier_output(capsys):
     again.task = tr.task  # the same task, run a second time in the same run
     travel(again, run)
     assert run.outputs[(tr.task, None)].stdout == "worker says once\nworker says twice\n"
+
+
+def test_what_the_body_logged_comes_back_and_adds_to_earlier_records():
+    tr, run = task_run(dask_tasks.log_line, "once")
+    travel(tr, run)
+    again, _ = task_run(dask_tasks.log_line, "twice")
+    again.task = tr.task  # the same task, run a second time in the same run
+    travel(again, run)
+    log = run.outputs[(tr.task, None)].log
+    assert "worker logs once\n" in log and log.endswith("worker logs twice\n")

@@ -115,13 +115,15 @@ def undelivered(tr: TaskRun, exc: NotDelivered) -> Report:
 
 
 def _keep_output(outputs: dict, key: tuple, output: Any) -> None:
-    """Add what a body printed elsewhere to what the task printed before, if anything."""
+    """Add what a body printed and logged elsewhere to what the task did before, if
+    anything."""
     kept = outputs.get(key)
     if kept is None:
         outputs[key] = output
         return
     kept.add("stdout", output.stdout)
     kept.add("stderr", output.stderr)
+    kept.add("log", output.log)
 
 
 def _culprit(tr: TaskRun) -> str:
