@@ -131,3 +131,16 @@ def test_records_outside_task_runs_are_shown_not_kept(capsys):
     get_logger("outside").warning("not in a task")
     assert "flowbook.outside | not in a task" in capsys.readouterr().err
 
+
+
+def test_a_task_with_log_stdout_logs_what_it_prints(capsys):
+    @task(log_stdout=True)
+    def printer():
+        print("a line")
+        print()
+
+    flow, (t,) = chain_flow(printer)
+    flow.run()
+    out = flow.last_run.outputs[(t, None)]
+    assert out.stdout == "" and out.log.count("INFO - flowbook.printer | a line\n") == 1
+    assert "a line" not in capsys.readouterr().out

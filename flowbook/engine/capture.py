@@ -99,6 +99,17 @@ class Capture:
             out = self.outputs[self.key] = TaskOutput()
         out.add(stream, text)
 
+    def log_print(self, text: str) -> int:
+        """A print of a task with ``log_stdout=True``: an INFO record of the task's logger
+        instead (kept and shown by ``LogKeeper``), as Prefect 1 redirects it."""
+        from flowbook.utilities.logging import get_logger
+
+        if text.strip():
+            task, index = self.key
+            get_logger(task.name if index is None else f"{task.name}[{index}]").info(
+                text.rstrip("\n"))
+        return len(text)
+
     def __enter__(self) -> Capture:
         self._ident = ident = get_ident()
         self._previous = _active.get(ident)
@@ -178,6 +189,8 @@ class _Router:
     def write(self, text: str) -> Any:
         capture = _active.get(get_ident())
         if capture is not None and isinstance(text, str):
+            if self._stream == "stdout" and getattr(capture.key[0], "log_stdout", False):
+                return capture.log_print(text)
             capture.write(self._stream, text)
             if _diverted:
                 sink = _diverted.get(id(capture.outputs))
