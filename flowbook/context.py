@@ -104,7 +104,7 @@ def run_values(given: dict, flow_name: str, parameters: dict, now: float) -> dic
     ``flow.run()``, then ``given`` (its ``context=``) over them, then the run's own. ``now``
     (seconds, from the run's clock) dates the run unless a ``date`` was given."""
     values = {**context.to_dict(), **given}
-    values["parameters"] = {**values.get("parameters", {}), **parameters}
+    values["parameters"] = {**(values.get("parameters") or {}), **parameters}
     values["flow_name"] = flow_name
     values.setdefault("flow_run_id", str(uuid.uuid4()))
     values.setdefault("flow_run_name", values["flow_run_id"])
