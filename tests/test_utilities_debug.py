@@ -70,3 +70,10 @@ def test_a_retry_under_it_raises_the_error_again():
     flow.run()
     with raise_on_exception(), pytest.raises(ValueError):
         flow.retry()
+
+
+def test_a_retry_outside_it_keeps_the_error_in_the_state():
+    flow, (t,) = chain_flow(raises())
+    with raise_on_exception(), pytest.raises(ValueError):
+        flow.run()
+    assert flow.retry().result[t].is_failed()

@@ -44,7 +44,7 @@ def advance(run: FlowRun) -> State:
     flow Failed and goes on too, with its traceback.
     """
     run.interrupted = False
-    run.raising, run.raised = raising.wanted(run), None
+    run.raising, run.raised = raising.wanted(), None
     began = run.clock.now()
     run.spans.append((began, None))
     with clocks.using(run.clock):

@@ -18,10 +18,11 @@ from flowbook.engine.signals import PrefectStateSignal
 __all__ = ["wanted", "error_of", "raise_error_of", "is_raised"]
 
 
-def wanted(run: Any) -> bool:
-    """Whether ``run`` raises its tasks' errors: set for it (``flow.run`` under
-    ``raise_on_exception()``) or around this call of the loop (a resume, a retry)."""
-    return bool(run.context.get("raise_on_exception") or context.get("raise_on_exception"))
+def wanted() -> bool:
+    """Whether the loop raises task errors now: ``raise_on_exception()`` is around this
+    call of ``flow.run()``, ``flow.resume()`` or ``flow.retry()``. Only around the call: a
+    run continued later (by the widget's buttons, in a thread of their own) does not raise."""
+    return bool(context.get("raise_on_exception"))
 
 
 def error_of(state: Any) -> BaseException | None:
