@@ -365,6 +365,22 @@ def test_parameters_and_context_reach_tasks_on_dask(dask):
     assert state.result[t].result == [(1, "ctx", "read[0]", "e"), (2, "ctx", "read[1]", "e")]
 
 
+def test_values_set_around_flow_run_and_log_records_travel_on_dask(dask):
+    from flowbook import context
+
+    @task
+    def read():
+        context.get("logger").info("on a worker")
+        return context.get("team")
+
+    with Flow("ctx") as flow:
+        t = read()
+    with context(team="data"):
+        state = flow.run(executor=dask)
+    assert state.result[t].result == "data"
+    assert "INFO - flowbook.read | on a worker\n" in flow.last_run.outputs[(t, None)].log
+
+
 def test_a_cached_result_is_reused_by_a_later_run_on_dask(dask):
     with Flow("f") as flow:
         t = task(dask_tasks.where, cache_for=60, cache_key="test_executors.where")()
