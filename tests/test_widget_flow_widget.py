@@ -318,6 +318,24 @@ def test_what_a_buttons_run_prints_goes_to_the_widget_not_the_cell(show, capsys)
     assert "approved, publishing" in widget.panel  # kept with the task run as well
 
 
+def test_what_a_buttons_run_logs_goes_to_the_widget_and_its_panel(show, capsys):
+    @task(trigger=triggers.manual_only)
+    def approve():
+        flowbook.context.get("logger").info("approved")
+
+    with Flow("gate") as flow:
+        approve()
+    widget = show(flow)
+    flow.run()
+    widget.refresh()
+    capsys.readouterr()
+    act(widget, "Resume all (1)")
+    assert "INFO - flowbook.approve | approved\n" in widget.output
+    assert "approved" not in capsys.readouterr().err
+    widget.selected = "approve"
+    assert "flowbook.approve | approved" in widget.panel
+
+
 def test_retry_from_here_re_runs_a_successful_task_and_what_is_below(show):
     calls = []
 
