@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass
 from typing import Any
 
 from flowbook.core.task import Task  # noqa: F401 - Prefect 1 code imports Task from here too
+from flowbook.errors import UserValueError
 
 __all__ = ["Edge", "EdgeAnnotation", "unmapped", "mapped", "flatten"]
 
@@ -19,6 +21,27 @@ class Edge:
     key: str | None = None  # the argument name it fills, or None for a state-only edge
     mapped: bool = False  # the downstream task runs once per element of the upstream result
     flattened: bool = False  # the upstream result (a list of lists) is flattened first
+
+    def __post_init__(self) -> None:
+        for end in ("upstream_task", "downstream_task"):
+            value = getattr(self, end)
+            if isinstance(value, EdgeAnnotation):  # Edge(mapped(t), u): the flags, then the task
+                for flag, on in value.annotations.items():
+                    object.__setattr__(self, flag, on)
+                object.__setattr__(self, end, value.value)
+        if self.upstream_task is self.downstream_task:
+            raise UserValueError(f"an edge cannot connect task {self.upstream_task.name!r} to "
+                                 "itself; a task cannot run before itself")
+        if self.key is not None and not (isinstance(self.key, str) and self.key.isidentifier()
+                                         and not keyword.iskeyword(self.key)):
+            raise UserValueError(f"edge key {self.key!r} (into task "
+                                 f"{self.downstream_task.name!r}) must be a valid identifier: "
+                                 "the name of an argument of the task's run()")
+
+    @property
+    def tasks(self) -> set:
+        """Both ends of the edge."""
+        return {self.upstream_task, self.downstream_task}
 
     def __repr__(self) -> str:
         key = f" ({self.key})" if self.key else ""
