@@ -10,6 +10,9 @@ import pytest
 
 from flowbook import Flow, Parameter, task
 from flowbook.engine import checkpoint
+from flowbook.engine.result import Result
+from flowbook.engine.results import LocalResult, PrefectResult
+from flowbook.engine.state import Success
 from flowbook.executors import LocalDaskExecutor
 from flowbook.notebook.authoring import define_task
 
@@ -27,6 +30,12 @@ def flow_of(result_dir, t, x=21, name="etl"):
     with Flow(name, result_dir=result_dir) as flow:
         out = t(x)
     return flow, out
+
+
+def spot_at(folder, name):
+    """Where a result_dir checkpoint named ``name`` in ``folder`` is read and written."""
+    return checkpoint.Spot(LocalResult(dir=folder, validate_dir=False).at(name), {},
+                           reads=True, writes=True, keyed=True)
 
 
 def files(folder):
@@ -160,7 +169,7 @@ def test_a_checkpoint_that_cannot_be_moved_aside_says_so(tmp_path, monkeypatch, 
         raise PermissionError("read-only folder")
 
     monkeypatch.setattr(os, "replace", refused)
-    assert checkpoint.load(path, "work") is None
+    assert checkpoint.look(spot_at(tmp_path, "r.pickle"), "work") is None
     assert "it could not be moved aside" in caplog.records[0].getMessage()
 
 
@@ -182,9 +191,8 @@ def test_a_write_that_fails_midway_leaves_no_partial_file(tmp_path, monkeypatch)
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        checkpoint.save(tmp_path / "x" / "r.pickle", type("S", (), {"result": 1})(), "t")
-    assert files(tmp_path) == []
+    state = checkpoint.keep(spot_at(tmp_path / "x", "r.pickle"), Success(result=1), "t")
+    assert state.is_failed() and files(tmp_path) == []
 
 
 def test_a_folder_that_cannot_take_the_checkpoint_fails_the_task_naming_it(tmp_path,
@@ -280,3 +288,174 @@ print('STATES', [type(state.result[t]).__name__ for t in flow.sorted_tasks()],
     printed = [line for line in "".join(outputs).splitlines() if line.startswith("STATES")]
     assert printed == ["STATES ['Success', 'Success'] 41", "STATES ['Cached', 'Cached'] 41"]
     assert (tmp_path / "calls.txt").read_text() == "expensive\n"
+
+
+# -- targets and results (task result=/target=, Flow(result=)) ------------------------------
+
+def target_flow(tmp_path, calls, target="out-{x}.pkl", flow_options=None, **options):
+    """A flow of one ``counting`` task with ``target``, kept in a LocalResult under tmp_path
+    unless ``flow_options`` give the flow its own."""
+    if flow_options is None:
+        options.setdefault("result", LocalResult(dir=tmp_path))
+    return flow_of_options(counting(calls, target=target, **options), **(flow_options or {}))
+
+
+def flow_of_options(t, x=21, **flow_options):
+    with Flow("etl", **flow_options) as flow:
+        out = t(x)
+    return flow, out
+
+
+def test_a_task_with_a_target_writes_its_result_there(tmp_path):
+    flow, out = target_flow(tmp_path, [])
+    flow.run()
+    assert files(tmp_path) == ["out-21.pkl"]
+    assert LocalResult(dir=tmp_path).read("out-21.pkl").value == 42
+
+
+def test_a_target_that_exists_ends_the_task_cached_without_running(tmp_path):
+    calls = []
+    flow, out = target_flow(tmp_path, calls)
+    flow.run()
+    state = flow.run().result[out]
+    assert state.is_cached() and state.result == 42 and calls == [21]
+    assert state.message == "Result found at task target out-21.pkl"
+
+
+def test_a_target_is_filled_with_the_context_and_the_inputs(tmp_path):
+    flow, out = target_flow(tmp_path, [], target="{flow_name}/{task_name}-{x}-{today}.pkl")
+    flow.run(context={"today": "2024-01-02"})
+    assert files(tmp_path) == ["etl/work-21-2024-01-02.pkl"]
+
+
+def test_a_callable_target_gets_the_same_keywords(tmp_path):
+    flow, out = target_flow(tmp_path, [], target=lambda **kw: f"{kw['task_name']}.pkl")
+    flow.run()
+    assert files(tmp_path) == ["work.pkl"]
+
+
+def test_a_target_uses_the_flows_result_when_the_task_has_none(tmp_path):
+    flow, out = target_flow(tmp_path, [], flow_options={"result": LocalResult(dir=tmp_path)})
+    flow.run()
+    assert files(tmp_path) == ["out-21.pkl"]
+
+
+def test_a_target_without_a_result_is_a_file_in_result_dir(tmp_path):
+    calls = []
+    flow, out = target_flow(tmp_path, calls, flow_options={"result_dir": tmp_path})
+    flow.run()
+    assert flow.run().result[out].is_cached() and files(tmp_path) == ["out-21.pkl"]
+
+
+def test_a_target_with_no_result_anywhere_fails_the_task_with_the_fix():
+    flow, out = target_flow(None, [], flow_options={})
+    state = flow.run().result[out]
+    assert state.is_failed() and "has a target but no result to keep it in" in state.message
+    assert "result=LocalResult(dir='results')" in state.message
+
+
+def test_a_target_naming_an_unknown_keyword_fails_the_task_naming_the_target(tmp_path):
+    flow, out = target_flow(tmp_path, [], target="{nowhere}.pkl")
+    state = flow.run().result[out]
+    assert state.is_failed() and "its target '{nowhere}.pkl' cannot be looked up" in state.message
+
+
+def test_mapped_children_write_one_target_each_but_not_none(tmp_path):
+    @task(target="{map_index}.txt", result=LocalResult(dir=tmp_path))
+    def same(x):
+        return x
+
+    with Flow("map") as flow:
+        same.map([1, 42, None, "s"])
+    assert flow.run().is_successful()
+    assert files(tmp_path) == ["0.txt", "1.txt", "3.txt"]
+
+
+def test_a_flow_result_without_target_writes_each_success_to_its_location(tmp_path):
+    calls = []
+    flow, out = flow_of_options(counting(calls), x=3,
+                                result=LocalResult(dir=tmp_path, location="{task_name}-{x}"))
+    flow.run()
+    flow.run()
+    assert files(tmp_path) == ["work-3"] and calls == [3, 3]  # written, never read back
+
+
+def test_checkpoint_false_reads_a_target_but_never_writes_it(tmp_path):
+    flow, out = target_flow(tmp_path, [], checkpoint=False)
+    flow.run()
+    assert files(tmp_path) == []
+
+
+def test_a_written_state_carries_its_result_location(tmp_path):
+    flow, out = target_flow(tmp_path, [])
+    state = flow.run().result[out]
+    assert state._result.location == str(tmp_path / "out-21.pkl")
+    assert state._result.value == 42
+
+
+def test_a_cached_state_carries_the_location_it_was_read_from(tmp_path):
+    flow, out = target_flow(tmp_path, [])
+    flow.run()
+    assert flow.run().result[out]._result.location == "out-21.pkl"
+
+
+def test_a_prefect_result_keeps_the_json_in_the_states_location():
+    flow, out = flow_of_options(counting([]), result=PrefectResult())
+    assert flow.run().result[out]._result.location == "42"
+
+
+def test_a_plain_result_stores_nothing_and_the_task_succeeds():
+    flow, out = flow_of_options(counting([]), result=Result())
+    state = flow.run().result[out]
+    assert state.is_successful() and state._result.location is None
+
+
+def test_a_value_the_result_cannot_store_fails_the_task_naming_it(tmp_path):
+    @task(target="lock", result=LocalResult(dir=tmp_path))
+    def lock_maker():
+        return threading.Lock()
+
+    with Flow("locks") as flow:
+        made = lock_maker()
+    state = flow.run().result[made]
+    assert state.is_failed() and "'lock_maker' succeeded, but its result cannot" in state.message
+
+
+def test_a_target_is_looked_at_before_the_trigger(tmp_path):
+    LocalResult(dir=tmp_path, location="late").write("kept")
+
+    @task
+    def broken():
+        raise ValueError("no")
+
+    @task(target="late", result=LocalResult(dir=tmp_path))
+    def after():
+        return "ran"
+
+    with Flow("order") as flow:
+        last = after(upstream_tasks=[broken()])
+    state = flow.run().result[last]
+    assert state.is_cached() and state.result == "kept"
+
+
+def test_a_target_is_looked_at_instead_of_the_cache(tmp_path):
+    calls = []
+    flow, out = target_flow(tmp_path, calls, cache_for=60)
+    flow.run()
+    (tmp_path / "out-21.pkl").unlink()
+    flow.run()
+    assert calls == [21, 21]
+
+
+def test_a_simulated_run_writes_no_target(tmp_path):
+    from flowbook.engine.simulate import simulated_run
+
+    flow, out = target_flow(tmp_path, [])
+    simulated_run(flow, {})
+    assert files(tmp_path) == []
+
+
+def test_targets_work_on_threads(tmp_path):
+    flow, out = target_flow(tmp_path, [])
+    assert flow.run(executor=LocalDaskExecutor(scheduler="threads")).is_successful()
+    assert files(tmp_path) == ["out-21.pkl"]

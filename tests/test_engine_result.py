@@ -78,3 +78,86 @@ def test_no_result_equals_only_itself_and_its_type():
 
 def test_no_result_reads_as_no_result():
     assert (repr(NoResult), str(NoResult), NoResult.value) == ("<No result>", "NoResult", None)
+
+
+# -- a task's and a flow's result option (result.checked), and states holding Results ---------
+
+def test_a_task_with_a_target_points_its_result_there():
+    from flowbook import task
+    from flowbook.engine.results import LocalResult
+
+    @task(target="{x}.pkl", result=LocalResult(dir="."))
+    def t(x):
+        return x
+
+    assert t.result.location == "{x}.pkl" and t.target == "{x}.pkl"
+
+
+def test_a_target_given_through_task_args_moves_the_result_too():
+    from flowbook import Flow, task
+    from flowbook.engine.results import LocalResult
+
+    @task
+    def t():
+        return 1
+
+    with Flow("f"):
+        copy = t(task_args=dict(target="there", result=LocalResult(dir=".")))
+    assert copy.result.location == "there" and t.result is None
+
+
+def test_a_target_other_than_the_results_location_wins_with_a_warning():
+    from flowbook.engine.result import checked
+
+    with pytest.warns(UserWarning, match="the target is used"):
+        assert checked(Result(location="a"), "b", "task 't'").location == "b"
+
+
+def test_a_result_that_is_not_a_result_is_refused_naming_the_owner():
+    from flowbook import Flow
+    from flowbook.errors import UserTypeError
+
+    with pytest.raises(UserTypeError, match="flow 'f': result must be a Result"):
+        Flow("f", result="results/")
+
+
+def test_a_target_that_is_neither_text_nor_function_is_refused():
+    from flowbook import Task
+    from flowbook.errors import UserTypeError
+
+    with pytest.raises(UserTypeError, match="task 'Task': target must be a str template"):
+        Task(target=3)
+
+
+def test_a_parameter_keeps_a_prefect_result():
+    from flowbook import Parameter
+    from flowbook.engine.results import PrefectResult
+
+    assert isinstance(Parameter("p").result, PrefectResult)
+
+
+def test_a_state_given_a_result_holds_its_value():
+    from flowbook.engine.state import Success
+
+    state = Success(result=Result(5, location="x"))
+    assert (state.result, state._result.location) == (5, "x")
+
+
+def test_a_state_without_a_result_holds_no_result():
+    from flowbook.engine.state import Skipped
+
+    assert Skipped()._result is NoResult and Skipped().result is None
+
+
+def test_a_state_with_a_plain_value_wraps_it_in_a_result():
+    from flowbook.engine.state import Success
+
+    assert Success(result=None)._result == Result(None)
+
+
+def test_a_states_changed_value_is_no_longer_at_the_old_location():
+    from flowbook.engine.state import Success
+
+    state = Success(result=Result([1], location="x"))
+    state.result = [2]
+    assert state._result == Result([2])

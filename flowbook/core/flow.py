@@ -25,6 +25,7 @@ from flowbook.core.parameter import Parameter
 from flowbook.core.plan import FlowCycleError, Plan, compile_plan, not_in_flow
 from flowbook.core.task import Task
 from flowbook.engine.events import EventBus
+from flowbook.engine.result import checked as result_option
 from flowbook.engine.runs import RunHistory
 from flowbook.errors import UserTypeError, UserValueError
 
@@ -38,7 +39,7 @@ class Flow:
                  edges: Iterable[Edge] | None = None,
                  reference_tasks: Iterable[Task] | None = None,
                  state_handlers: Iterable[Callable] | None = None,
-                 result_dir: Any = None, schedule: Any = None):
+                 result_dir: Any = None, schedule: Any = None, result: Any = None):
         if not isinstance(name, str) or not name:
             raise UserValueError(f"a flow needs a non-empty name, got {name!r}")
         self.name = name
@@ -56,6 +57,8 @@ class Flow:
         self._plan: tuple = (-1, None)  # (version, Plan) of the latest plan made
         self.state_handlers = list(state_handlers or ())
         self.result_dir = result_dir  # checked by the property below
+        # Where tasks without a result of their own keep theirs (engine.checkpoint); a Result
+        self.result = result_option(result, None, f"flow {name!r}")
         self.schedule = schedule  # flowbook.schedules.Schedule: when flow.run() runs it
         self.events = EventBus()  # run events of every run of this flow
         self.last_run: Any = None  # the FlowRun of the latest run, or None
@@ -306,16 +309,16 @@ class Flow:
         self.sorted_tasks()
         for t in self._reference_tasks:
             self._require(t)
-        if self.result_dir is None:
+        if self.result_dir is None and self.result is None:
             for t in self.tasks:
-                if t.checkpoint is True:
+                if t.checkpoint is True and t.result is None:
                     raise UserValueError(f"task {t.name!r} has checkpoint=True, but flow "
                                      f"{self.name!r} has no result_dir to keep it in; use "
                                      f"Flow({self.name!r}, result_dir='checkpoints')")
 
     def copy(self) -> "Flow":
         new = Flow(self.name, state_handlers=self.state_handlers, result_dir=self.result_dir,
-                   schedule=self.schedule)
+                   schedule=self.schedule, result=self.result)
         for t in self.tasks:
             new.add_task(t)
         for e in self.edges:

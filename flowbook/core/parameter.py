@@ -19,6 +19,10 @@ class Parameter(Task):
 
     def __init__(self, name: str, default: Any = None, required: bool | None = None, **kw: Any):
         super().__init__(name=name, **kw)
+        if self.result is None:  # as in Prefect 1 (a parameter is never checkpointed)
+            from flowbook.engine.results import PrefectResult
+
+            self.result = PrefectResult()
         self.default = default
         self.required = default is None if required is None else required
 

@@ -14,6 +14,7 @@ import inspect
 from typing import Any, Callable, Iterable
 
 from flowbook.core import building
+from flowbook.engine.result import checked as result_option
 from flowbook.errors import UserTypeError, UserValueError
 
 __all__ = ["Task", "FunctionTask", "GetItem", "task"]
@@ -76,6 +77,8 @@ class Task:
         cache_validator: Callable | None = None,
         cache_key: str | None = None,
         checkpoint: bool | None = None,
+        result: Any = None,
+        target: str | Callable | None = None,
         state_handlers: Iterable[Callable] | None = None,
         on_failure: Callable | None = None,
         log_stdout: bool = False,
@@ -111,7 +114,9 @@ class Task:
         self.cache_for = _seconds(cache_for, "cache_for", self.name)
         self.cache_validator = cache_validator or cache.duration_only
         self.cache_key = cache_key
-        self.checkpoint = checkpoint
+        self.checkpoint = checkpoint  # False: never stored; None/True: when a result is set
+        self.target = target  # where its result is kept and looked for (engine.checkpoint)
+        self.result = result_option(result, target, f"task {self.name!r}")  # a Result, or None
         # Immutable, so the many tasks of a large flow share one empty tuple/frozenset.
         self.state_handlers = tuple(state_handlers or ())
         for handler in self.state_handlers:
@@ -164,6 +169,8 @@ class Task:
                 raise AttributeError(f"task {self.name!r} has no attribute {key!r} to set "
                                      "through task_args")
             setattr(new, key, value)
+        if "result" in task_args or "target" in task_args:
+            new.result = result_option(new.result, new.target, f"task {new.name!r}")
         return new
 
     def __call__(self, *args: Any, mapped: bool = False, task_args: dict | None = None,

@@ -147,11 +147,11 @@ class FlowRun:
         to_start = upstream is None  # the loop's: it may start (a reset gives upstream={})
         if to_start:
             upstream = upstream_states(self.plan, self.states, task)
-        cached = folder = None
+        cached = store = None
         if task.cache_for is not None and not self.simulated:
             cached = cache.candidates(task.cache_key or task.name)
-        if self.flow.result_dir is not None and not self.simulated:
-            folder = self.checkpoint_folder(task)
+        if not self.simulated:
+            store = checkpoint.store_for(self.flow, task, self.plan.names[task])
         verdict = None
         if self.reuse and to_start and map_index is None and state.is_pending():
             from flowbook.engine import reuse
@@ -159,14 +159,8 @@ class FlowRun:
             verdict = reuse.judge(self, task, upstream)
             if verdict is not None:
                 self.verdicts[task] = verdict
-        return TaskRun(task, state, upstream, map_index, self.setting, reporter, cached, folder,
+        return TaskRun(task, state, upstream, map_index, self.setting, reporter, cached, store,
                        verdict)
-
-    def checkpoint_folder(self, task: Any) -> Any:
-        """Where ``task``'s checkpoints live, or None when the flow has no result_dir."""
-        if self.flow.result_dir is None:
-            return None
-        return checkpoint.directory(self.flow.result_dir, self.flow.name, self.plan.names[task])
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -121,4 +121,4 @@ def settled(state: State | None) -> bool:
 def _child(parent_run: TaskRun, child: State, upstream: dict, index: int,
            verdict: Any = None) -> TaskRun:
     return TaskRun(parent_run.task, child, upstream, index, parent_run.setting,
-                   parent_run.reporter, parent_run.cached, parent_run.folder, verdict)
+                   parent_run.reporter, parent_run.cached, parent_run.store, verdict)

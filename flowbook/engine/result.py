@@ -16,9 +16,10 @@ from __future__ import annotations
 import copy
 import datetime
 import uuid
+import warnings
 from typing import Any, Callable
 
-__all__ = ["Result", "NoResult", "NoResultType", "ResultNotImplementedError"]
+__all__ = ["Result", "NoResult", "NoResultType", "ResultNotImplementedError", "checked"]
 
 
 class ResultNotImplementedError(NotImplementedError):
@@ -97,6 +98,15 @@ class Result:
             new.location = new.default_location
         return new
 
+    def unformatted_location(self, **kwargs: Any) -> str:
+        """The location before ``format``: the template, or the function's answer to
+        ``kwargs``, or a default location when there is neither."""
+        if isinstance(self.location, str):
+            return self.location
+        if self._formatter is not None:
+            return self._formatter(**kwargs)
+        return self.default_location
+
     def exists(self, location: str, **kwargs: Any) -> bool:
         """Whether a value is stored at ``location`` (a template filled with ``kwargs``)."""
         raise self._cannot("exists")
@@ -126,3 +136,24 @@ class NoResultType(Result):
 
 
 NoResult = NoResultType()
+
+
+def checked(result: Any, target: Any, owner: str) -> Any:
+    """The ``result`` option of ``owner`` ("task 'load'", "flow 'etl'"), pointed at its
+    ``target`` when it has both (the target wins over the result's own location, with a
+    warning when they differ)."""
+    from flowbook.errors import UserTypeError
+
+    if result is not None and not isinstance(result, Result):
+        raise UserTypeError(f"{owner}: result must be a Result, not {result!r}; use "
+                            "e.g. flowbook.engine.results.LocalResult(dir='results')")
+    if target is not None and not (isinstance(target, str) or callable(target)):
+        raise UserTypeError(f"{owner}: target must be a str template or a function "
+                            f"of the formatting keywords, not {target!r}")
+    if result is None or not target:
+        return result
+    if result.location is not None and result.location != target:
+        warnings.warn(f"{owner}: both its result's location ({result.location!r}) and "
+                      f"a target ({target!r}) were given; the target is used", UserWarning,
+                      stacklevel=4)
+    return result.at(target)

@@ -19,6 +19,7 @@ from typing import Any
 
 from flowbook.context import context
 from flowbook.engine import clock
+from flowbook.engine.result import NoResult, Result
 
 __all__ = [
     "State", "Pending", "Scheduled", "Paused", "Resume", "Retrying", "Running", "Cancelling",
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 
-_NO_RESULT: Any = type("NoResult", (), {"__repr__": lambda self: "NoResult"})()
+_NO_RESULT: Any = NoResult  # no result given (a Result given is unwrapped: see State._result)
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,15 @@ class Decision:
 class State:
     """Base of every state: a message, a result and the time it was entered."""
 
-    __slots__ = ("message", "result", "has_result", "timestamp", "why", "previous")
+    __slots__ = ("message", "result", "has_result", "timestamp", "why", "previous", "_kept")
 
     def __init__(self, message: Any = None, result: Any = _NO_RESULT, *,
                  why: Decision | None = None):
         self.message = message  # a str (or the exception/signal that caused the state)
+        # the Result the value was read from or written to (its location), if any
+        self._kept = result if isinstance(result, Result) and result is not NoResult else None
+        if self._kept is not None:
+            result = result.value
         # return value; the exception for Failed; the signal for signals; None when none
         self.result = None if result is _NO_RESULT else result
         self.has_result = result is not _NO_RESULT  # False: nothing produced a result
@@ -71,6 +76,20 @@ class State:
             return self.result is other.result  # type: ignore[attr-defined]
 
     __hash__ = object.__hash__  # identity: two runs' equal states are still two states
+
+    @property
+    def _result(self) -> Result:
+        """The result as a ``Result`` (``flowbook.engine.result``), with its location when it
+        was stored or read (a checkpoint, a target); ``NoResult`` when nothing produced one."""
+        kept = self._kept
+        if kept is not None and kept.value is self.result:
+            return kept
+        return Result(self.result) if self.has_result else NoResult
+
+    @_result.setter
+    def _result(self, value: Result) -> None:
+        self._kept = value
+        self.result, self.has_result = value.value, value is not NoResult
 
     def parts(self) -> tuple | list:
         """The states that make up this one: a mapped task's children, else itself alone."""

@@ -63,12 +63,12 @@ class TaskRun:
     """Everything one run of one task (or one mapped child) reads, passed explicitly."""
 
     __slots__ = ("task", "state", "submitted", "upstream", "map_index", "setting", "reporter",
-                 "cached", "folder", "reuse", "run_count", "loop_count", "loop_result",
+                 "cached", "store", "reuse", "run_count", "loop_count", "loop_result",
                  "resume", "_values")
 
     def __init__(self, task: Any, state: State, upstream: dict, map_index: int | None,
                  setting: Setting, reporter: Any, cached: list | None = None,
-                 folder: Any = None, reuse: Any = None):
+                 store: Any = None, reuse: Any = None):
         self.task = task  # the Task being run
         self.state = state  # its current state, as last applied; changes go through change()
         self.submitted = state  # the state it started from
@@ -77,7 +77,7 @@ class TaskRun:
         self.setting = setting  # what it reads of its flow run
         self.reporter = reporter  # .report(tr, new) -> the state as applied by the loop
         self.cached = cached  # Cached states it may reuse (None: the task does not cache)
-        self.folder = folder  # where its checkpoints live (None: no checkpoints)
+        self.store = store  # engine.checkpoint.Store: how its results are kept (None: not)
         self.reuse = reuse  # engine.reuse.Verdict in a reusing run (None: it just runs)
         self.run_count = 1  # attempts so far, this one included
         self.loop_count: int | None = None  # LOOP iteration (None: not looping)
@@ -125,12 +125,12 @@ class TaskRun:
                 "map_index": self.map_index, "context": self.setting.context,
                 "parameters": self.setting.parameters,
                 "cached": None if self.cached is None else [_detached(s) for s in self.cached],
-                "folder": self.folder, "reuse": self.reuse}
+                "store": self.store, "reuse": self.reuse}
 
     def __setstate__(self, fields: dict) -> None:
         setting = Setting(fields["context"], fields["parameters"], {}, clock.REAL)
         self.__init__(fields["task"], fields["state"], fields["upstream"], fields["map_index"],
-                      setting, Collector(), fields["cached"], fields["folder"], fields["reuse"])
+                      setting, Collector(), fields["cached"], fields["store"], fields["reuse"])
 
 
 class Collector:
@@ -166,7 +166,12 @@ def run_task(tr: TaskRun) -> State:
             if st.is_skipped() or st.is_mapped() and any(c.is_skipped() for c in st.map_states):
                 return tr.change(skipped_by_upstream(tr))
     inputs = inputs_of(tr.upstream)
-    if tr.task.cache_for is not None:
+    where = checkpoint.spot(tr, inputs)  # where its result is looked for and kept, if anywhere
+    if tr.task.target:  # as in Prefect 1: a target is looked at instead of the cache
+        found = checkpoint.look(where, tr.task.name)
+        if found is not None:
+            return tr.change(found)
+    elif tr.task.cache_for is not None:
         reused = _cached(tr, inputs)
         if reused is not None:
             return tr.change(reused)
@@ -175,12 +180,11 @@ def run_task(tr: TaskRun) -> State:
         return tr.change(refused)
     if tr.reuse is not None and tr.reuse.state is not None:  # unchanged since it succeeded
         return tr.change(tr.reuse.state)
-    stored = checkpoint.location(tr.folder, tr.task, inputs)
-    if stored is not None:
-        reused = checkpoint.load(stored, tr.task.name)
-        if reused is not None:
-            return tr.change(reused)
-    return _execute(tr, inputs, stored)
+    if not tr.task.target:  # a result_dir checkpoint of the same code and inputs
+        found = checkpoint.look(where, tr.task.name)
+        if found is not None:
+            return tr.change(found)
+    return _execute(tr, inputs, where)
 
 
 def inputs_of(upstream: dict) -> dict:
@@ -255,8 +259,9 @@ def trigger_verdict(trigger: Any, upstream: dict) -> State | None:
         return TriggerFailed(f"Trigger raised an error: {exc!r}", result=exc)
 
 
-def _execute(tr: TaskRun, inputs: dict, stored: Any = None) -> State:
-    """Run the body (again while it loops); ``stored`` is where to checkpoint a success."""
+def _execute(tr: TaskRun, inputs: dict, where: Any = None) -> State:
+    """Run the body (again while it loops); ``where`` (``checkpoint.Spot``) is where a
+    success is kept."""
     start = "Starting task run." if tr.reuse is None else f"Running again: {tr.reuse.reason}."
     while True:
         state = tr.change(Running(start))
@@ -264,11 +269,11 @@ def _execute(tr: TaskRun, inputs: dict, stored: Any = None) -> State:
             return state
         with capture.Capture(tr.setting.outputs, tr.task, tr.map_index):  # keep what it prints
             outcome = _call(tr, inputs)
+        if outcome.is_successful() and not outcome.is_skipped():
+            outcome = checkpoint.keep(where, outcome, tr.task.name)
         state = tr.change(outcome)
         if state.is_successful() and not state.is_skipped() and tr.task.cache_for is not None:
             state = tr.change(_to_cached(tr, state, inputs))
-        if stored is not None and state.is_successful() and not state.is_skipped():
-            state = tr.change(_saved(stored, state, tr.task.name))
         if state.is_failed():
             state = tr.change(_retry_state(tr, state))
         if not state.is_looped():
@@ -278,17 +283,6 @@ def _execute(tr: TaskRun, inputs: dict, stored: Any = None) -> State:
         tr.loop_result = state.result
         tr.run_count = 1  # as in Prefect 1, each iteration counts its own attempts
         tr._values = None
-
-
-def _saved(stored: Any, state: State, name: str) -> State:
-    """``state`` once its checkpoint is written; Failed, naming the file, when the folder
-    cannot take it (a full disk, a read-only result_dir): the user's environment, not a bug."""
-    try:
-        return checkpoint.save(stored, state, name)
-    except OSError as exc:
-        return Failed(f"Task {name!r} succeeded, but its checkpoint could not be written to "
-                      f"{stored} ({exc}); free some space or give the flow another "
-                      "result_dir", result=exc)
 
 
 def _call(tr: TaskRun, inputs: dict) -> State:
@@ -331,7 +325,7 @@ def _from_signal(tr: TaskRun, state: State) -> State:
 
 
 def _to_cached(tr: TaskRun, state: State, inputs: dict) -> State:
-    return Cached(state.message, result=state.result, cached_inputs=dict(inputs),
+    return Cached(state.message, result=state._result, cached_inputs=dict(inputs),
                   cached_parameters=tr.setting.parameters,
                   cached_result_expiration=tr.setting.clock.now()
                   + task_options.seconds(tr.task.cache_for))
