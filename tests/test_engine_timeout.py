@@ -66,3 +66,25 @@ def test_a_body_error_is_raised_to_the_caller():
 
 def test_the_body_reads_the_context_it_is_given():
     assert call_with_timeout(lambda: context.get("k"), {}, {"k": 7}, 5, FakeClock()) == 7
+
+
+def test_an_interrupt_while_waiting_stops_the_body_too():
+    started, stopped = threading.Event(), threading.Event()
+
+    class Interrupted(FakeClock):
+        def wait_until(self, event, deadline):
+            started.wait(WAIT)
+            raise KeyboardInterrupt
+
+    def busy():
+        started.set()
+        try:
+            while True:
+                pass
+        except KeyboardInterrupt:
+            stopped.set()
+            raise
+
+    with pytest.raises(KeyboardInterrupt):
+        call_with_timeout(busy, {}, {}, 5, Interrupted())
+    assert stopped.wait(WAIT)

@@ -4,8 +4,9 @@ The body runs in a helper thread while the task run's thread waits on the run's 
 (``engine.clock``: a ``FakeClock`` times out without waiting). When the deadline passes, the
 task run ends ``TimedOut`` at once, and ``TaskTimeoutSignal`` is raised inside the body's
 thread (``PyThreadState_SetAsyncExc``), so the body stops too instead of running on in the
-background. Python delivers it at the body's next bytecode: a body blocked in one long C
-call (``time.sleep``, a lock, a socket read) stops when that call returns.
+background; an interrupt while it waits stops the body with a KeyboardInterrupt. Python
+delivers these at the body's next bytecode: a body blocked in one long C call
+(``time.sleep``, a lock, a socket read) stops when that call returns.
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ def call_with_timeout(fn: Any, inputs: dict, values: dict, seconds: float,
     deadline = run_clock.now() + seconds  # before the body starts: it may move a fake clock
     worker = threading.Thread(target=body.run, name="flowbook-timeout", daemon=True)
     worker.start()
-    if not run_clock.wait_until(body.finished, deadline) or not body.outcome:
-        body.stop(worker.ident)
+    try:
+        in_time = run_clock.wait_until(body.finished, deadline)
+    except BaseException:  # an interrupt while waiting stops the body too
+        body.stop(worker.ident, KeyboardInterrupt)
+        raise
+    if not in_time or not body.outcome:
+        body.stop(worker.ident, TaskTimeoutSignal)
         raise TaskTimeoutSignal(f"task ran longer than its timeout of {seconds:g} seconds")
     ok, value = body.outcome[0]
     if not ok:
@@ -73,9 +79,9 @@ class _Body:
         finally:
             self.finished.set()
 
-    def stop(self, ident: int | None) -> None:
-        """Raise TaskTimeoutSignal in the body's thread, if it is still in the body."""
+    def stop(self, ident: int | None, error: type) -> None:
+        """Raise ``error`` (a class) in the body's thread, if it is still in the body."""
         with self._lock:
             if self._inside and ident is not None:
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident),
-                                                           ctypes.py_object(TaskTimeoutSignal))
+                                                           ctypes.py_object(error))
