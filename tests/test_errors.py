@@ -73,7 +73,7 @@ def test_a_missing_required_parameter_is_a_user_value_error_naming_it():
         flow.run()
 
 
-@pytest.mark.parametrize("options", [{"scheduler": "processes"}, {"num_workers": 0},
+@pytest.mark.parametrize("options", [{"scheduler": "nope"}, {"num_workers": 0},
                                      {"num_workers": "4"}])
 def test_bad_local_dask_executor_options_are_user_value_errors(options):
     with pytest.raises(UserValueError, match="LocalDaskExecutor"):

@@ -87,3 +87,27 @@ def test_children_history_is_kept_per_index():
     flow.run()
     assert [type(s).__name__ for s in flow.last_run.task_history(m, 1)] == [
         "Pending", "Running", "Success"]
+
+
+def test_a_parent_mapped_before_gets_no_more_children_than_it_had():
+    with Flow("m") as flow:
+        m = add.map(returns([1, 2, 3], name="xs")(), unmapped(0))
+    given = st.Mapped(map_states=[st.Pending(), st.Success(result=9)])
+    assert flow.run(task_states={m: given}).result[m].result == [1, 9]
+
+
+def test_a_parent_mapped_before_remakes_its_children_from_n_map_states():
+    with Flow("m") as flow:
+        xs = returns([1, 2, 3], name="xs")()
+        m = task(lambda x: x, name="same").map(xs)
+    # as after a restart: the parent's size is known, the upstream's value is not
+    state = flow.run(task_states={m: st.Mapped(n_map_states=3), xs: st.Success(result=None)})
+    assert state.result[m].result == [None, None, None]
+
+
+def test_flatten_of_a_child_that_is_not_a_list_passes_it_on_with_a_warning(caplog):
+    with Flow("m") as flow:
+        nested = task(lambda x: x if x == 2 else [x], name="nest").map([1, 2, 3])
+        m = add.map(flatten(nested), unmapped(1))
+    assert flow.run().result[m].result == [2, 3, 4]
+    assert "`flatten` was used on upstream task that did not return an iterable" in caplog.text

@@ -68,14 +68,16 @@ def child_upstreams(upstream: dict, existing: int = 0) -> list:
     """One ``{Edge: State}`` per mapped child: element ``i`` of each mapped upstream, the
     whole state of the others; as many children as the shortest mapped upstream.
 
-    A mapped upstream that produced no result at all (say, a mapped parent that failed)
-    allows no more children than the ``existing`` ones, as in Prefect 1.
+    A parent mapped before (``existing`` children, or ``n_map_states``) gets no more
+    children than it had, as in Prefect 1; each of them sees the whole state of a mapped
+    upstream that produced no result (a failed mapped parent), and None from a result that
+    has no elements.
     """
     children: list = []
     if not any(edge.mapped for edge in upstream):
         return children
     i = 0
-    while True:
+    while not existing or i < existing:
         one = {}
         for edge, st in upstream.items():
             part = _element(edge, st, i, existing)
@@ -84,6 +86,7 @@ def child_upstreams(upstream: dict, existing: int = 0) -> list:
             one[edge] = part
         children.append(one)
         i += 1
+    return children
 
 
 def _element(edge: Any, st: State, i: int, existing: int) -> State | None:
@@ -94,10 +97,15 @@ def _element(edge: Any, st: State, i: int, existing: int) -> State | None:
         return st.map_states[i] if i < len(st.map_states) else None
     if not st.has_result:
         return st if i < existing else None
-    try:
-        element = st.result[i] if hasattr(st.result, "__getitem__") else None
-    except (IndexError, KeyError):
-        return None
+    if not hasattr(st.result, "__getitem__"):  # (passes only for a parent mapped before)
+        if i >= existing:
+            return None
+        element = None
+    else:
+        try:
+            element = st.result[i]
+        except (IndexError, KeyError):
+            return None
     part = copy.copy(st)
     part.result = element
     return part

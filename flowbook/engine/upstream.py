@@ -8,11 +8,14 @@ deciding whether a task (a mapped child, a mapped parent) can be moved on now.
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 from flowbook.engine.state import Pending, Resume, State
 
 __all__ = ["upstream_states", "may_start", "waiting"]
+
+log = logging.getLogger("flowbook.engine")
 
 
 def upstream_states(plan: Any, states: dict, task: Any) -> dict:
@@ -81,6 +84,8 @@ def _split(child: State) -> list:
     if not child.is_successful() or child.is_skipped():
         return [child]
     if not (hasattr(child.result, "__len__") and hasattr(child.result, "__getitem__")):
+        log.warning("flowbook: `flatten` was used on upstream task that did not return an "
+                    "iterable (%r); the value is passed downstream unmodified", child.result)
         return [child]
     parts = []
     for item in child.result:

@@ -55,8 +55,13 @@ def _home_dir(monkeypatch):
 def _client(processes: bool, workers: int, threads: int):
     from distributed import Client
 
-    return Client(processes=processes, host="127.0.0.1", scheduler_port=0,
-                  dashboard_address=None, n_workers=workers, threads_per_worker=threads)
+    where = {"host": "127.0.0.1"} if processes else {}  # (inproc:// takes no host)
+    client = Client(processes=processes, scheduler_port=0, dashboard_address="127.0.0.1:0",
+                    n_workers=workers, threads_per_worker=threads, **where)
+    if processes:  # the workers import the test modules, which import prefect
+        client.run(alias.install)
+        client.run(internals.install)
+    return client
 
 
 @pytest.fixture(scope="session")
