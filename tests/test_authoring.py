@@ -70,8 +70,8 @@ def test_redefinition_takes_new_options(flow, ns):
     define_task(flow, "t", "1", ns, trigger="all_successful")
     t = define_task(flow, "t", "1", ns, trigger="always_run", max_retries=2, retry_delay=0,
                     timeout=3)
-    assert (t.trigger, t.max_retries, t.retry_delay, t.timeout) == (triggers.always_run, 2,
-                                                                    0.0, 3.0)
+    assert (t.trigger, t.max_retries, t.retry_delay.total_seconds(), t.timeout) == (
+        triggers.always_run, 2, 0.0, 3.0)
 
 
 def test_ten_redefinitions_in_any_order_keep_node_and_edge_counts(flow, ns):

@@ -18,7 +18,8 @@ def test_decorator_with_options():
     def f():
         return 1
 
-    assert (f.name, f.max_retries, f.retry_delay) == ("renamed", 2, 3.0)
+    assert (f.name, f.max_retries) == ("renamed", 2)
+    assert f.retry_delay == datetime.timedelta(seconds=3)
 
 
 def test_task_called_as_a_function_of_a_function():
@@ -36,7 +37,7 @@ def test_max_retries_needs_a_retry_delay():
 
 
 def test_retry_delay_needs_max_retries():
-    with pytest.raises(ValueError, match="needs max_retries"):
+    with pytest.raises(ValueError, match="`max_retries` argument greater than 0"):
         task(lambda: 1, retry_delay=5)
 
 
@@ -53,9 +54,15 @@ def test_negative_timeout_is_refused():
 
 
 def test_retry_on_takes_exception_classes():
-    assert task(lambda: 1, retry_on=KeyError).retry_on == (KeyError,)
+    retried = task(lambda: 1, retry_on=KeyError, max_retries=1, retry_delay=0)
+    assert retried.retry_on == {KeyError}
     with pytest.raises(TypeError, match="retry_on"):
-        task(lambda: 1, retry_on="KeyError")
+        task(lambda: 1, retry_on="KeyError", max_retries=1, retry_delay=0)
+
+
+def test_retry_on_needs_max_retries():
+    with pytest.raises(ValueError, match="retry_on is set"):
+        task(lambda: 1, retry_on=KeyError)
 
 
 def test_reserved_argument_names_are_refused():
@@ -70,7 +77,7 @@ def test_calling_a_task_outside_a_flow_says_how_to_run_it():
     def f():
         return 1
 
-    with pytest.raises(ValueError, match=r"outside a flow.*f\.run\(\.\.\.\)"):
+    with pytest.raises(ValueError, match=r"outside of a Flow context.*`f\.run\(\.\.\.\)`"):
         f()
 
 
@@ -95,7 +102,7 @@ def test_task_args_renames_the_copy():
 
 
 def test_unknown_task_args_are_refused():
-    with pytest.raises(AttributeError, match="no attribute 'colour'"):
+    with pytest.raises(AttributeError, match="does not have colour as an attribute"):
         task(lambda: 1).copy(colour="red")
 
 
@@ -129,3 +136,119 @@ def test_on_failure_is_called_with_the_failed_state():
         boom()
     flow.run()
     assert seen == [("boom", "Failed")]
+
+
+def test_tasks_take_the_tags_of_the_context():
+    from flowbook.context import context
+
+    with context(tags=["nightly"]):
+        t = Task(tags=["etl"])
+    assert t.tags == {"etl", "nightly"}
+
+
+def test_a_copy_keeps_its_tags_and_adds_those_of_task_args():
+    t = Task(tags=["etl"])
+    assert t.copy(tags=["new"]).tags == {"etl", "new"}
+
+
+def test_a_copy_of_a_task_with_a_slug_gets_another_slug():
+    assert Task(slug="load").copy().slug == "load-copy"
+
+
+def test_copying_a_task_wired_in_the_flow_being_built_warns():
+    a, b = Task(), Task()
+    with Flow("x") as flow:
+        a.set_downstream(b)
+        with pytest.warns(UserWarning, match="copy has none of them"):
+            flow.add_task(a.copy())
+
+
+def test_task_args_durations_are_kept_as_timedeltas():
+    t = task(lambda: 1, name="t").copy(max_retries=1, retry_delay=2)
+    assert t.retry_delay == datetime.timedelta(seconds=2)
+
+
+def test_state_handlers_are_a_list():
+    def handler(t, old, new):
+        pass
+
+    assert Task().state_handlers == [] and Task(state_handlers=[handler]).state_handlers == [
+        handler]
+
+
+def test_cache_validator_defaults_to_never_use_without_cache_for():
+    from flowbook.engine import cache_validators
+
+    assert Task().cache_validator is cache_validators.never_use
+    assert Task(cache_for=60).cache_validator is cache_validators.duration_only
+
+
+def test_a_cache_validator_without_cache_for_warns():
+    from flowbook.engine import cache_validators
+
+    with pytest.warns(UserWarning, match="will not be cached"):
+        Task(cache_validator=cache_validators.all_inputs)
+
+
+def test_nout_comes_from_a_tuple_return_annotation():
+    from typing import Tuple
+
+    @task
+    def pair() -> Tuple[int, int]:
+        return 1, 2
+
+    assert pair.nout == 2
+
+
+def test_a_task_without_nout_is_not_iterable():
+    with Flow("x"), pytest.raises(TypeError, match="Task is not iterable.*nout=N"):
+        a, b = task(lambda: (1, 2), name="pair")()
+
+
+def test_a_mapped_copy_has_no_nout():
+    with Flow("x"), pytest.raises(TypeError, match="Task is not iterable"):
+        a, b = task(lambda x: (x, x), name="pair", nout=2).map([1, 2])
+
+
+def test_set_dependencies_returns_the_task_for_chaining():
+    a, b = Task(), Task()
+    with Flow("x"):
+        assert a.set_downstream(b) is a and b.set_upstream(a) is b
+
+
+def test_set_dependencies_without_a_flow_says_how_to_give_one():
+    with pytest.raises(ValueError, match="No Flow was passed.*flow=..."):
+        Task().set_upstream(Task())
+
+
+def test_pipe_calls_the_other_task_with_this_one_first():
+    @task
+    def inc(x, by):
+        return x + by
+
+    with Flow("x") as flow:
+        out = task(lambda: 1, name="one")().pipe(inc, by=2)
+    assert flow.run().result[out].result == 3
+
+
+def test_inputs_and_outputs_are_read_from_run():
+    class Add(Task):
+        def run(self, x, y: int = 1) -> int:
+            return x + y
+
+    assert Add().inputs()["y"] == dict(type=int, required=False, default=1)
+    assert Add().outputs() is int
+
+
+def test_a_subclass_setting_a_reserved_attribute_before_init_is_warned():
+    class Sets(Task):
+        def __init__(self):
+            self.tags = ["mine"]
+            super().__init__()
+
+    with pytest.warns(UserWarning, match="`Sets` sets a `tags` attribute"):
+        Sets()
+
+
+def test_task_run_name_is_kept():
+    assert Task(task_run_name="load-{x}").task_run_name == "load-{x}"

@@ -11,37 +11,18 @@ from __future__ import annotations
 
 import datetime
 import inspect
+import warnings
 from typing import Any, Callable, Iterable
 
-from flowbook.core import building
+from flowbook.context import context
+from flowbook.core import building, task_options, task_signature
+from flowbook.core.task_signature import TaskMeta
 from flowbook.engine.result import checked as result_option
 from flowbook.errors import UserTypeError, UserValueError
 
 __all__ = ["Task", "FunctionTask", "GetItem", "task"]
 
-_RESERVED = ("upstream_tasks", "mapped", "task_args", "flow")
 _SIGNATURES: dict = {}  # Task subclass -> signature of its run() without self
-
-
-def _seconds(value: Any, option: str, owner: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime.timedelta):
-        value = value.total_seconds()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise UserValueError(f"task {owner!r}: {option} must be a number of seconds or a "
-                         f"datetime.timedelta >= 0, not {value!r}")
-    return float(value)
-
-
-def _exception_types(retry_on: Any, owner: str) -> tuple:
-    if retry_on is None:
-        return ()
-    types = (retry_on,) if isinstance(retry_on, type) else tuple(retry_on)
-    for t in types:
-        if not (isinstance(t, type) and issubclass(t, BaseException)):
-            raise UserTypeError(f"task {owner!r}: retry_on takes exception classes, got {t!r}")
-    return types
 
 
 def _on_failure_handler(on_failure: Callable) -> Callable:
@@ -52,7 +33,24 @@ def _on_failure_handler(on_failure: Callable) -> Callable:
     return call_on_failure
 
 
-class Task:
+def _context_tags() -> frozenset:
+    return frozenset(context.get("tags") or ())
+
+
+class _InstanceOnly:
+    """A property of instances only: on the class it is absent (``inspect.signature(Task)``
+    then reads ``__init__``)."""
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+
+    def __get__(self, obj: Any, cls: Any) -> Any:
+        if obj is None:
+            raise AttributeError(self.fn.__name__)
+        return self.fn(obj)
+
+
+class Task(metaclass=TaskMeta):
     """A unit of work. Subclass it and define ``run()``, or decorate a function with ``@task``.
 
     Calling a task inside ``with Flow(...)`` adds a copy of it to that flow, its arguments
@@ -83,54 +81,57 @@ class Task:
         on_failure: Callable | None = None,
         log_stdout: bool = False,
         nout: int | None = None,
+        task_run_name: str | Callable | None = None,
     ):
         from flowbook import triggers
-        from flowbook.engine import cache
+        from flowbook.engine import cache_validators
 
+        if type(self) is not Task:
+            _warn_of_reserved_attributes(self)
         self.name = type(self).__name__ if name is None else name
         if not isinstance(self.name, str):
             raise UserTypeError(f"a task name must be a str, not {type(self.name).__name__}")
         self.slug = slug
-        self.tags = frozenset(tags or ())
+        self.tags = task_options.tags(tags, self.name) | _context_tags()
         self.max_retries = max_retries or 0
-        self.retry_delay = _seconds(retry_delay, "retry_delay", self.name)
-        if self.max_retries and self.retry_delay is None:
-            raise UserValueError(f"task {self.name!r}: max_retries={max_retries} needs a "
-                                 "retry_delay "
-                             "(for example retry_delay=datetime.timedelta(seconds=5))")
-        if self.retry_delay is not None and not self.max_retries:
-            raise UserValueError(f"task {self.name!r}: retry_delay needs max_retries > 0")
-        if not isinstance(self.max_retries, int) or self.max_retries < 0:
-            raise UserValueError(f"task {self.name!r}: max_retries must be an int >= 0")
-        self.retry_on = _exception_types(retry_on, self.name)
-        self.timeout = _seconds(timeout, "timeout", self.name)
+        task_options.check_retries(self.max_retries, retry_delay, self.name)
+        self.retry_delay = task_options.duration(retry_delay, "retry_delay", self.name)
+        self.retry_on = task_options.retry_on(retry_on, self.max_retries, self.name)
+        self.timeout = task_options.timeout_seconds(timeout, self.name)
         self.trigger = triggers.all_successful if trigger is None else trigger
         if not callable(self.trigger):
             raise UserTypeError(f"task {self.name!r}: trigger {self.trigger!r} is not "
-                                "callable; use "
-                            "one of flowbook.triggers (e.g. triggers.always_run) or a function "
-                            "of the upstream states")
+                                "callable; use one of flowbook.triggers (e.g. "
+                                "triggers.always_run) or a function of the upstream states")
         self.skip_on_upstream_skip = skip_on_upstream_skip
-        self.cache_for = _seconds(cache_for, "cache_for", self.name)
-        self.cache_validator = cache_validator or cache.duration_only
+        self.cache_for = task_options.duration(cache_for, "cache_for", self.name)
+        if cache_for is None and cache_validator not in (None, cache_validators.never_use):
+            warnings.warn(f"task {self.name!r}: a cache_validator without cache_for does "
+                          "nothing; this Task will not be cached (give it cache_for=...)",
+                          UserWarning, stacklevel=2)
+        self.cache_validator = cache_validator or (
+            cache_validators.never_use if cache_for is None else cache_validators.duration_only)
         self.cache_key = cache_key
         self.checkpoint = checkpoint  # False: never stored; None/True: when a result is set
         self.target = target  # where its result is kept and looked for (engine.checkpoint)
         self.result = result_option(result, target, f"task {self.name!r}")  # a Result, or None
-        # Immutable, so the many tasks of a large flow share one empty tuple/frozenset.
-        self.state_handlers = tuple(state_handlers or ())
-        for handler in self.state_handlers:
-            if not callable(handler):
-                raise UserTypeError(f"task {self.name!r}: state handler {handler!r} is not "
-                                    "callable")
+        self.state_handlers = task_options.state_handlers(state_handlers, self.name)
         if on_failure is not None:
             if not callable(on_failure):
                 raise UserTypeError(f"task {self.name!r}: on_failure {on_failure!r} is not "
                                     "callable")
-            self.state_handlers += (_on_failure_handler(on_failure),)
+            self.state_handlers.append(_on_failure_handler(on_failure))
         self.log_stdout = log_stdout
-        self.nout = nout
+        self.nout = task_signature.infer_nout(self.run) if nout is None else nout
+        self.task_run_name = task_run_name  # a str template or a function naming each run
         self.auto_generated = False
+
+    @property
+    def logger(self) -> Any:  # -> logging.Logger
+        """The task's logger, ``flowbook.<name>`` (``flowbook.utilities.logging``)."""
+        from flowbook.utilities.logging import get_logger
+
+        return get_logger(self.name)
 
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
@@ -145,8 +146,9 @@ class Task:
 
     def __iter__(self) -> Any:
         if self.nout is None:
-            raise UserTypeError(f"task {self.name!r} is not iterable; to unpack several results "
-                            "give the task nout=N (e.g. @task(nout=2))")
+            raise UserTypeError(f"Task is not iterable: task {self.name!r} has no nout; to "
+                                "unpack several results give it nout=N (e.g. @task(nout=2)) "
+                                "or a Tuple[...] return annotation")
         return (self[i] for i in range(self.nout))
 
     @property
@@ -158,20 +160,57 @@ class Task:
             sig = _SIGNATURES[cls] = inspect.signature(self.run)
         return sig
 
+    @_InstanceOnly
+    def __signature__(self) -> inspect.Signature:
+        """Calling the task: ``run``'s arguments and ``mapped``, ``task_args``, ... ."""
+        return task_signature.call_signature(self.run)
+
+    def inputs(self) -> dict:
+        """Argument name -> ``{"type", "required", "default"}``, read from ``run``."""
+        return task_signature.inputs_of(self.run)
+
+    def outputs(self) -> Any:
+        """The return annotation of ``run`` (``typing.Any`` when it has none)."""
+        return task_signature.outputs_of(self.run)
+
     # -- building flows -------------------------------------------------------------------
 
     def copy(self, **task_args: Any) -> "Task":
-        """A copy of this task with some attributes (``name``, ``trigger``, ...) replaced."""
+        """A copy of this task with some attributes (``name``, ``trigger``, ...) replaced.
+
+        Its tags are this task's, those given and those of ``context.tags``.
+        """
+        flow = building.active_flow()
+        if flow is not None and self in flow.tasks and (flow.edges_to(self)
+                                                        or flow.edges_from(self)):
+            warnings.warn(f"You are making a copy of task {self.name!r}, which has "
+                          f"dependencies in flow {flow.name!r}: the copy has none of them",
+                          UserWarning, stacklevel=2)
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
+        if self.slug and "slug" not in task_args:
+            task_args["slug"] = f"{self.slug}-copy"
         for key, value in task_args.items():
             if not hasattr(self, key):
-                raise AttributeError(f"task {self.name!r} has no attribute {key!r} to set "
-                                     "through task_args")
-            setattr(new, key, value)
+                raise AttributeError(f"{self} does not have {key} as an attribute, so "
+                                     "task_args cannot set it")
+            setattr(new, key, task_options.normalise(key, value, self.name))
         if "result" in task_args or "target" in task_args:
             new.result = result_option(new.result, new.target, f"task {new.name!r}")
+        new.tags = self.tags | new.tags | _context_tags()
         return new
+
+    def pipe(_flowbook_self, _flowbook_task: Any, **kwargs: Any) -> Any:
+        """``t.pipe(other, y=1)`` is ``other(t, y=1)``; ``t.pipe(unmapped)`` is
+        ``unmapped(t)``: for chains that read left to right."""
+        if "self" in kwargs:
+            raise UserValueError("pipe: the keyword argument 'self' cannot be passed on; "
+                                 "pass the task positionally")
+        from flowbook.core.edge import EdgeAnnotation
+
+        if isinstance(_flowbook_task, type) and issubclass(_flowbook_task, EdgeAnnotation):
+            return _flowbook_task(_flowbook_self)
+        return _flowbook_task(_flowbook_self, **kwargs)
 
     def __call__(self, *args: Any, mapped: bool = False, task_args: dict | None = None,
                  upstream_tasks: Iterable | None = None, flow: Any = None,
@@ -182,7 +221,13 @@ class Task:
     def map(self, *args: Any, upstream_tasks: Iterable | None = None, flow: Any = None,
             task_args: dict | None = None, **kwargs: Any) -> "Task":
         """Add a copy that runs once per element of its mapped arguments."""
-        new = self.copy(**(task_args or {}))
+        from flowbook.core.edge import EdgeAnnotation
+
+        for arg in args:
+            if not hasattr(arg, "__getitem__") and not isinstance(arg, EdgeAnnotation):
+                raise UserTypeError(f"task {self.name!r}: cannot map over {arg!r}, which is "
+                                    "not subscriptable; map over a list or a task")
+        new = self.copy(**{"nout": None, **(task_args or {})})
         return new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
 
     def bind(self, *args: Any, mapped: bool = False, upstream_tasks: Iterable | None = None,
@@ -197,39 +242,138 @@ class Task:
                 callargs.update(callargs.pop(param.name))
         flow = flow or building.active_flow()
         if flow is None:
-            raise UserValueError(f"task {self.name!r} was called outside a flow: call it inside "
-                             f"`with Flow(...):`, or call {self.name}.run(...) to run the "
-                             "function directly")
+            run = self.name if isinstance(self, FunctionTask) else f"{type(self).__name__}(...)"
+            raise UserValueError(f"Could not infer an active Flow context while creating edge "
+                                 f"to {self}: it was called outside a `with Flow(...):` "
+                                 "block. If you're trying to run this task outside of a Flow "
+                                 f"context, you need to call `{run}.run(...)`")
         flow.set_dependencies(self, upstream_tasks=upstream_tasks, keyword_tasks=callargs,
                               mapped=mapped)
+        self.tags |= _context_tags()
         return self
 
     def set_dependencies(self, flow: Any = None, upstream_tasks: Iterable | None = None,
                          downstream_tasks: Iterable | None = None,
-                         keyword_tasks: dict | None = None, mapped: bool = False) -> None:
+                         keyword_tasks: dict | None = None, mapped: bool = False) -> "Task":
+        """Add edges to and from this task in ``flow`` (or the flow being built)."""
         flow = flow or building.active_flow()
         if flow is None:
-            raise UserValueError(f"task {self.name!r}: no flow given and none is being built; "
-                             "pass flow=...")
+            raise UserValueError(f"No Flow was passed for task {self.name!r}, and none is "
+                                 "being built: pass flow=..., or call this inside "
+                                 "`with Flow(...):`")
         flow.set_dependencies(self, upstream_tasks=upstream_tasks,
                               downstream_tasks=downstream_tasks, keyword_tasks=keyword_tasks,
                               mapped=mapped)
+        return self
 
     def set_upstream(self, task: Any, flow: Any = None, key: str | None = None,
-                     mapped: bool = False) -> None:
+                     mapped: bool = False) -> "Task":
         """Make ``task`` run before this one (and feed argument ``key`` if given)."""
         if key is None:
-            self.set_dependencies(flow=flow, upstream_tasks=[task], mapped=mapped)
-        else:
-            self.set_dependencies(flow=flow, keyword_tasks={key: task}, mapped=mapped)
+            return self.set_dependencies(flow=flow, upstream_tasks=[task], mapped=mapped)
+        return self.set_dependencies(flow=flow, keyword_tasks={key: task}, mapped=mapped)
 
     def set_downstream(self, task: "Task", flow: Any = None, key: str | None = None,
-                       mapped: bool = False) -> None:
+                       mapped: bool = False) -> "Task":
         """Make ``task`` run after this one (fed through its argument ``key`` if given)."""
         if key is None:
             task.set_dependencies(flow=flow, upstream_tasks=[self], mapped=mapped)
         else:
             task.set_dependencies(flow=flow, keyword_tasks={key: self}, mapped=mapped)
+        return self
+
+    # -- operators, as in Prefect 1: each binds a task of flowbook.tasks.core.operators -----
+    # ``==`` and ``!=`` stay identity comparisons (tasks are kept in sets and dicts): use
+    # ``is_equal``/``is_not_equal``. ``a | b`` is an edge a -> b, not ``or``: use ``or_``.
+
+    def _operator(self, name: str, *operands: Any) -> "Task":
+        from flowbook.tasks.core import operators
+
+        return getattr(operators, name)().bind(*operands)
+
+    def is_equal(self, other: Any) -> "Task":
+        """A task giving ``self == other``."""
+        return self._operator("Equal", self, other)
+
+    def is_not_equal(self, other: Any) -> "Task":
+        """A task giving ``self != other``."""
+        return self._operator("NotEqual", self, other)
+
+    def not_(self) -> "Task":
+        """A task giving ``not self``."""
+        return self._operator("Not", self)
+
+    def or_(self, other: Any) -> "Task":
+        """A task giving ``self or other``."""
+        return self._operator("Or", self, other)
+
+    def __or__(self, other: Any) -> Any:
+        self.set_dependencies(downstream_tasks=[other])
+        return other
+
+    def __ror__(self, other: Any) -> "Task":
+        self.set_dependencies(upstream_tasks=[other])
+        return self
+
+    def __add__(self, other: Any) -> "Task":
+        return self._operator("Add", self, other)
+
+    def __sub__(self, other: Any) -> "Task":
+        return self._operator("Sub", self, other)
+
+    def __mul__(self, other: Any) -> "Task":
+        return self._operator("Mul", self, other)
+
+    def __truediv__(self, other: Any) -> "Task":
+        return self._operator("Div", self, other)
+
+    def __floordiv__(self, other: Any) -> "Task":
+        return self._operator("FloorDiv", self, other)
+
+    def __mod__(self, other: Any) -> "Task":
+        return self._operator("Mod", self, other)
+
+    def __pow__(self, other: Any) -> "Task":
+        return self._operator("Pow", self, other)
+
+    def __and__(self, other: Any) -> "Task":
+        return self._operator("And", self, other)
+
+    def __radd__(self, other: Any) -> "Task":
+        return self._operator("Add", other, self)
+
+    def __rsub__(self, other: Any) -> "Task":
+        return self._operator("Sub", other, self)
+
+    def __rmul__(self, other: Any) -> "Task":
+        return self._operator("Mul", other, self)
+
+    def __rtruediv__(self, other: Any) -> "Task":
+        return self._operator("Div", other, self)
+
+    def __rfloordiv__(self, other: Any) -> "Task":
+        return self._operator("FloorDiv", other, self)
+
+    def __rmod__(self, other: Any) -> "Task":
+        return self._operator("Mod", other, self)
+
+    def __rpow__(self, other: Any) -> "Task":
+        return self._operator("Pow", other, self)
+
+    def __rand__(self, other: Any) -> "Task":
+        return self._operator("And", other, self)
+
+    def __gt__(self, other: Any) -> "Task":
+        return self._operator("GreaterThan", self, other)
+
+    def __ge__(self, other: Any) -> "Task":
+        return self._operator("GreaterThanOrEqual", self, other)
+
+    def __lt__(self, other: Any) -> "Task":
+        return self._operator("LessThan", self, other)
+
+    def __le__(self, other: Any) -> "Task":
+        return self._operator("LessThanOrEqual", self, other)
 
 
 class GetItem(Task):
@@ -242,21 +386,13 @@ class GetItem(Task):
 class FunctionTask(Task):
     """A task whose ``run`` is a plain function."""
 
-    def __init__(self, fn: Callable, name: str | None = None, **task_options: Any):
+    def __init__(self, fn: Callable, name: str | None = None, **options: Any):
         if not callable(fn):
             raise UserTypeError(f"@task needs a function, got {fn!r}")
-        sig = inspect.signature(fn)
-        for param in sig.parameters.values():
-            if param.kind is inspect.Parameter.VAR_POSITIONAL:
-                raise UserValueError(f"task {fn.__name__!r}: *{param.name} is not supported; "
-                                 "tasks take named arguments")
-            if param.name in _RESERVED:
-                raise UserValueError(f"task {fn.__name__!r}: argument name {param.name!r} is "
-                                 f"reserved by flowbook ({', '.join(_RESERVED)}); rename it")
+        name = getattr(fn, "__name__", None) if name is None else name
+        self._signature = task_signature.check_run(fn, f"task {name!r}")
         self.run = fn
-        self._signature = sig
-        super().__init__(name=getattr(fn, "__name__", None) if name is None else name,
-                         **task_options)
+        super().__init__(name=name, **options)
         self.__doc__ = getattr(fn, "__doc__", None)
 
     @property
@@ -264,8 +400,22 @@ class FunctionTask(Task):
         return self._signature
 
 
-def task(fn: Callable | None = None, **task_options: Any) -> Any:
+def task(fn: Callable | None = None, **options: Any) -> Any:
     """Turn a function into a Task: ``@task`` or ``@task(name=..., max_retries=..., ...)``."""
     if fn is None:
-        return lambda f: FunctionTask(f, **task_options)
-    return FunctionTask(fn, **task_options)
+        return lambda f: FunctionTask(f, **options)
+    return FunctionTask(fn, **options)
+
+
+_RESERVED_ATTRIBUTES: list = []  # the attributes Task.__init__ sets, found once
+
+
+def _warn_of_reserved_attributes(task: Task) -> None:
+    """Warn when a subclass sets, before ``Task.__init__``, an attribute it will overwrite."""
+    if not _RESERVED_ATTRIBUTES:
+        _RESERVED_ATTRIBUTES.extend(sorted(vars(Task())))
+    for attr in _RESERVED_ATTRIBUTES:
+        if attr in vars(task):
+            warnings.warn(f"`{type(task).__name__}` sets a `{attr}` attribute, which "
+                          "Task.__init__ overwrites; rename the attribute", UserWarning,
+                          stacklevel=3)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import datetime
 import inspect
 import io
 import sys
@@ -119,6 +120,11 @@ class Coder:
             elif option == "tags":
                 tags = ", ".join(self.text(tag, f"{who}: a tag") for tag in sorted(value))
                 texts[option] = f"frozenset({{{tags}}})" if copy else f"[{tags}]"
+            elif isinstance(value, datetime.timedelta):  # retry_delay, cache_for: in seconds
+                texts[option] = repr(value.total_seconds())
+            elif option == "retry_on":  # a set of exception classes
+                texts[option] = self.text(sorted(value, key=lambda c: c.__qualname__),
+                                          f"{who}: its retry_on")
             else:
                 texts[option] = self.text(value, f"{who}: its {option}")
         return texts

@@ -169,7 +169,7 @@ class _Exporter:
             return _Call(self._factory(t.run, base, who), task_args)
         if isinstance(t, Parameter):
             kwargs = {"default": self.coder.text(t.default, f"{who}: its default")}
-            if t.required != (t.default is None):
+            if t.required:  # a default is given, so it would be optional
                 kwargs["required"] = repr(t.required)
             base = Parameter(t.name, t.default, t.required)
             self.imports["Parameter"] = "flowbook"

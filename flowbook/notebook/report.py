@@ -21,6 +21,7 @@ from collections import Counter
 from typing import Any
 
 from flowbook import triggers
+from flowbook.core import task_options
 from flowbook.engine.flow_run import state_name
 from flowbook.notebook.cell_task import CellTask
 
@@ -40,7 +41,8 @@ def task_summary(flow: Any, task: Any, namespace: dict | None = None) -> str:
         parts.append(f"after: {', '.join(waits)}")
     parts.append(f"trigger: {_trigger_name(task)}")
     if task.max_retries:
-        parts.append(f"retries: {task.max_retries} every {task.retry_delay:g} s")
+        delay = task_options.seconds(task.retry_delay)
+        parts.append(f"retries: {task.max_retries} every {delay:g} s")
     if task.timeout is not None:
         parts.append(f"timeout: {task.timeout:g} s")
     if not task.skip_on_upstream_skip:

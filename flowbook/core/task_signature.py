@@ -1,0 +1,115 @@
+"""A task's ``run`` signature: checked when a Task class is defined, and described.
+
+``TaskMeta`` (the metaclass of ``Task``) refuses a ``run`` that flowbook cannot call with
+keyword arguments, as Prefect 1's ``SignatureValidator`` does, and warns when a task is given
+to a Task's constructor instead of to its call.
+
+>>> def run(x, y: int = 1) -> Tuple[int, int]:
+...     return x, y
+>>> infer_nout(run), inputs_of(run)["y"]["required"], inputs_of(run)["y"]["default"]
+(2, False, 1)
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+import warnings
+from typing import Any, Callable, Tuple  # noqa: F401 - Tuple is used by the doctest
+
+__all__ = ["RESERVED", "TaskMeta", "check_run", "infer_nout", "inputs_of", "outputs_of",
+           "call_signature"]
+
+# The keyword arguments of ``Task.__call__``: a ``run`` cannot take them.
+RESERVED = ("upstream_tasks", "mapped", "task_args", "flow")
+
+
+def check_run(run: Callable, owner: str) -> inspect.Signature | None:
+    """``run``'s signature; ValueError if tasks cannot take it (``*args``, reserved names)."""
+    try:
+        sig = inspect.signature(inspect.unwrap(run))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"This function can not be inspected: {run!r} ({owner}) has no "
+                         "signature Python can read (a builtin or C function?); wrap it in "
+                         "a def of your own to make it a task") from exc
+    for param in sig.parameters.values():
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            raise ValueError(f"{owner}: *{param.name} is not supported, since tasks take "
+                             "their inputs by name; take **kwargs instead")
+    reserved = [name for name in sig.parameters if name in RESERVED]
+    if reserved:
+        raise ValueError(f"{owner}: argument names {', '.join(reserved)} are reserved for "
+                         f"calling tasks ({', '.join(RESERVED)}); rename them")
+    return sig
+
+
+def infer_nout(run: Callable) -> int | None:
+    """How many results ``run`` returns, from a ``Tuple[...]`` return annotation, else None."""
+    try:
+        returns = typing.get_type_hints(run).get("return")
+    except Exception:  # an annotation naming something not importable here: no inference
+        return None
+    if typing.get_origin(returns) is not tuple or returns in (Tuple, tuple):
+        return None
+    args = typing.get_args(returns)
+    if args in ((), ((),)):
+        return 0
+    if len(args) == 2 and args[1] is Ellipsis:
+        return None  # Tuple[int, ...]: any length
+    return len(args)
+
+
+def inputs_of(run: Callable) -> dict:
+    """Argument name -> ``{"type", "required", "default"}`` from ``run``'s signature."""
+    inputs = {}
+    for name, param in inspect.signature(run).parameters.items():
+        required = param.default is inspect.Parameter.empty
+        inputs[name] = dict(
+            type=Any if param.annotation is inspect.Parameter.empty else param.annotation,
+            required=required, default=None if required else param.default)
+    return inputs
+
+
+def outputs_of(run: Callable) -> Any:
+    """``run``'s return annotation (``typing.Any`` when there is none)."""
+    returns = inspect.signature(run).return_annotation
+    return Any if returns is inspect.Signature.empty else returns
+
+
+_CALL_OPTIONS = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+                 for name, default in (("mapped", False), ("task_args", None),
+                                       ("upstream_tasks", None), ("flow", None))]
+
+
+def call_signature(run: Callable) -> inspect.Signature:
+    """The signature of calling a task: ``run``'s arguments and the calling options."""
+    params = list(inspect.signature(run).parameters.values())
+    var_kw = [p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD]
+    params = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    return inspect.Signature([*params, *_CALL_OPTIONS, *var_kw], return_annotation="Task")
+
+
+class TaskMeta(type):
+    """Checks a Task class's ``run`` when the class is defined."""
+
+    def __new__(mcs, name: str, bases: tuple, namespace: dict) -> "TaskMeta":
+        if "run" in namespace:
+            check_run(namespace["run"], f"task class {name!r}")
+        if "__init__" in namespace:
+            namespace = {**namespace, "__init__": _warning_of_task_arguments(
+                namespace["__init__"])}
+        return super().__new__(mcs, name, bases, namespace)
+
+
+def _warning_of_task_arguments(init: Callable) -> Callable:
+    @functools.wraps(init)
+    def checked_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        if any(isinstance(type(a), TaskMeta) for a in (*args, *kwargs.values())):
+            cls = type(self).__name__
+            warnings.warn(f"A Task was passed as an argument to {cls}: a task's constructor "
+                          "takes its settings, and calling the task takes its inputs; write "
+                          f"{cls}(settings...)(inputs...)", UserWarning, stacklevel=2)
+        init(self, *args, **kwargs)
+
+    return checked_init
