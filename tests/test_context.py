@@ -129,3 +129,52 @@ def test_copy_is_a_plain_dict_of_the_values():
     with context(x=1):
         copied = context.copy()
     assert copied == {"x": 1} and type(copied) is dict
+
+
+# -- while a flow is built ---------------------------------------------------------------
+
+def test_the_flow_being_built_is_in_the_context():
+    with Flow("outer") as outer:
+        assert context.flow is outer
+        with Flow("inner") as inner:
+            assert context.flow is inner
+        assert context.flow is outer
+    assert "flow" not in context
+
+
+def test_values_set_while_building_end_with_the_block():
+    with Flow("f"):
+        context.name = "f"
+        with Flow("g"):
+            context.name = "g"
+        assert context.name == "f"
+    assert "name" not in context
+
+
+def test_a_flow_run_name_given_to_run_is_in_the_context():
+    @task
+    def name():
+        return context.flow_run_name
+
+    flow = Flow("named", tasks=[name])
+    assert flow.run(flow_run_name="nightly").result[name].result == "nightly"
+
+
+def test_a_task_run_is_named_from_its_template_and_inputs():
+    @task(task_run_name="{flow_name}-{x}")
+    def named(x):
+        return context.task_run_name
+
+    with Flow("runs") as flow:
+        t = named.map([1, 2])
+    assert flow.run().result[t].result == ["runs-1", "runs-2"]
+
+
+def test_a_task_run_is_named_by_a_function_of_its_inputs():
+    @task(task_run_name=lambda **fields: f"row {fields['x']}")
+    def named(x):
+        return context.task_run_name
+
+    with Flow("runs") as flow:
+        t = named(7)
+    assert flow.run().result[t].result == "row 7"

@@ -2,6 +2,7 @@ import pytest
 
 from builders import passthrough, returns
 from flowbook import Flow, FlowCycleError, Parameter, task
+from flowbook.errors import UserRuntimeError
 
 
 def test_functional_api_records_data_edges():
@@ -155,3 +156,9 @@ def test_result_dir_set_later_is_checked_too():
     with pytest.raises(UserTypeError, match="flow 'later': result_dir must be a folder path"):
         flow.result_dir = 3
     assert flow.result_dir == "results"
+
+
+def test_running_a_flow_while_building_one_says_to_run_it_after_the_block():
+    with pytest.raises(UserRuntimeError, match="after the `with Flow"):
+        with Flow("inside") as flow:
+            flow.run()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Iterable
 
+from flowbook.context import context
 from flowbook.core import building
 from flowbook.core.edge import Edge, EdgeAnnotation
 from flowbook.core.parameter import Parameter
@@ -27,7 +28,7 @@ from flowbook.core.task import Task
 from flowbook.engine.events import EventBus
 from flowbook.engine.result import checked as result_option
 from flowbook.engine.runs import RunHistory
-from flowbook.errors import UserTypeError, UserValueError
+from flowbook.errors import UserRuntimeError, UserTypeError, UserValueError
 
 __all__ = ["Flow", "FlowCycleError"]
 
@@ -95,11 +96,15 @@ class Flow:
         self._result_dir = folder
 
     def __enter__(self) -> "Flow":
+        # As in Prefect 1: context.flow is the flow being built, and what the block sets
+        # in the context ends with it.
+        building.push("flow_context", context.enter(flow=self))
         building.push("flow", self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         building.pop("flow")
+        context.leave(building.pop("flow_context"))
 
     # -- building -------------------------------------------------------------------------
 
@@ -333,7 +338,7 @@ class Flow:
     def run(self, parameters: dict | None = None, task_states: dict | None = None,
             executor: Any = None, context: dict | None = None, *, clock: Any = None,
             breakpoints: Any = None, reuse: bool = False,
-            run_on_schedule: bool | None = None) -> Any:
+            run_on_schedule: bool | None = None, flow_run_name: str | None = None) -> Any:
         """Run the flow and return its flow State.
 
         ``executor`` runs the tasks: ``LocalExecutor()`` (the default, one after another),
@@ -353,8 +358,17 @@ class Flow:
         False (``engine.scheduled``): outside a notebook this blocks until the schedule ends
         and returns the last run's state; in a notebook the runs go on in the background,
         a Scheduled state is returned at once and ``flow.stop()`` ends them.
+        ``flow_run_name`` is the run's ``context.flow_run_name`` (default: a new uuid).
         """
         from flowbook.engine import flow_run, scheduled
+
+        if building.active_flow() is not None:
+            raise UserRuntimeError(
+                f"flow {self.name!r}: cannot call `flow.run()` from within a `Flow` context "
+                f"manager (flow {building.active_flow().name!r} is being built); call it "
+                "after the `with Flow(...)` block")
+        if flow_run_name is not None:
+            context = {**(context or {}), "flow_run_name": flow_run_name}
 
         options = dict(task_states=task_states, executor=executor, context=context,
                        clock=clock, breakpoints=breakpoints, reuse=reuse)

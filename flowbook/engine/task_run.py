@@ -290,6 +290,8 @@ def _call(tr: TaskRun, inputs: dict) -> State:
     values = tr.context_values()
     stand_in = tr.setting.stand_in
     try:
+        if tr.task.task_run_name is not None:
+            values["task_run_name"] = _run_name(tr.task.task_run_name, values, inputs)
         if tr.task.timeout is None or stand_in is not None:
             saved = context._replace(values)
             try:
@@ -311,6 +313,13 @@ def _call(tr: TaskRun, inputs: dict) -> State:
     except BaseException as exc:  # Exception, and the rest (asyncio.CancelledError, ...)
         return Failed(f"Error during execution of task: {exc!r}", result=exc)
     return Success("Task run succeeded.", result=value)
+
+
+def _run_name(template: Any, values: dict, inputs: dict) -> str:
+    """A task run's name, as in Prefect 1: ``template`` (a str to format, or a function)
+    given the parameters, the context and the task's inputs."""
+    fields = {**values.get("parameters", {}), **values, **inputs}
+    return template.format(**fields) if isinstance(template, str) else template(**fields)
 
 
 def _from_signal(tr: TaskRun, state: State) -> State:
