@@ -6,6 +6,8 @@ import threading
 
 import dask_tasks
 import pytest
+import rough_tasks
+from interrupting import interrupt_when
 
 from flowbook import Flow, task
 from flowbook.engine import state as st
@@ -68,6 +70,18 @@ def test_an_argument_that_cannot_be_sent_to_a_process_fails_the_task_naming_it()
     state = flow.run(executor=LocalDaskExecutor("processes", num_workers=1)).result[t]
     assert type(state) is st.Failed
     assert "worker process" in state.message and "argument 'x'" in state.message
+
+
+def test_an_interrupt_while_processes_run_ends_their_processes_and_cancels_the_flow(tmp_path):
+    started, release = tmp_path / "started", tmp_path / "release"
+    executor = LocalDaskExecutor("processes", num_workers=1)
+    with Flow("f") as flow:
+        t = task(rough_tasks.start_then_wait_for)(str(started), str(release), 10)
+    with interrupt_when(started.exists), pytest.raises(KeyboardInterrupt):
+        flow.run(executor=executor)
+    release.touch()
+    assert type(flow.last_state) is st.Cancelled
+    assert type(flow.last_run.states[t]) is st.Cancelled and executor._pool is None
 
 
 # -- DaskExecutor: arguments -------------------------------------------------------------------
