@@ -26,3 +26,28 @@ def test_names_are_unique_for_many_duplicates():
             named("inc")()
     names = list(unique_names(flow).values())
     assert len(set(names)) == 2000 and names[-1] == "inc-2000"
+
+
+def test_slugs_count_per_name_and_tags():
+    from flowbook import Task
+
+    flow = Flow("f", tasks=[Task("a"), Task("a"), Task("a", tags=["t"])])
+    assert sorted(flow.slugs.values()) == ["a-1", "a-2", "a-t-1"]
+
+
+def test_a_generated_slug_skips_one_a_task_was_given():
+    from flowbook import Task
+
+    given, later = Task("a", slug="a-1"), Task("a")
+    flow = Flow("f", tasks=[given, later])
+    assert flow.slugs == {given: "a-1", later: "a-2"}
+
+
+def test_a_slug_given_twice_is_refused():
+    import pytest
+
+    from flowbook import Task
+
+    flow = Flow("f", tasks=[Task("a", slug="s")])
+    with pytest.raises(ValueError, match='slug "s" already exists in flow \'f\''):
+        flow.add_task(Task("b", slug="s"))

@@ -163,7 +163,7 @@ def test_a_cycle_raises_flow_cycle_error_naming_its_tasks():
     with pytest.raises(FlowCycleError) as caught:
         flow.plan()
     assert set(caught.value.cycle) == {up, down}
-    assert "'two' has a cycle" in str(caught.value)
+    assert "Cycle found: flow 'two' has a cycle" in str(caught.value)
     assert "up" in str(caught.value) and "down" in str(caught.value)
 
 
@@ -264,3 +264,11 @@ def test_changing_the_flow_after_a_plan_leaves_that_plans_edges_as_they_were(cha
      "add_task": lambda: flow.add_task(returns(4))}[change]()
     assert {t: (plan.edges_to[t], plan.edges_from[t]) for t in plan.tasks} == before
     assert flow.plan() is not plan
+
+
+def test_the_plan_keeps_the_order_tasks_were_added_in():
+    flow = Flow("order")
+    a, b, c = (task(lambda: 1, name=n) for n in "cab")
+    for t in (a, b, c):
+        flow.add_task(t)
+    assert flow.plan().tasks == (a, b, c)

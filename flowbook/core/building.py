@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 from typing import Any
 
-__all__ = ["active_flow", "active_case", "push", "pop"]
+from flowbook.errors import UserTypeError
+
+__all__ = ["active_flow", "active_case", "push", "pop", "check_keys"]
 
 _local = threading.local()
 
@@ -36,3 +39,14 @@ def active_flow() -> Any:
 def active_case() -> Any:
     stack = _stack("case")
     return stack[-1] if stack else None
+
+
+def check_keys(task: Any, key: str, edges: Any) -> None:
+    """Raise UserTypeError when ``task.run`` takes no argument ``key`` (with the keys of
+    ``edges``, the task's other keyed edges)."""
+    keys = dict.fromkeys([*(e.key for e in edges if e.key is not None), key])
+    try:
+        inspect.signature(task.run).bind_partial(**keys)
+    except TypeError as exc:
+        raise UserTypeError(f"task {task.name!r} cannot take argument {key!r} ({exc}); its "
+                            f"run() takes {inspect.signature(task.run)}") from None

@@ -20,8 +20,9 @@ import os
 from typing import Any, Callable, Iterable
 
 from flowbook.context import context
-from flowbook.core import building
+from flowbook.core import building, editing, naming
 from flowbook.core.edge import Edge, EdgeAnnotation
+from flowbook.core.ordered_set import OrderedSet
 from flowbook.core.parameter import Parameter
 from flowbook.core.plan import FlowCycleError, Plan, compile_plan, not_in_flow
 from flowbook.core.task import Task
@@ -40,12 +41,17 @@ class Flow:
                  edges: Iterable[Edge] | None = None,
                  reference_tasks: Iterable[Task] | None = None,
                  state_handlers: Iterable[Callable] | None = None,
-                 result_dir: Any = None, schedule: Any = None, result: Any = None):
+                 result_dir: Any = None, schedule: Any = None, result: Any = None,
+                 on_failure: Callable | None = None, validate: bool | None = None,
+                 terminal_state_handler: Callable | None = None):
         if not isinstance(name, str) or not name:
             raise UserValueError(f"a flow needs a non-empty name, got {name!r}")
         self.name = name
-        self.tasks: dict = {}  # Task -> None: an insertion-ordered set
-        self.edges: dict = {}  # Edge -> None: an insertion-ordered set
+        # Sets, as in Prefect 1, iterating in the order tasks and edges were added. Changing
+        # them directly leaves the indexes below behind; validate() says so.
+        self.tasks: OrderedSet = OrderedSet()
+        self.edges: OrderedSet = OrderedSet()
+        self._slugs = naming.Slugs(name)  # each task's unique slug ("load-1", "load-2")
         self.constants: dict = {}  # Task -> {argument name: plain value}
         # Task -> [Edge into it] / [Edge out of it]. The latest plan shares these dicts, with
         # its entries frozen into tuples; the next change copies them first (_own_edges).
@@ -56,7 +62,9 @@ class Flow:
         self._reference_tasks: dict = {}  # chosen reference tasks (empty: the terminal tasks)
         self._version = 0  # bumped on every change of the graph or the reference tasks
         self._plan: tuple = (-1, None)  # (version, Plan) of the latest plan made
-        self.state_handlers = list(state_handlers or ())
+        self.state_handlers = _handlers(name, state_handlers, on_failure)
+        # (flow, state, reference task states) -> a new final state or None
+        self.terminal_state_handler = terminal_state_handler
         self.result_dir = result_dir  # checked by the property below
         # Where tasks without a result of their own keep theirs (engine.checkpoint); a Result
         self.result = result_option(result, None, f"flow {name!r}")
@@ -68,9 +76,8 @@ class Flow:
             self.add_task(t)
         for e in edges or ():
             self.add_edge(e.upstream_task, e.downstream_task, key=e.key, mapped=e.mapped,
-                          flattened=e.flattened)
-        if reference_tasks:
-            self.set_reference_tasks(reference_tasks)
+                          flattened=e.flattened, validate=validate)
+        self.set_reference_tasks(reference_tasks or ())
 
     @property
     def logger(self) -> Any:  # -> logging.Logger
@@ -81,6 +88,24 @@ class Flow:
 
     def __repr__(self) -> str:
         return f'<Flow: name="{self.name}">'
+
+    def __eq__(self, other: Any) -> bool:
+        """Flows are equal when they have the same name, tasks, edges and reference tasks."""
+        if type(self) is not type(other):
+            return False
+        return ((self.name, self.tasks, self.edges, self.reference_tasks())
+                == (other.name, other.tasks, other.edges, other.reference_tasks()))
+
+    __hash__ = object.__hash__  # a flow is also a key (registries, weak references)
+
+    def __iter__(self) -> Any:
+        """The tasks, each after its upstream tasks (``sorted_tasks()``)."""
+        return iter(self.sorted_tasks())
+
+    @property
+    def slugs(self) -> dict:
+        """Task -> its slug in this flow: the task's own ``slug``, else ``name-tags-N``."""
+        return self._slugs.of
 
     @property
     def result_dir(self) -> Any:
@@ -120,7 +145,8 @@ class Flow:
                 if isinstance(other, Parameter) and other.name == task.name:
                     raise UserValueError(f"flow {self.name!r} already has a parameter named "
                                      f"{task.name!r}; use that one or pick another name")
-        self.tasks[task] = None
+        self._slugs.add(task)
+        self.tasks.add(task)
         self._own_edges()
         self._edges_to[task] = []
         self._edges_from[task] = []
@@ -130,9 +156,14 @@ class Flow:
             case.add_task(task, self)
         return task
 
-    def add_edge(self, upstream_task: Any, downstream_task: Task, key: str | None = None,
-                 mapped: bool = False, flattened: bool = False) -> Edge | None:
-        """Make ``upstream_task`` run first; with ``key``, its result feeds that argument."""
+    def add_edge(self, upstream_task: Any, downstream_task: Any, key: str | None = None,
+                 mapped: bool = False, flattened: bool = False,
+                 validate: bool | None = None) -> Edge:
+        """Make ``upstream_task`` run first; with ``key``, its result feeds that argument.
+
+        A plain value (not a task) with a key becomes a constant argument. ``validate=True``
+        also checks the keys against the task's signature (TypeError) and the flow for
+        cycles at once, instead of when it runs."""
         from flowbook.tasks.core import Constant, as_task
 
         if isinstance(upstream_task, EdgeAnnotation):
@@ -141,13 +172,15 @@ class Flow:
             upstream_task = upstream_task.value
         if isinstance(downstream_task, Parameter):
             raise UserValueError(f"parameter {downstream_task.name!r} cannot have upstream tasks: "
-                             "parameters are the roots of a flow")
+                             "Parameters must be root tasks and can not have upstream "
+                             "dependencies")
         upstream_task = as_task(upstream_task, flow=self)
+        downstream_task = as_task(downstream_task, flow=self)
         if isinstance(upstream_task, Constant) and key and not mapped and not flattened:
             self.add_task(downstream_task)
             self.constants.setdefault(downstream_task, {})[key] = upstream_task.value
             self._version += 1
-            return None
+            return Edge(upstream_task, downstream_task, key)
         if upstream_task is downstream_task:
             raise UserValueError(f"task {downstream_task.name!r} cannot be its own upstream task "
                              f"in flow {self.name!r}")
@@ -155,16 +188,20 @@ class Flow:
             raise UserValueError(f"argument {key!r} of task {downstream_task.name!r} is already "
                              f"set in flow {self.name!r}; call the task again (a copy) to pass "
                              "new arguments")
+        if validate and key is not None:
+            building.check_keys(downstream_task, key, self._edges_to.get(downstream_task, ()))
         self.add_task(upstream_task)
         self.add_task(downstream_task)
         edge = Edge(upstream_task, downstream_task, key, mapped, flattened)
-        self.edges[edge] = None
+        self.edges.add(edge)
         self._own_edges()
         self._edge_list(self._edges_to, downstream_task).append(edge)
         self._edge_list(self._edges_from, upstream_task).append(edge)
         if mapped:
             self._mapped.add(downstream_task)
         self._version += 1
+        if validate:
+            self.validate()
         return edge
 
     def set_dependencies(self, task: Any, upstream_tasks: Iterable | None = None,
@@ -178,23 +215,24 @@ class Flow:
         task = as_task(task, flow=self)
         self.add_task(task)
         for up in upstream_tasks or ():
-            self.add_edge(up, task, mapped=mapped)
+            self.add_edge(up, task, mapped=mapped, validate=False)
         for down in downstream_tasks or ():
-            self.add_edge(task, down)
+            self.add_edge(task, down, validate=False)
         for key, up in (keyword_tasks or {}).items():
-            self.add_edge(up, task, key=key, mapped=mapped)
+            self.add_edge(up, task, key=key, mapped=mapped, validate=False)
+        if validate:
+            self.validate()
 
-    def chain(self, *tasks: Task) -> None:
-        """Make each task run after the previous one."""
-        for up, down in zip(tasks, tasks[1:]):
-            self.add_edge(up, down)
+    def chain(self, *tasks: Any, validate: bool | None = None) -> list:
+        """Make each task run after the previous one; returns the new edges."""
+        return [self.add_edge(up, down, validate=validate) for up, down in zip(tasks, tasks[1:])]
 
     def remove_task(self, task: Task) -> None:
         """Remove ``task`` and every edge touching it."""
         self._require(task)
         self._own_edges()
         for edge in [*self._edges_to[task], *self._edges_from[task]]:
-            self.edges.pop(edge, None)
+            self.edges.discard(edge)
             if edge.downstream_task is not task:
                 down = edge.downstream_task
                 self._edge_list(self._edges_to, down).remove(edge)
@@ -202,9 +240,10 @@ class Flow:
                     self._mapped.discard(down)
             if edge.upstream_task is not task:
                 self._edge_list(self._edges_from, edge.upstream_task).remove(edge)
-        for index in (self.tasks, self._edges_to, self._edges_from,
-                      self.constants, self._reference_tasks):
+        for index in (self._edges_to, self._edges_from, self.constants, self._reference_tasks):
             index.pop(task, None)
+        self.tasks.discard(task)
+        self._slugs.remove(task)
         self._mapped.discard(task)
         self._version += 1
 
@@ -212,7 +251,7 @@ class Flow:
         """Remove one edge (the tasks stay in the flow)."""
         if edge not in self.edges:
             raise UserValueError(f"flow {self.name!r} has no edge {edge!r}")
-        del self.edges[edge]
+        self.edges.remove(edge)
         self._own_edges()
         self._edge_list(self._edges_to, edge.downstream_task).remove(edge)
         self._edge_list(self._edges_from, edge.upstream_task).remove(edge)
@@ -250,17 +289,21 @@ class Flow:
         if task not in self.tasks:
             raise not_in_flow(task, self.name)
 
-    def edges_to(self, task: Task) -> list:
-        return list(self._edges_to.get(task, ()))
+    def edges_to(self, task: Task) -> OrderedSet:
+        """The edges into ``task`` (from other tasks; constants are in ``constants``)."""
+        self._require(task)
+        return OrderedSet(self._edges_to[task])
 
-    def edges_from(self, task: Task) -> list:
-        return list(self._edges_from.get(task, ()))
+    def edges_from(self, task: Task) -> OrderedSet:
+        """The edges out of ``task``."""
+        self._require(task)
+        return OrderedSet(self._edges_from[task])
 
     def upstream_tasks(self, task: Task) -> set:
-        return {e.upstream_task for e in self._edges_to.get(task, ())}
+        return {e.upstream_task for e in self.edges_to(task)}
 
     def downstream_tasks(self, task: Task) -> set:
-        return {e.downstream_task for e in self._edges_from.get(task, ())}
+        return {e.downstream_task for e in self.edges_from(task)}
 
     def root_tasks(self) -> set:
         return {t for t in self.tasks if not self._edges_to[t]}
@@ -271,9 +314,16 @@ class Flow:
     def parameters(self) -> set:
         return {t for t in self.tasks if isinstance(t, Parameter)}
 
-    def get_tasks(self, name: str | None = None) -> list:
-        """The tasks named ``name`` (all tasks when no name is given)."""
-        return [t for t in self.tasks if name is None or t.name == name]
+    def get_tasks(self, name: str | None = None, slug: str | None = None,
+                  tags: Iterable[str] | None = None, task_type: type | None = None) -> list:
+        """The tasks matching every condition given: ``name``, ``slug`` (the flow's slug of
+        the task), all of ``tags``, an instance of ``task_type``; all tasks when none is."""
+        tags = None if tags is None else set(tags)
+        return [t for t in self.tasks
+                if (name is None or t.name == name)
+                and (slug is None or self.slugs.get(t) == slug)
+                and (tags is None or tags <= set(t.tags))
+                and (task_type is None or isinstance(t, task_type))]
 
     def reference_tasks(self) -> set:
         """The tasks whose states decide the flow's state (default: the terminal tasks)."""
@@ -288,16 +338,39 @@ class Flow:
         """Let ``tasks`` decide the flow's final state; an empty list restores the default."""
         tasks = list(tasks)
         for t in tasks:
-            self._require(t)
+            if t not in self.tasks:
+                name = getattr(t, "name", t)
+                raise UserValueError(f"reference task {name!r} is not in flow {self.name!r}: "
+                                     "reference tasks must be part of the flow; add it with "
+                                     f"flow.add_task({name}) first")
         self._reference_tasks = dict.fromkeys(tasks)
         self._version += 1
 
-    def sorted_tasks(self) -> tuple:
-        """The tasks in an order where each comes after its upstream tasks.
+    def sorted_tasks(self, root_tasks: Iterable[Task] | None = None) -> tuple:
+        """The tasks in an order where each comes after its upstream tasks; with
+        ``root_tasks``, only those and the tasks below them.
 
         Raises FlowCycleError (naming the tasks) when the edges form a cycle.
         """
-        return self.plan().order
+        order = self.plan().order
+        if not root_tasks:
+            return order
+        below = self._below(root_tasks)
+        return tuple(t for t in order if t in below)
+
+    def _below(self, tasks: Iterable[Task]) -> set:
+        """``tasks`` and every task downstream of them."""
+        found, todo = set(), list(tasks)
+        for t in todo:
+            if t not in self.tasks:
+                raise UserValueError(f"Task {t!r} was not found in Flow {self!r}; give tasks "
+                                     "of this flow")
+        while todo:
+            t = todo.pop()
+            if t not in found:
+                found.add(t)
+                todo.extend(e.downstream_task for e in self._edges_from[t])
+        return found
 
     def plan(self) -> Plan:
         """The frozen plan of the flow as it is now (``flowbook.core.plan``): what a run
@@ -311,9 +384,14 @@ class Flow:
     def validate(self) -> None:
         """Check the flow can run: no cycle, reference tasks in the flow, a result_dir for
         tasks that ask for checkpoints."""
+        if any(e.upstream_task not in self.tasks or e.downstream_task not in self.tasks
+               for e in self.edges):
+            raise UserValueError(f"flow {self.name!r}: some edges refer to tasks not contained "
+                                 "in this flow; add tasks with flow.add_task, not flow.tasks")
         self.sorted_tasks()
-        for t in self._reference_tasks:
-            self._require(t)
+        if any(t not in self.tasks for t in self._reference_tasks):
+            raise UserValueError(f"flow {self.name!r}: some reference tasks are not contained "
+                                 "in this flow; set them again with flow.set_reference_tasks")
         if self.result_dir is None and self.result is None:
             for t in self.tasks:
                 if t.checkpoint is True and t.result is None:
@@ -322,6 +400,8 @@ class Flow:
                                      f"Flow({self.name!r}, result_dir='checkpoints')")
 
     def copy(self) -> "Flow":
+        """A new flow with the same name, tasks, edges, constants and reference tasks (and
+        no runs); changing one leaves the other alone."""
         new = Flow(self.name, state_handlers=self.state_handlers, result_dir=self.result_dir,
                    schedule=self.schedule, result=self.result)
         for t in self.tasks:
@@ -330,16 +410,34 @@ class Flow:
             new.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)
         new.constants = {t: dict(c) for t, c in self.constants.items()}
         new._reference_tasks = dict(self._reference_tasks)
+        new._slugs = self._slugs.copy()
+        new.terminal_state_handler = self.terminal_state_handler
         new._version += 1
         return new
+
+    def replace(self, old: Task, new: Any, validate: bool = True) -> None:
+        """Put ``new`` (a task, or a value made a constant) where ``old`` is: its edges,
+        constants and reference choice move to ``new``."""
+        editing.replace(self, old, new, validate)
+
+    def update(self, flow: "Flow", merge_parameters: bool = False,
+               validate: bool | None = None, merge_reference_tasks: bool = False) -> None:
+        """Add the tasks, edges and constants of ``flow`` to this flow. With
+        ``merge_parameters``, this flow's parameters named as one of ``flow``'s are replaced
+        by it; with ``merge_reference_tasks``, its reference tasks join this flow's."""
+        editing.update(self, flow, merge_parameters, validate, merge_reference_tasks)
 
     # -- running --------------------------------------------------------------------------
 
     def run(self, parameters: dict | None = None, task_states: dict | None = None,
             executor: Any = None, context: dict | None = None, *, clock: Any = None,
             breakpoints: Any = None, reuse: bool = False,
-            run_on_schedule: bool | None = None, flow_run_name: str | None = None) -> Any:
+            run_on_schedule: bool | None = None, flow_run_name: str | None = None,
+            state: Any = None, **parameter_values: Any) -> Any:
         """Run the flow and return its flow State.
+
+        Parameters come in ``parameters`` or as keywords: ``flow.run(x=1)``. A finished
+        ``state`` (``Failed("...")``, say) is returned as the run's state without running.
 
         ``executor`` runs the tasks: ``LocalExecutor()`` (the default, one after another),
         ``LocalDaskExecutor()`` (threads in this process) or ``DaskExecutor()`` (a Dask
@@ -369,6 +467,9 @@ class Flow:
                 "after the `with Flow(...)` block")
         if flow_run_name is not None:
             context = {**(context or {}), "flow_run_name": flow_run_name}
+        parameters = _keyword_parameters(self, parameters, parameter_values)
+        if state is not None and state.is_finished():
+            return _not_run(self, state)
 
         options = dict(task_states=task_states, executor=executor, context=context,
                        clock=clock, breakpoints=breakpoints, reuse=reuse)
@@ -489,3 +590,48 @@ class Flow:
         if filename:
             render_file(graph, filename, format)
         return graph
+
+
+def _handlers(flow_name: str, state_handlers: Any, on_failure: Any) -> list:
+    """The flow's state handlers as a list, ``on_failure(flow, state)`` last, called on
+    failed states."""
+    if state_handlers is not None and not isinstance(state_handlers, (list, tuple)):
+        raise UserTypeError(f"flow {flow_name!r}: state_handlers should be iterable (a list "
+                            f"of functions), not {type(state_handlers).__name__}")
+    found = list(state_handlers or ())
+    if on_failure is not None:
+        if not callable(on_failure):
+            raise UserTypeError(f"flow {flow_name!r}: on_failure {on_failure!r} is not "
+                                "callable; give a function (flow, state) -> None")
+
+        def call_on_failure(flow: Any, old: Any, new: Any) -> None:
+            if new.is_failed():
+                on_failure(flow, new)
+
+        found.append(call_on_failure)
+    return found
+
+
+def _keyword_parameters(flow: Flow, parameters: dict | None, values: dict) -> dict | None:
+    """``parameters`` with the keywords given to ``flow.run`` that name parameters."""
+    if "return_tasks" in values:
+        raise UserValueError("The `return_tasks` keyword cannot be provided to `flow.run()`: "
+                             "every task's state is in the flow state's result")
+    names = {p.name for p in flow.parameters()}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise UserTypeError(f"flow {flow.name!r}: flow.run() got unexpected keywords "
+                            f"{', '.join(unknown)}; its parameters are "
+                            f"{', '.join(sorted(names)) or 'none'}")
+    return {**(parameters or {}), **values} if values else parameters
+
+
+def _not_run(flow: Flow, state: Any) -> Any:
+    """A finished ``state`` given to ``flow.run``, returned as the run's: no task runs."""
+    from flowbook.engine.state import Pending
+
+    if not isinstance(state.result, dict):
+        state.result = {}
+    for task in flow.tasks:
+        state.result.setdefault(task, Pending("Task not run."))
+    return state

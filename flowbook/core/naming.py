@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["unique_names"]
+from flowbook.errors import UserValueError
+
+__all__ = ["unique_names", "Slugs"]
 
 
 def unique_names(flow: Any) -> dict:
@@ -38,3 +40,47 @@ def unique_names(flow: Any) -> dict:
         seen.add(name)
         names[task] = name
     return names
+
+
+class Slugs:
+    """A flow's task slugs, as Prefect 1 makes them: a task's own ``slug``, else its name and
+    sorted tags with a counter (``add-1``, ``add-tag1-1``), never one already taken.
+
+    >>> from flowbook import Task
+    >>> slugs = Slugs("demo")
+    >>> [slugs.add(Task("add")) for _ in range(2)]
+    ['add-1', 'add-2']
+    """
+
+    def __init__(self, flow_name: str):
+        self.flow_name = flow_name
+        self.of: dict = {}  # Task -> its slug; the flow shows this dict as flow.slugs
+        self._taken: set = set()  # the slugs in self.of
+        self._counters: dict = {}  # "name-tag" prefix -> the next number to try
+
+    def add(self, task: Any) -> str:
+        """Give ``task`` its slug and return it."""
+        if task.slug:
+            if task.slug in self._taken:
+                raise UserValueError(f'A task with the slug "{task.slug}" already exists in '
+                                     f"flow {self.flow_name!r}; give task {task.name!r} "
+                                     "another slug")
+            slug = task.slug
+        else:
+            prefix = "-".join([task.name, *sorted(task.tags)])
+            number = self._counters.get(prefix, 1)
+            while f"{prefix}-{number}" in self._taken:
+                number += 1
+            self._counters[prefix] = number + 1
+            slug = f"{prefix}-{number}"
+        self.of[task] = slug
+        self._taken.add(slug)
+        return slug
+
+    def remove(self, task: Any) -> None:
+        self._taken.discard(self.of.pop(task, None))
+
+    def copy(self) -> "Slugs":
+        new = Slugs(self.flow_name)
+        new.of, new._taken, new._counters = dict(self.of), set(self._taken), dict(self._counters)
+        return new

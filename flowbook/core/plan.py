@@ -43,8 +43,8 @@ class FlowCycleError(UserValueError):
     def __init__(self, flow_name: str, cycle: list):
         self.cycle = cycle
         names = " -> ".join(t.name for t in cycle)
-        super().__init__(f"flow {flow_name!r} has a cycle: {names}; remove one of these edges "
-                         "(tasks must form a directed acyclic graph)")
+        super().__init__(f"Cycle found: flow {flow_name!r} has a cycle: {names}; remove one of "
+                         "these edges (flows must be acyclic)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,8 +102,8 @@ def compile_plan(flow: Any) -> Plan:
 
     # The Flow's own edge indexes, frozen and shared: no copy per task (a run of a new flow
     # makes its plan), and the flow copies them before it next changes.
-    tasks = tuple(flow.tasks)
     edges_to, edges_from = flow._frozen_edges()
+    tasks = tuple(edges_to)  # the flow's index: every task once, in the order added
     constants_of = dict.fromkeys(tasks, ())
     for t, values in flow.constants.items():
         constants_of[t] = tuple(

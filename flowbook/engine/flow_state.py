@@ -25,14 +25,20 @@ def final_state(run: Any) -> State:
     finished, else Failed or Success as its reference tasks say."""
     plan = run.plan
     result = task_states(run)
-    if unfinished(run, plan.terminal):
-        return Running(_waiting_message(run), result=result)
     key_states = [s for t in plan.reference for s in result[t].parts()]
-    if any(s.is_failed() for s in key_states):
-        return Failed("Some reference tasks failed.", result=result)
-    if all(s.is_successful() for s in key_states):
-        return Success("All reference tasks succeeded.", result=result)
-    return Success("No reference tasks failed.", result=result)
+    if unfinished(run, plan.terminal):
+        state = Running(_waiting_message(run), result=result)
+    elif any(s.is_failed() for s in key_states):
+        state = Failed("Some reference tasks failed.", result=result)
+    elif all(s.is_successful() for s in key_states):
+        state = Success("All reference tasks succeeded.", result=result)
+    else:
+        state = Success("No reference tasks failed.", result=result)
+    # Prefect 1's Flow(terminal_state_handler=): (flow, state, reference states) -> a state
+    handler = getattr(run.flow, "terminal_state_handler", None)
+    if handler is not None and not run.simulated:
+        state = handler(run.flow, state, set(key_states)) or state
+    return state
 
 
 def unfinished(run: Any, tasks: Iterable) -> bool:
