@@ -102,13 +102,6 @@ def test_parameters_cannot_have_upstream_tasks():
         flow.add_edge(returns(1), Parameter("p"))
 
 
-def test_two_parameters_with_one_name_are_refused():
-    flow = Flow("f")
-    flow.add_task(Parameter("p"))
-    with pytest.raises(ValueError, match="already has a parameter named 'p'"):
-        flow.add_task(Parameter("p"))
-
-
 def test_add_task_refuses_non_tasks():
     with pytest.raises(TypeError, match="wrap a function with @task"):
         Flow("f").add_task(print)
@@ -332,3 +325,10 @@ def test_a_finished_state_given_to_run_is_the_result_and_nothing_runs():
     flow = Flow("f", tasks=[a])
     state = flow.run(state=Failed("given"))
     assert state.message == "given" and calls == [] and state.result[a].is_pending()
+
+
+def test_a_second_parameter_of_one_name_is_refused_by_its_slug():
+    flow = Flow("f", tasks=[Parameter("p")])
+    with pytest.raises(ValueError, match='slug "p" already exists'):
+        flow.add_task(Parameter("p"))
+    assert len(flow.slugs) == 1

@@ -49,5 +49,5 @@ def test_a_slug_given_twice_is_refused():
     from flowbook import Task
 
     flow = Flow("f", tasks=[Task("a", slug="s")])
-    with pytest.raises(ValueError, match='slug "s" already exists in flow \'f\''):
+    with pytest.raises(ValueError, match='slug "s" already exists in this flow. Flow \'f\''):
         flow.add_task(Task("b", slug="s"))

@@ -98,6 +98,19 @@ class Flow:
 
     __hash__ = object.__hash__  # a flow is also a key (registries, weak references)
 
+    def __getstate__(self) -> dict:
+        """A pickled flow (``save``, cloudpickle) is the flow as built: no runs, no
+        listeners."""
+        state = dict(self.__dict__)
+        for name in ("events", "last_run", "runs", "_plan"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.events, self.last_run, self.runs = EventBus(), None, RunHistory()
+        self._plan, self._edges_shared = (-1, None), False
+
     def __iter__(self) -> Any:
         """The tasks, each after its upstream tasks (``sorted_tasks()``)."""
         return iter(self.sorted_tasks())
@@ -140,12 +153,13 @@ class Flow:
                             f"{type(task).__name__}; wrap a function with @task first")
         if task in self.tasks:
             return task
+        self._slugs.add(task)  # first: a parameter's slug is its name, as in Prefect 1
         if isinstance(task, Parameter):
             for other in self.tasks:
                 if isinstance(other, Parameter) and other.name == task.name:
+                    self._slugs.remove(task)
                     raise UserValueError(f"flow {self.name!r} already has a parameter named "
                                      f"{task.name!r}; use that one or pick another name")
-        self._slugs.add(task)
         self.tasks.add(task)
         self._own_edges()
         self._edges_to[task] = []
@@ -186,8 +200,8 @@ class Flow:
                              f"in flow {self.name!r}")
         if key is not None and any(e.key == key for e in self._edges_to.get(downstream_task, ())):
             raise UserValueError(f"argument {key!r} of task {downstream_task.name!r} is already "
-                             f"set in flow {self.name!r}; call the task again (a copy) to pass "
-                             "new arguments")
+                             f"set in flow {self.name!r} (it has already been assigned); call "
+                             "the task again (a copy) to pass new arguments")
         if validate and key is not None:
             building.check_keys(downstream_task, key, self._edges_to.get(downstream_task, ()))
         self.add_task(upstream_task)
@@ -287,7 +301,7 @@ class Flow:
 
     def _require(self, task: Any) -> None:
         if task not in self.tasks:
-            raise not_in_flow(task, self.name)
+            raise not_in_flow(task, self.name, f" (Task {task!r} was not found in Flow {self!r})")
 
     def edges_to(self, task: Task) -> OrderedSet:
         """The edges into ``task`` (from other tasks; constants are in ``constants``)."""
@@ -414,6 +428,20 @@ class Flow:
         new.terminal_state_handler = self.terminal_state_handler
         new._version += 1
         return new
+
+    def save(self, path: Any = None) -> str:
+        """Write the flow as built (not its runs) to ``path`` with cloudpickle; by default
+        to ``~/.flowbook/flows/<name>.flowbook``. Returns the path."""
+        from flowbook.core import saving
+
+        return saving.save(self, path)
+
+    @classmethod
+    def load(cls, where: Any) -> "Flow":
+        """A flow saved with ``save``: give its path, or its name when saved by default."""
+        from flowbook.core import saving
+
+        return saving.load(where)
 
     def replace(self, old: Task, new: Any, validate: bool = True) -> None:
         """Put ``new`` (a task, or a value made a constant) where ``old`` is: its edges,

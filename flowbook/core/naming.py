@@ -63,8 +63,8 @@ class Slugs:
         if task.slug:
             if task.slug in self._taken:
                 raise UserValueError(f'A task with the slug "{task.slug}" already exists in '
-                                     f"flow {self.flow_name!r}; give task {task.name!r} "
-                                     "another slug")
+                                     f"this flow. Flow {self.flow_name!r}: give task "
+                                     f"{task.name!r} another slug (or name, for a parameter)")
             slug = task.slug
         else:
             prefix = "-".join([task.name, *sorted(task.tags)])

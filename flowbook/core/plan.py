@@ -88,10 +88,10 @@ class Plan:
             raise not_in_flow(task, self.flow_name)
 
 
-def not_in_flow(task: Any, flow_name: str) -> UserValueError:
+def not_in_flow(task: Any, flow_name: str, detail: str = "") -> UserValueError:
     """The error for ``task`` missing from flow ``flow_name``, with how to add it."""
     name = getattr(task, "name", repr(task))
-    return UserValueError(f"task {name!r} is not in flow {flow_name!r}; add it with "
+    return UserValueError(f"task {name!r} is not in flow {flow_name!r}{detail}; add it with "
                           f"flow.add_task({name}) or call it inside `with Flow(...)`")
 
 
