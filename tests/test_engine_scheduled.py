@@ -278,3 +278,15 @@ def test_in_a_kernel_the_runs_go_on_in_the_background(tmp_path):
     assert printed[2] == "returned Scheduled 0\n"
     assert printed[3] == 'finished True 1 <Success: "All reference tasks succeeded.">\n'
     assert printed[4] == "flow 'nightly' no longer runs on its schedule\n"
+
+
+def test_a_watcher_stopped_while_this_module_holds_its_lock_neither_blocks_nor_stays():
+    """A garbage widget's finalizer stops its watch; a collection can start while this
+    thread holds the module's lock (an allocation inside watch())."""
+    flow = Flow("watched")
+    heard = []
+    unwatch = scheduled.watch(flow, lambda: heard.append("moved"))
+    with scheduled._LOCK:
+        unwatch()
+    scheduled._tell(flow)
+    assert heard == []

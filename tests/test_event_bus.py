@@ -2,6 +2,7 @@
 subscriber logged on ``flowbook.events`` while the run goes on."""
 
 import logging
+import weakref
 
 import pytest
 
@@ -92,3 +93,42 @@ def test_a_failing_subscriber_never_stops_the_run(caplog):
     state = flow.run()
     assert state.is_successful() and state.result[out].result == 42
     assert len(events_logged(caplog)) == 1  # one traceback for the whole run
+
+
+class Closer:
+    """A view that unsubscribes when it is collected, as a garbage widget's ``__del__``
+    closes it; the cycle means only the cyclic collector frees it."""
+
+    def __init__(self, bus):
+        me = weakref.ref(self)  # the bus must not keep it alive, as a widget's tracker
+        self.unsubscribe = bus.subscribe(lambda event: me())
+        self.me = self
+
+    def __del__(self):
+        self.unsubscribe()
+
+
+def test_an_unsubscribe_while_this_thread_holds_the_lock_neither_blocks_nor_is_lost():
+    bus = EventBus()
+    unsubscribe = bus.subscribe(print)
+    with bus._lock:  # where a collection inside subscribe() calls a finalizer
+        unsubscribe()
+    assert not bus
+
+
+def test_finalizers_unsubscribing_during_subscribes_lose_no_change():
+    import gc
+
+    bus = EventBus()
+    kept = [lambda event, i=i: None for i in range(100)]
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.set_threshold(1)  # a collection at nearly every allocation, subscribe()'s included
+    try:
+        for callback in kept:
+            Closer(bus)  # garbage at once: its finalizer runs in a later collection
+            bus.subscribe(callback)
+    finally:
+        gc.set_threshold(*threshold)
+    gc.collect()
+    assert bus._subscribers == tuple(kept)

@@ -91,6 +91,8 @@ class Flow:
 
     def __eq__(self, other: Any) -> bool:
         """Flows are equal when they have the same name, tasks, edges and reference tasks."""
+        if other is self:  # the common case (dict and weak-key lookups): nothing to compare
+            return True
         if type(self) is not type(other):
             return False
         return ((self.name, self.tasks, self.edges, self.reference_tasks())

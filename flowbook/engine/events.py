@@ -58,7 +58,9 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: tuple = ()  # replaced, never mutated, so publishing needs no lock
-        self._lock = threading.Lock()
+        # Reentrant: a finalizer (a garbage widget's __del__ closing it) may unsubscribe in the
+        # middle of this thread's subscribe, when an allocation there starts a collection.
+        self._lock = threading.RLock()
         self._reported: set = set()  # (id of a subscriber, error type) logged already;
         # a subscriber's entries go when it unsubscribes, so a reused id starts afresh
 
@@ -68,15 +70,26 @@ class EventBus:
     def subscribe(self, callback: Callable[[Any], Any]) -> Callable[[], None]:
         if not callable(callback):
             raise UserTypeError(f"subscribe() takes a callable, got {callback!r}")
-        with self._lock:
-            self._subscribers = self._subscribers + (callback,)
+        self._replace(lambda subscribers: subscribers + (callback,))
 
         def unsubscribe() -> None:
+            self._replace(lambda subscribers: tuple(s for s in subscribers if s is not callback))
             with self._lock:
-                self._subscribers = tuple(s for s in self._subscribers if s is not callback)
-                self._reported = {r for r in self._reported if r[0] != id(callback)}
+                for reported in [r for r in list(self._reported) if r[0] == id(callback)]:
+                    self._reported.discard(reported)
 
         return unsubscribe
+
+    def _replace(self, change: Callable[[tuple], tuple]) -> None:
+        """Set the subscribers to ``change(subscribers)``; again when a finalizer's unsubscribe
+        changed them while ``change`` ran (no change is ever lost, no lock taken twice)."""
+        with self._lock:
+            while True:
+                old = self._subscribers
+                new = change(old)
+                if self._subscribers is old:
+                    self._subscribers = new
+                    return
 
     def publish(self, event: Any) -> None:
         for callback in self._subscribers:

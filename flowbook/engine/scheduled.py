@@ -18,6 +18,7 @@ import weakref
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from flowbook.engine.events import EventBus
 from flowbook.engine.state import Scheduled, State
 from flowbook.errors import UserRuntimeError, UserValueError
 
@@ -25,7 +26,7 @@ __all__ = ["run", "ScheduledRuns", "run_on_schedule", "in_background", "schedule
            "next_run_text", "watch", "stop"]
 
 _ACTIVE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Flow -> ScheduledRuns
-_WATCHERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Flow -> (callbacks)
+_WATCHERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Flow -> EventBus
 _LOCK = threading.Lock()  # guards _ACTIVE and _WATCHERS
 
 
@@ -201,17 +202,16 @@ def watch(flow: Any, callback: Callable[[], Any]) -> Callable[[], None]:
     """Call ``callback()`` whenever ``flow``'s next scheduled time changes; returns a
     function that stops it."""
     with _LOCK:
-        _WATCHERS[flow] = _WATCHERS.get(flow, ()) + (callback,)
-
-    def unwatch() -> None:
-        with _LOCK:
-            _WATCHERS[flow] = tuple(c for c in _WATCHERS.get(flow, ()) if c is not callback)
-
-    return unwatch
+        watchers = _WATCHERS.get(flow)
+        if watchers is None:
+            watchers = _WATCHERS[flow] = EventBus()
+    # The returned function takes no lock of this module: a widget's finalizer calls it, and
+    # a collection may start inside this module's own locked sections.
+    return watchers.subscribe(lambda _change: callback())
 
 
 def _tell(flow: Any) -> None:
     with _LOCK:
-        callbacks = _WATCHERS.get(flow, ())
-    for callback in callbacks:
-        callback()
+        watchers = _WATCHERS.get(flow)
+    if watchers is not None:
+        watchers.publish(None)
