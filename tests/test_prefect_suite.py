@@ -61,3 +61,61 @@ def test_no_listed_difference_passes(outcomes):
     passing = [f"{o.file}::{o.test}" for o in outcomes
                if o.outcome == "passed" and suite.listing(o, entries) is not None]
     assert not passing, f"listed as differences but passing (remove them): {passing}"
+
+
+# The runner's own parts, without running the suite.
+
+def test_the_alias_loads_flowbooks_module_under_prefects_name():
+    import alias
+
+    alias.install()
+    try:
+        import prefect.core.flow
+        import prefect.engine.state as aliased_state
+
+        import flowbook.core.flow
+        from flowbook.engine import state
+
+        assert prefect.core.flow is flowbook.core.flow
+        assert aliased_state is state
+        assert flowbook.core.flow.__spec__.name == "flowbook.core.flow"  # its own spec kept
+    finally:
+        alias.uninstall()
+    assert "prefect" not in sys.modules
+
+
+def test_the_alias_gives_module_not_found_for_a_module_flowbook_lacks():
+    import alias
+
+    alias.install()
+    try:
+        with pytest.raises(ModuleNotFoundError):
+            import prefect.no_such_module  # noqa: F401
+    finally:
+        alias.uninstall()
+
+
+def test_a_placeholder_of_a_prefect_internal_refuses_to_be_used():
+    import internals
+
+    module = internals._Placeholder("prefect.run_configs")
+    run_config = module.LocalRun(labels=["x"])  # made in a parametrize list: not yet a failure
+    for use in (bool, iter, lambda x: x == 1, lambda x: x[0], lambda x: x.labels.__enter__()):
+        with pytest.raises(internals.PrefectInternal, match="run configurations"):
+            use(run_config)
+    assert "prefect.run_configs.LocalRun()" in repr(run_config)
+
+
+def _outcome(test, outcome, file="core/test_flow.py"):
+    return suite.Outcome(file, test, outcome, "")
+
+
+def test_the_tally_leaves_internals_out_of_the_rate_and_counts_differences_against_it():
+    entries = [suite.Listed("core/test_flow.py::TestSerialize::*", "not applicable", "internal"),
+               suite.Listed("core/test_flow.py::test_cycle", "difference", "raises")]
+    outcomes = [_outcome("test_a", "passed"), _outcome("TestSerialize::test_s", "failed"),
+                _outcome("test_cycle", "failed"), _outcome("test_b", "failed")]
+    t = suite.tally(outcomes, entries)["core/test_flow.py"]
+    assert (t.passed, t.not_applicable, t.differences) == (1, 1, 1)
+    assert [o.test for o in t.failed] == ["test_b"]
+    assert t.rate == pytest.approx(1 / 3)

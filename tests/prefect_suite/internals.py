@@ -3,7 +3,7 @@
 A file such as ``core/test_flow.py`` imports ``prefect.run_configs`` (Cloud agents) at its top;
 flowbook has no such thing, and without a module of that name the file's other tests could not
 even be collected. Each placeholder module here answers any attribute with an ``Internal``
-object that raises ``PrefectInternal`` as soon as a test uses it, so the tests that do are
+object that raises ``PrefectInternal`` as soon as a test uses it (a call gives another), so the tests that do are
 failures listed in ``not_applicable.txt``, and the others run. Nothing here stands in for
 flowbook: it only covers modules flowbook deliberately does not have.
 """
@@ -44,7 +44,16 @@ class Internal:
     def _refuse(self, *args, **kwargs):
         raise PrefectInternal(f"{self._name} is part of {self._what}, a Prefect internal")
 
-    __call__ = __enter__ = __iter__ = _refuse
+    # Using the object refuses; calling it gives another placeholder, so that a call in a
+    # class body or a parametrize list (`prefect.storage.Local()`) fails its test, not the file.
+    __enter__ = __iter__ = __bool__ = __len__ = __getitem__ = __contains__ = __eq__ = _refuse
+    __hash__ = object.__hash__
+
+    def __call__(self, *args, **kwargs):
+        return Internal(f"{self._name}()", self._what)
+
+    def __repr__(self):
+        return f"<Prefect internal {self._name}>"
 
     def __getattr__(self, attr: str):
         if attr.startswith("__"):
@@ -68,6 +77,16 @@ class _Placeholder(types.ModuleType):
 
 
 def install() -> None:
-    """Put a placeholder module in ``sys.modules`` for each name of ``MODULES``."""
+    """Put a placeholder module in ``sys.modules`` for each name of ``MODULES``, reachable as
+    an attribute of its parent too (``prefect.storage.Local()`` after ``import prefect``).
+
+    Only the suite's own test process calls this: there the parent is flowbook's module
+    under its Prefect name, and the attribute is what a test of that internal reaches."""
+    import importlib
+
     for name in MODULES:
-        sys.modules[name] = _Placeholder(name)
+        placeholder = sys.modules[name] = _Placeholder(name)
+        parent, _, child = name.rpartition(".")
+        owner = importlib.import_module(parent)
+        if not hasattr(owner, child):
+            setattr(owner, child, placeholder)
