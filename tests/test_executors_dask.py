@@ -11,7 +11,7 @@ from interrupting import interrupt_when
 
 from flowbook import Flow, task
 from flowbook.engine import state as st
-from flowbook.executors import DaskExecutor, LocalDaskExecutor
+from flowbook.executors import DaskExecutor, Executor, LocalDaskExecutor
 
 
 def run_where(executor):
@@ -116,3 +116,30 @@ def test_tasks_on_an_inproc_cluster_run_in_this_process_by_pickle():
         failed = flow.run(executor=executor).result[t]
     assert result["pid"] == os.getpid() and result["thread"] != threading.get_ident()
     assert type(failed) is st.Failed and "cannot be sent back" in failed.message
+
+
+def test_dask_keys_are_named_after_tasks_and_a_wrapping_executor_gets_results():
+    from distributed import Client
+
+    keys = []
+
+    class Wrapper(Executor):  # gives no result(): each DaskCall answers for its own
+        def start(self):
+            return inner.start()
+
+        def submit(self, *args, **kwargs):
+            call = inner.submit(*args, **kwargs)
+            keys.append(call.key)
+            return call
+
+        def wait(self, handles):
+            return inner.wait(handles)
+
+    with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0",
+                set_as_default=False) as client:
+        inner = DaskExecutor(client.scheduler.address)
+        with Flow("f") as flow:
+            total = task(dask_tasks.total)(task(dask_tasks.square).map([1, 2, 3]))
+        state = flow.run(executor=Wrapper())
+    assert state.result[total].result == 14
+    assert sorted({key.split("-")[0] for key in keys}) == ["square", "total"]

@@ -274,7 +274,8 @@ def test_dask_executor_cancel_cancels_a_future_running_on_a_worker(dask, tmp_pat
                                  WAIT)
             wait_for(started.exists, "the call never started on a worker")
             assert dask.cancel([future]) == [future]
-            wait_for(lambda: future.status == "cancelled", "the future was never cancelled")
+            wait_for(lambda: future.future.status == "cancelled",
+                     "the future was never cancelled")
     finally:
         release.touch()  # the body Dask cannot stop ends now, freeing its worker thread
 

@@ -3,7 +3,8 @@
 ``advance`` takes a run as far as it goes without a person: pass after pass over the plan
 (graphlib's ready/done protocol), sleeping on the run's clock until the earliest retry in
 between. Each pass submits every task that may start (``upstream.may_start``) to the run's
-executor and waits for any to finish. Task runs report every state they enter; the loop
+executor (a ``Constant`` runs in the loop: its result is known, as in Prefect 1) and waits
+for any to finish. Task runs report every state they enter; the loop
 applies it (``FlowRun.apply``):
 
 - a task run in the loop's own thread (``LocalExecutor``) is applied at once;
@@ -29,6 +30,7 @@ from flowbook.engine.flow_state import final_state, task_states, unfinished
 from flowbook.engine.state import Cancelled, State
 from flowbook.engine.task_run import TaskRun
 from flowbook.engine.upstream import may_start
+from flowbook.tasks.core.constants import Constant
 
 __all__ = ["advance", "run_until_blocked", "Inbox", "Message"]
 
@@ -213,6 +215,9 @@ class _Pass:
         return True
 
     def submit(self, tr: TaskRun) -> None:
+        if isinstance(tr.task, Constant):  # its result is known: no executor needed (Prefect 1)
+            self.settle(tr, remote.run_reported(tr))
+            return
         try:
             handle = self.run.executor.submit(remote.run_reported, tr, name=tr.task.name)
         except remote.NotDelivered as exc:  # it cannot reach where it would run: it ends here

@@ -6,7 +6,10 @@ decides nothing itself. Five methods, the first four named after Prefect 1's:
 - ``start()``: a context manager around one stretch of a run (pools and clusters live inside);
 - ``submit(fn, *args, name=...)`` -> a handle; ``name`` labels the call (a Dask key);
 - ``wait(handles)`` -> the handles among ``handles`` that have finished (at least one);
-- ``result(handle)`` -> what ``fn`` returned, or raises what it raised;
+- ``result(handle)`` -> what ``fn`` returned, or raises what it raised (by default the
+  handle's own ``result()``: every flowbook executor's handles answer it, so a subclass that
+  hands its calls to another executor, Prefect 1's way of wrapping one, gives only
+  ``submit`` and ``wait``);
 - ``cancel(handles)``, when a run is interrupted: drops the calls that have not started and
   returns the other handles (their calls may be running, or have finished unreported).
 
@@ -35,13 +38,19 @@ class Done:
         self.value = value  # what the call returned
         self.error = error  # what it raised, if it did
 
+    def result(self) -> Any:
+        """What the call returned; raises what it raised."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
 
 class Executor:
     """The base of every executor: subclass it and give ``submit`` and ``wait``.
 
     The defaults suit an executor whose ``submit`` runs the call at once and returns a
-    ``Done``: ``start`` holds nothing, ``result`` gives the kept outcome, ``cancel`` has
-    nothing left to drop.
+    ``Done``, or one that hands its calls to another executor: ``start`` holds nothing,
+    ``result`` asks the handle, ``cancel`` has nothing left to drop.
     """
 
     remote = False  # calls run in this process, on the loop's own objects
@@ -59,9 +68,12 @@ class Executor:
                                   "subclass LocalExecutor, or give submit() and wait()")
 
     def result(self, handle: Any) -> Any:
-        if isinstance(handle, Done) and handle.error is not None:
-            raise handle.error
-        return handle.value
+        answer = getattr(handle, "result", None)
+        if not callable(answer):
+            raise TypeError(f"{type(self).__name__}.result(): the handle {handle!r} has no "
+                            "result() method; return a flowbook executor's handle (or a "
+                            "Done) from submit(), or give result() too")
+        return answer()
 
     def cancel(self, handles: Collection) -> list:
         return list(handles)

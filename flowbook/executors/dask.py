@@ -23,7 +23,7 @@ from flowbook.errors import (
 )
 from flowbook.executors.base import Done, Executor
 from flowbook.executors.pickled import call_pickled, pack, unpack
-from flowbook.executors.pools import ProcessPool, ThreadPool
+from flowbook.executors.pools import PROCESS, ProcessPool, ThreadPool
 
 __all__ = ["LocalDaskExecutor", "DaskExecutor"]
 
@@ -93,7 +93,7 @@ class LocalDaskExecutor(Executor):
             raise RuntimeError("LocalDaskExecutor.submit() was called outside start(); "
                                "use `with executor.start(): ...`")
         if self.scheduler == "processes":
-            return self._pool.submit(call_pickled, pack(fn, args, _PROCESS))
+            return self._pool.submit(call_pickled, pack(fn, args, PROCESS))
         return self._pool.submit(fn, args)
 
     def wait(self, handles: Collection) -> list:
@@ -107,19 +107,6 @@ class LocalDaskExecutor(Executor):
                                "without threads")
         self._pool.post(message)
 
-    def result(self, handle: Any) -> Any:
-        if isinstance(handle, Done):
-            return super().result(handle)
-        from flowbook.engine.remote import NotDelivered
-
-        if handle.cancelled():
-            raise NotDelivered(f"was cancelled before a {_PROCESS} ran it",
-                               RuntimeError("cancelled"))
-        error = handle.exception()
-        if error is not None:  # the process died, or the pool was shut down
-            raise NotDelivered(f"could not finish in a {_PROCESS}", error)
-        return unpack(handle.result(), _PROCESS)
-
     def cancel(self, handles: Collection) -> list:
         if self._pool is None:
             return list(handles)
@@ -131,9 +118,6 @@ class LocalDaskExecutor(Executor):
 
     def __repr__(self) -> str:
         return f"LocalDaskExecutor(scheduler={self.scheduler!r}, num_workers={self.num_workers})"
-
-
-_PROCESS = "worker process"  # where a processes LocalDaskExecutor runs a call, in words
 
 
 class DaskExecutor(Executor):
@@ -172,7 +156,7 @@ class DaskExecutor(Executor):
             self.client_kwargs.setdefault("timeout", 10)
         self.client: Any = None  # the distributed.Client, while started
         self._completed: Any = None  # distributed.as_completed over the submitted futures
-        self._outcomes: dict = {}  # finished future -> its result (or error) from as_completed
+        self._calls: dict = {}  # a submitted future's key -> its DaskCall, until it finishes
 
     @contextmanager
     def start(self) -> Iterator["DaskExecutor"]:
@@ -195,7 +179,7 @@ class DaskExecutor(Executor):
                 self.client.close()
             if cluster is not None:
                 cluster.close()
-            self.client, self._completed, self._outcomes = None, None, {}
+            self.client, self._completed, self._calls = None, None, {}
 
     def _start_cluster(self) -> Any:
         from distributed import LocalCluster
@@ -233,30 +217,23 @@ class DaskExecutor(Executor):
         label = re.sub(r"[^\w.]+", "_", name) or "task"
         future = self.client.submit(call_pickled, payload, key=f"{label}-{uuid.uuid4().hex}",
                                     pure=False)
+        call = self._calls[future.key] = DaskCall(future)
         self._completed.add(future)
-        return future
+        return call
 
     def wait(self, handles: Collection) -> list:
-        batch = self._completed.next_batch(block=True)
-        for future, outcome in batch:
-            self._outcomes[future] = outcome
-        return [future for future, _ in batch]
-
-    def result(self, handle: Any) -> Any:
-        from flowbook.engine.remote import NotDelivered
-
-        outcome = self._outcomes.pop(handle)
-        if handle.status == "error":  # as_completed gives (type, exception, traceback)
-            raise NotDelivered("could not finish on the Dask cluster", outcome[1])
-        if isinstance(outcome, BaseException):  # the future was cancelled
-            raise NotDelivered("could not finish on the Dask cluster", outcome)
-        return unpack(outcome, _WORKER)
+        finished = []
+        for future, outcome in self._completed.next_batch(block=True):
+            call = self._calls.pop(future.key)
+            call.outcome = outcome
+            finished.append(call)
+        return finished
 
     def cancel(self, handles: Collection) -> list:
         # Dask cannot say whether a pending future has started on a worker: all may have.
         # A body already running on a worker finishes there; its result is released.
         if self.client is not None and handles:
-            self.client.cancel(list(handles))
+            self.client.cancel([call.future for call in handles])
         return list(handles)
 
     def __repr__(self) -> str:
@@ -264,6 +241,39 @@ class DaskExecutor(Executor):
         return f"DaskExecutor({where})"
 
 
+class DaskCall:
+    """One call submitted to a DaskExecutor; answers for its outcome once ``wait()`` gave
+    it back. ``key`` is its Dask key: the task's name, a dash, a unique hex."""
+
+    __slots__ = ("future", "outcome")
+
+    def __init__(self, future: Any):
+        self.future = future  # the distributed.Future of call_pickled(payload)
+        self.outcome: Any = _PENDING  # what as_completed brought back for it
+
+    @property
+    def key(self) -> str:
+        return self.future.key
+
+    def result(self) -> Any:
+        """What the call returned, unpacked; NotDelivered if it could not run or return."""
+        from flowbook.engine.remote import NotDelivered
+
+        outcome = self.outcome
+        if outcome is _PENDING:
+            raise RuntimeError(f"the Dask call {self.key!r} has not been given back by "
+                               "DaskExecutor.wait() yet; wait for it first")
+        if self.future.status == "error":  # as_completed gives (type, exception, traceback)
+            raise NotDelivered("could not finish on the Dask cluster", outcome[1])
+        if isinstance(outcome, BaseException):  # the future was cancelled
+            raise NotDelivered("could not finish on the Dask cluster", outcome)
+        return unpack(outcome, _WORKER)
+
+    def __repr__(self) -> str:
+        return f"<DaskCall {self.key}>"
+
+
+_PENDING = object()  # a DaskCall's outcome before wait() gave it back
 _WORKER = "Dask worker"  # where a DaskExecutor runs a call, in words
 # tcp://host:port (the scheme is optional), or inproc://host/pid/n (a cluster in this process)
 _ADDRESS = re.compile(r"^((\w+://)?\S+:\d+|inproc://\S+)$")

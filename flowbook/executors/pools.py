@@ -11,8 +11,9 @@ import threading
 from typing import Any, Callable
 
 from flowbook.executors.base import Done
+from flowbook.executors.pickled import unpack
 
-__all__ = ["ThreadPool", "ProcessPool"]
+__all__ = ["ThreadPool", "ProcessPool", "Sent"]
 
 
 class _Call(Done):
@@ -90,9 +91,33 @@ class ThreadPool:
             self._finished.put(call)
 
 
+class Sent:
+    """One pickled call submitted to a ``ProcessPool``; answers for its outcome."""
+
+    __slots__ = ("future",)
+
+    def __init__(self, future: Any):
+        self.future = future  # the concurrent.futures.Future of call_pickled(payload)
+
+    def result(self) -> Any:
+        """What the call returned, unpacked; NotDelivered if it could not run or return."""
+        from flowbook.engine.remote import NotDelivered
+
+        if self.future.cancelled():
+            raise NotDelivered(f"was cancelled before a {PROCESS} ran it",
+                               RuntimeError("cancelled"))
+        error = self.future.exception()
+        if error is not None:  # the process died, or the pool was shut down
+            raise NotDelivered(f"could not finish in a {PROCESS}", error)
+        return unpack(self.future.result(), PROCESS)
+
+
+PROCESS = "worker process"  # where a ProcessPool runs a call, in words
+
+
 class ProcessPool:
     """Worker processes (``concurrent.futures``, the platform's way of starting them, as
-    dask's multiprocessing scheduler) running pickled calls; handles are futures."""
+    dask's multiprocessing scheduler) running pickled calls; handles are ``Sent``."""
 
     def __init__(self, size: int):
         from concurrent.futures import ProcessPoolExecutor
@@ -100,18 +125,18 @@ class ProcessPool:
         self._pool = ProcessPoolExecutor(size)
         self._finished: queue.SimpleQueue = queue.SimpleQueue()  # done, not yet reported
 
-    def submit(self, fn: Callable, arg: Any) -> Any:
-        future = self._pool.submit(fn, arg)
-        future.add_done_callback(self._finished.put)
-        return future
+    def submit(self, fn: Callable, arg: Any) -> Sent:
+        sent = Sent(self._pool.submit(fn, arg))
+        sent.future.add_done_callback(lambda _: self._finished.put(sent))
+        return sent
 
     def finished_calls(self) -> list:
-        """The futures done since the last time asked; blocks until there is one."""
+        """The calls done since the last time asked; blocks until there is one."""
         return _take_all(self._finished)
 
     def drop_waiting(self, handles: list) -> list:
-        """Cancel the futures among ``handles`` no process has started; returns them."""
-        return [future for future in handles if future.cancel()]
+        """Cancel the calls among ``handles`` no process has started; returns them."""
+        return [sent for sent in handles if sent.future.cancel()]
 
     def close(self, clean: bool) -> None:
         """Stop the processes: after the calls end, or (after an error or an interrupt)
