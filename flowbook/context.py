@@ -20,7 +20,7 @@ import logging
 import threading
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Iterator
 
 __all__ = ["Context", "context", "run_values"]
@@ -102,41 +102,60 @@ context = Context()
 def run_values(given: dict, flow_name: str, parameters: dict, now: float) -> dict:
     """What ``flowbook.context`` holds for every task of a flow run: the values set around
     ``flow.run()``, then ``given`` (its ``context=``) over them, then the run's own. ``now``
-    (seconds, from the run's clock) dates the run unless a ``date`` was given."""
+    (seconds, from the run's clock) dates the run unless a ``date`` was given.
+
+    As in Prefect 1, ``date`` and ``scheduled_start_time`` are ``pendulum.DateTime``s (a
+    ``datetime`` subclass, so ``date.add(days=1)`` works as in Prefect code); pendulum is
+    imported here, when a flow runs, not with ``flowbook``."""
+    import pendulum
+
     values = {**context.to_dict(), **given}
     values["parameters"] = {**(values.get("parameters") or {}), **parameters}
     values["flow_name"] = flow_name
     values.setdefault("flow_run_id", str(uuid.uuid4()))
     values.setdefault("flow_run_name", values["flow_run_id"])
-    given_date = values.get("date")
-    date = _date(given_date, now)
-    values.setdefault("scheduled_start_time", datetime.fromtimestamp(now, timezone.utc))
-    if given_date is None or isinstance(given_date, str) and _iso(given_date) is not None:
-        values["date"] = date  # as in Prefect 1, a date it cannot read stays as given
-    for name, day in (("today", date), ("yesterday", date - timedelta(days=1)),
-                      ("tomorrow", date + timedelta(days=1))):
+    clock_now = pendulum.from_timestamp(now)  # UTC
+    start = values.get("scheduled_start_time")
+    values["scheduled_start_time"] = clock_now if start is None else _pendulum(start)
+    date = _date(values.get("date"))
+    if date is None:
+        date = clock_now
+        values.setdefault("date", date)  # as in Prefect 1, a date it cannot read stays as given
+    else:
+        values["date"] = date
+    for name, day in (("today", date), ("yesterday", date.add(days=-1)),
+                      ("tomorrow", date.add(days=1))):
         values.setdefault(name, day.strftime("%Y-%m-%d"))
         values.setdefault(f"{name}_nodash", day.strftime("%Y%m%d"))
     return values
 
 
-def _date(given: Any, now: float) -> datetime:
-    """The run's ``date``: the one given (a datetime, or a string in ISO 8601), else now."""
-    if isinstance(given, datetime):
-        return given
-    parsed = _iso(given) if isinstance(given, str) else None
-    if parsed is not None:
+def _date(given: Any) -> Any:
+    """The ``date`` given as a ``pendulum.DateTime`` (from a datetime, or a string pendulum
+    parses, such as ISO 8601); None when none was given or it cannot be read (warned)."""
+    import pendulum
+
+    if given is None or isinstance(given, datetime):
+        return None if given is None else _pendulum(given)
+    parsed = None
+    if isinstance(given, str):
+        try:
+            parsed = pendulum.parse(given)
+        except (ValueError, TypeError):  # pendulum's ParserError is a ValueError
+            parsed = None
+    if isinstance(parsed, pendulum.DateTime):
         return parsed
-    if given is not None:
-        logging.getLogger("flowbook.context").warning(
-            "the context value date=%r is not a datetime or an ISO 8601 string; today, "
-            "yesterday and tomorrow come from the run's clock instead (set date to a "
-            "datetime.datetime)", given)
-    return datetime.fromtimestamp(now, timezone.utc)
+    logging.getLogger("flowbook.context").warning(
+        "the context value date=%r could not be parsed into a pendulum `DateTime` object; "
+        "today, yesterday and tomorrow come from the run's clock instead (set date to a "
+        "datetime, or a string such as '2026-03-01T12:00:00+00:00')", given)
+    return None
 
 
-def _iso(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
+def _pendulum(when: Any) -> Any:
+    """``when`` as a ``pendulum.DateTime`` if it is a datetime (naive: UTC), else as given."""
+    import pendulum
+
+    if isinstance(when, datetime) and not isinstance(when, pendulum.DateTime):
+        return pendulum.instance(when)
+    return when

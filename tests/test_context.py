@@ -1,6 +1,7 @@
 import threading
 from datetime import datetime, timezone
 
+import pendulum
 import pytest
 
 from flowbook import Flow, Parameter, task
@@ -71,6 +72,7 @@ def test_the_context_given_to_flow_run_wins_over_the_one_around_it():
 def test_dates_come_from_the_runs_clock():
     clock = FakeClock(start=NOON.timestamp())
     assert seen("date", clock=clock) == NOON
+    assert seen("scheduled_start_time", clock=clock) == NOON
     assert seen("today", clock=clock) == "2026-03-01"
     assert seen("yesterday", clock=clock) == "2026-02-28"
     assert seen("tomorrow_nodash", clock=clock) == "20260302"
@@ -82,12 +84,25 @@ def test_a_date_given_as_an_iso_string_dates_the_run():
         assert seen("yesterday_nodash") == "20260228"
 
 
+def test_a_date_string_is_read_by_pendulum_as_prefect_reads_it():
+    with context(date="2026-03-01 12:00:00"):
+        date = seen("date")
+    assert isinstance(date, pendulum.DateTime) and date == NOON
+    assert date.add(days=1).to_date_string() == "2026-03-02"
+
+
+def test_a_plain_datetime_given_as_date_becomes_a_pendulum_datetime():
+    with context(date=datetime(2026, 3, 1, 12, 0)):  # naive: UTC
+        date = seen("date")
+    assert isinstance(date, pendulum.DateTime) and date == NOON
+
+
 def test_an_unparsable_date_warns_and_the_clock_dates_the_run(caplog):
     clock = FakeClock(start=NOON.timestamp())
     with context(date="foobar"):
         assert seen("tomorrow", clock=clock) == "2026-03-02"
         assert seen("date", clock=clock) == "foobar"
-    assert "date='foobar'" in caplog.text
+    assert "date='foobar' could not be parsed into a pendulum `DateTime` object" in caplog.text
 
 
 def test_the_run_and_the_task_are_named():
@@ -98,8 +113,9 @@ def test_the_run_and_the_task_are_named():
     assert isinstance(seen("flow_run_name"), str)
 
 
-def test_the_scheduled_start_time_is_a_datetime():
-    assert isinstance(seen("scheduled_start_time"), datetime)
+def test_the_date_and_scheduled_start_time_are_pendulum_datetimes():
+    assert isinstance(seen("scheduled_start_time"), pendulum.DateTime)
+    assert isinstance(seen("date"), pendulum.DateTime)
 
 
 def test_parameters_include_defaults():
