@@ -119,3 +119,23 @@ def test_the_tally_leaves_internals_out_of_the_rate_and_counts_differences_again
     assert (t.passed, t.not_applicable, t.differences) == (1, 1, 1)
     assert [o.test for o in t.failed] == ["test_b"]
     assert t.rate == pytest.approx(1 / 3)
+
+
+def test_each_test_of_the_suite_starts_with_no_cached_results(tmp_path):
+    (tmp_path / "test_cache.py").write_text(
+        "import datetime\n"
+        "from prefect import Flow, task\n"
+        "calls = []\n\n"
+        "def run_cached():\n"
+        "    @task(cache_for=datetime.timedelta(minutes=10))\n"
+        "    def same():\n"
+        "        calls.append(1)\n"
+        "    Flow('f', tasks=[same]).run()\n\n"
+        "def test_first():\n"
+        "    run_cached()\n\n"
+        "def test_second_runs_its_task_again():\n"
+        "    run_cached()\n"
+        "    assert len(calls) == 2\n")
+    outcomes = suite.run(tmp_path, ["test_cache.py"], timeout=300)
+    assert {o.test: o.outcome for o in outcomes} == {
+        "test_first": "passed", "test_second_runs_its_task_again": "passed"}
