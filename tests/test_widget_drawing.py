@@ -1,4 +1,7 @@
-"""Drawing a flow (flowbook/widget/drawing.py), and Flow.visualize: (flow, states) -> Digraph."""
+"""Drawing a flow for the widget (flowbook/widget/drawing.py): (flow, states) -> Digraph.
+
+Flow.visualize (Prefect 1's drawing, flowbook/core/visualize.py) is in test_core_visualize.py.
+"""
 
 import html
 import re
@@ -9,7 +12,7 @@ import pytest
 from flowbook import Flow, task
 from flowbook.tasks.control_flow import case, merge
 from flowbook.widget.drawing import (
-    MAX_EDGE_LABELS, DrawingError, draw, labels, layout_svg, render_svg,
+    MAX_EDGE_LABELS, DrawingError, draw, labels, layout_svg, render_file, render_svg,
 )
 from flowbook.widget.palette import COLOURS, LINE, NOT_RUN, contrast
 
@@ -115,16 +118,16 @@ def test_any_task_name_lays_out_and_is_drawn_as_text(name):
     assert "<b>" not in svg
 
 
-def test_visualize_returns_the_digraph_coloured_by_a_flow_state():
+def test_draw_colours_each_task_by_its_state_in_a_flow_run():
     flow = etl()
-    assert f'fillcolor="{NOT_RUN}"' in node_line(flow.visualize(), "report")
+    assert f'fillcolor="{NOT_RUN}"' in node_line(draw(flow), "report")
     state = flow.run()
-    assert f'fillcolor="{COLOURS["Success"]}"' in node_line(flow.visualize(state), "report")
+    assert f'fillcolor="{COLOURS["Success"]}"' in node_line(draw(flow, state.result), "report")
 
 
-def test_visualize_with_a_filename_renders_that_file(tmp_path):
+def test_render_file_writes_the_drawing_in_the_format_asked(tmp_path):
     flow = etl()
-    flow.visualize(flow.run(), filename=str(tmp_path / "etl"), format="svg")
+    render_file(draw(flow, flow.run().result), str(tmp_path / "etl"), "svg")
     assert "<svg" in (tmp_path / "etl.svg").read_text()
 
 
@@ -133,7 +136,7 @@ def test_without_dot_rendering_says_how_to_install_graphviz(monkeypatch, tmp_pat
     with pytest.raises(DrawingError, match=r"apt-get install graphviz.*graphviz\.org"):
         render_svg(draw(etl()))
     with pytest.raises(DrawingError, match="apt-get install graphviz"):
-        etl().visualize(filename=str(tmp_path / "x"))
+        render_file(draw(etl()), str(tmp_path / "x"))
 
 
 def test_literals_and_lists_are_drawn_as_values_without_flowbooks_internal_names():
@@ -204,7 +207,7 @@ def test_layout_svg_is_grey_and_titled_with_unique_names():
     assert set(re.findall(r'<(?:ellipse|polygon) fill="(#[0-9a-f]{6})"', svg)) == {NOT_RUN, LINE}
 
 
-def test_visualize_tells_states_apart_by_border_and_icon_as_well_as_colour():
+def test_draw_tells_states_apart_by_border_and_icon_as_well_as_colour():
     @task
     def broken():
         raise ValueError("no")
@@ -212,7 +215,7 @@ def test_visualize_tells_states_apart_by_border_and_icon_as_well_as_colour():
     with Flow("two ends") as flow:
         total([broken()])
         one()
-    graph = flow.visualize(flow.run())
+    graph = draw(flow, flow.run().result)
     assert "style=\"filled,bold\"" in node_line(graph, "broken")
     assert "✗ Failed" in node_line(graph, "broken")
     assert "style=\"filled,dashed\"" in node_line(graph, "total")

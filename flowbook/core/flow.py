@@ -610,16 +610,18 @@ class Flow:
         return FlowWidget(self, follow=follow)
 
     def visualize(self, flow_state: Any = None, filename: str | None = None,
-                  format: str | None = None) -> Any:
-        """The flow as a ``graphviz.Digraph``, coloured by ``flow_state.result`` (a flow
-        State from ``flow.run()``) when given; with ``filename``, also rendered to that file
-        (``format``: "pdf", "png", "svg", ...; Graphviz's default otherwise)."""
-        from flowbook.widget.drawing import draw, render_file
+                  format: str | None = None, horizontal: bool = False) -> Any:
+        """The flow as a ``graphviz.Digraph``, drawn as Prefect 1 draws it: a node per task
+        (a box ``"name <map>"`` when mapped), edges labelled with their argument. With
+        ``flow_state`` (a State from ``flow.run()``) nodes are filled with their state's
+        colour, a mapped task's children drawn one box each. With ``filename`` it is also
+        rendered to ``filename.<format>`` ("pdf", "png", "svg", ...); outside a notebook it
+        opens in the system's viewer. ``horizontal=True`` lays it out left to right. The live,
+        recolouring view is ``flow.widget()``. (``flowbook.core.visualize``)"""
+        from flowbook.core.visualize import visualize
 
-        graph = draw(self, flow_state.result if flow_state is not None else None)
-        if filename:
-            render_file(graph, filename, format)
-        return graph
+        return visualize(self, flow_state, filename=filename, format=format,
+                         horizontal=horizontal)
 
 
 def _handlers(flow_name: str, state_handlers: Any, on_failure: Any) -> list:

@@ -316,3 +316,17 @@ class ValidationFailed(Failed):
     """The task's result did not validate."""
 
     __slots__ = ()
+
+
+# Each state class's display colour, as Prefect 1.4.1 gives it (``Success.color``): the fill
+# of ``flow.visualize(flow_state)``. A subclass not listed takes its parent's.
+_COLORS = {
+    State: "#696969", Pending: "#7ebdff", Scheduled: "#ffab00", Paused: "#99a8e8",
+    Resume: "#f58c0c", Retrying: "#f66a0a", Running: "#3d67ff", Cancelling: "#E8E8E8",
+    Finished: "#003ccb", Looped: "#003ccb", Success: "#28a745", Cached: "#34d058",
+    Mapped: "#003ccb", Skipped: "#62757f", Cancelled: "#bdbdbd", Failed: "#eb0000",
+    TimedOut: "#ff4e33", TriggerFailed: "#ff5131", ValidationFailed: "#ff5131",
+}
+for _cls, _color in _COLORS.items():
+    _cls.color = _color  # a class attribute: no slot, nothing stored on each state
+del _cls, _color
