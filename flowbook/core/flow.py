@@ -20,7 +20,7 @@ import os
 from typing import Any, Callable, Iterable
 
 from flowbook.context import context
-from flowbook.core import building, editing, naming
+from flowbook.core import building, editing, naming, unused
 from flowbook.core.edge import Edge, EdgeAnnotation
 from flowbook.core.ordered_set import OrderedSet
 from flowbook.core.parameter import Parameter
@@ -137,14 +137,18 @@ class Flow:
 
     def __enter__(self) -> "Flow":
         # As in Prefect 1: context.flow is the flow being built, and what the block sets
-        # in the context ends with it.
-        building.push("flow_context", context.enter(flow=self))
+        # in the context ends with it; the block notes the tasks made in it (core/unused.py).
+        building.push("flow_context", context.enter(flow=self, **{
+            unused.TRACKER: unused.new_tracker()}))
         building.push("flow", self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        tracker = context.get(unused.TRACKER)
         building.pop("flow")
         context.leave(building.pop("flow_context"))
+        if not any(exc):  # after an error, the error is what the user needs to see
+            unused.warn_unused(self, tracker)
 
     # -- building -------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import warnings
 from typing import Any, Callable, Iterable
 
 from flowbook.context import context
-from flowbook.core import building, task_options, task_signature
+from flowbook.core import building, task_options, task_signature, unused
 from flowbook.core.task_signature import TaskMeta
 from flowbook.engine.result import checked as result_option
 from flowbook.errors import UserTypeError, UserValueError
@@ -125,6 +125,7 @@ class Task(metaclass=TaskMeta):
         self.nout = task_signature.infer_nout(self.run) if nout is None else nout
         self.task_run_name = task_run_name  # a str template or a function naming each run
         self.auto_generated = False
+        unused.created(self)  # warned of if a `with Flow` block ends without it
 
     @property
     def logger(self) -> Any:  # -> logging.Logger
@@ -198,6 +199,7 @@ class Task(metaclass=TaskMeta):
         if "result" in task_args or "target" in task_args:
             new.result = result_option(new.result, new.target, f"task {new.name!r}")
         new.tags = self.tags | new.tags | _context_tags()
+        unused.copied(self, new)  # the original counts as used: the copy is what the flow gets
         return new
 
     def pipe(_flowbook_self, _flowbook_task: Any, **kwargs: Any) -> Any:
@@ -216,7 +218,9 @@ class Task(metaclass=TaskMeta):
                  upstream_tasks: Iterable | None = None, flow: Any = None,
                  **kwargs: Any) -> "Task":
         new = self.copy(**(task_args or {}))
-        return new.bind(*args, mapped=mapped, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
+        with unused.forgotten_on_error(new):
+            return new.bind(*args, mapped=mapped, upstream_tasks=upstream_tasks, flow=flow,
+                            **kwargs)
 
     def map(self, *args: Any, upstream_tasks: Iterable | None = None, flow: Any = None,
             task_args: dict | None = None, **kwargs: Any) -> "Task":
@@ -228,7 +232,9 @@ class Task(metaclass=TaskMeta):
                 raise UserTypeError(f"task {self.name!r}: cannot map over {arg!r}, which is "
                                     "not subscriptable; map over a list or a task")
         new = self.copy(**{"nout": None, **(task_args or {})})
-        return new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
+        with unused.forgotten_on_error(new):
+            return new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow,
+                            **kwargs)
 
     def bind(self, *args: Any, mapped: bool = False, upstream_tasks: Iterable | None = None,
              flow: Any = None, **kwargs: Any) -> "Task":
@@ -413,7 +419,8 @@ _RESERVED_ATTRIBUTES: list = []  # the attributes Task.__init__ sets, found once
 def _warn_of_reserved_attributes(task: Task) -> None:
     """Warn when a subclass sets, before ``Task.__init__``, an attribute it will overwrite."""
     if not _RESERVED_ATTRIBUTES:
-        _RESERVED_ATTRIBUTES.extend(sorted(vars(Task())))
+        with unused.untracked():  # a scratch task, in no flow
+            _RESERVED_ATTRIBUTES.extend(sorted(vars(Task())))
     for attr in _RESERVED_ATTRIBUTES:
         if attr in vars(task):
             warnings.warn(f"`{type(task).__name__}` sets a `{attr}` attribute, which "
