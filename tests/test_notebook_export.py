@@ -374,7 +374,8 @@ def test_tutorial_flows_exported_run_in_python_with_the_notebook_states(tutorial
                               tmp_path)
     nbclient.NotebookClient(book, timeout=120, kernel_name="python3", resources={
         "metadata": {"path": str(NOTEBOOKS)}}).execute()
-    (printed,) = [o["text"] for o in book.cells[-1].outputs if o.get("name") == "stdout"]
+    # stdout is a stream: the kernel may send one print in several messages
+    printed = "".join(o["text"] for o in book.cells[-1].outputs if o.get("name") == "stdout")
     in_notebook = json.loads(printed)
     for name in flows:
         script = (tmp_path / f"{name}.py").read_text()
