@@ -5,8 +5,9 @@ from flowbook.tasks.control_flow import CompareValue, ifelse, merge, switch
 
 
 def ifelse_flow(condition, with_false=True):
+    no = returns("no", name="no")  # made outside the block: left out, it is no unused task
     with Flow("ifelse") as flow:
-        yes, no = returns("yes", name="yes"), returns("no", name="no")
+        yes = returns("yes", name="yes")
         ifelse(returns(condition, name="cond"), yes, no if with_false else None)
     return flow, yes, no
 
