@@ -7,6 +7,7 @@ from builders import chain_flow, passthrough, raises, returns
 from flowbook import context, task, triggers
 from flowbook.engine import signals
 from flowbook.engine import state as st
+from flowbook.engine.task_run import attempt
 
 
 WAIT = 30  # seconds a body blocks at most when nothing releases it (a failure, never a pass)
@@ -218,6 +219,43 @@ def test_state_handler_raising_fails_the_task():
     flow, (a,) = chain_flow(returns(1, state_handlers=[handler]))
     s = run_states(flow)[a]
     assert type(s) is st.Failed and "broken handler" in s.message
+
+
+def test_state_handler_raising_a_signal_puts_the_signals_state():
+    def handler(t, old, new):
+        if new.is_successful():
+            raise signals.SKIP("not today")
+
+    flow, (a,) = chain_flow(returns(1, state_handlers=[handler]))
+    s = run_states(flow)[a]
+    assert type(s) is st.Skipped and s.message == "not today"
+
+
+def test_a_retry_paused_by_manual_only_keeps_counting_its_attempts():
+    runs = []
+
+    def resume_pauses_and_fail_successes(t, old, new):
+        if isinstance(new, st.Paused):
+            return st.Resume()
+        if old.is_running():
+            raise signals.FAIL("cannot pass")
+
+    @task(max_retries=2, retry_delay=0, trigger=triggers.manual_only,
+          state_handlers=[resume_pauses_and_fail_successes])
+    def counts():
+        runs.append(context.task_run_count)
+
+    flow, (a,) = chain_flow(counts)
+    assert type(run_states(flow)[a]) is st.Failed and runs == [1, 2, 3]
+
+
+def test_the_attempt_after_a_retry_counts_on_through_a_pause():
+    paused = st.Paused()
+    paused.previous = st.Retrying(run_count=2)
+    resumed = st.Resume()
+    resumed.previous = paused
+    assert attempt(resumed) == 3 and attempt(st.Retrying(run_count=1)) == 2
+    assert attempt(st.Resume()) == 1 and attempt(st.Pending()) == 1
 
 
 def test_cache_for_reuses_the_result_in_a_later_run():

@@ -20,6 +20,7 @@ from flowbook.context import context, run_values
 from flowbook.engine import cache, checkpoint, in_progress
 from flowbook.engine import clock as clocks
 from flowbook.engine.events import FlowStateChanged, TaskStateChanged
+from flowbook.engine.signals import PrefectStateSignal
 from flowbook.engine.state import Failed, Pending, Running, State
 from flowbook.engine.task_run import Setting, TaskRun
 from flowbook.engine.upstream import upstream_states
@@ -190,11 +191,15 @@ class FlowRun:
 
 
 def _handled(tr: TaskRun, old: State, new: State) -> State:
-    """``new`` as the task's state handlers leave it; one that raises makes it Failed."""
+    """``new`` as the task's state handlers leave it; one that raises a signal (``FAIL``,
+    ``SKIP``, ...) puts its state instead, as in Prefect 1; one that raises anything else
+    makes it Failed."""
     saved = context._replace(tr.context_values())
     try:
         for handler in tr.task.state_handlers:
             new = handler(tr.task, old, new) or new
+    except PrefectStateSignal as signal:
+        return signal.state
     except Exception as exc:
         return Failed(f"state handler of task {tr.task.name!r} raised {exc!r}", result=exc)
     finally:

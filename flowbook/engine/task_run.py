@@ -41,7 +41,7 @@ from flowbook.engine.timeout import TaskTimeoutSignal
 from flowbook.utilities.logging import get_logger
 
 __all__ = ["TaskRun", "Setting", "Collector", "TaskTimeoutSignal", "run_task",
-           "trigger_verdict", "inputs_of"]
+           "trigger_verdict", "inputs_of", "attempt"]
 
 _SKIP_RULE = ("a task is skipped when an upstream task was skipped "
               "(set skip_on_upstream_skip=False to run it anyway)")
@@ -79,7 +79,7 @@ class TaskRun:
         self.cached = cached  # Cached states it may reuse (None: the task does not cache)
         self.store = store  # engine.checkpoint.Store: how its results are kept (None: not)
         self.reuse = reuse  # engine.reuse.Verdict in a reusing run (None: it just runs)
-        self.run_count = 1  # attempts so far, this one included
+        self.run_count = attempt(state)  # attempts so far, this one included
         self.loop_count: int | None = None  # LOOP iteration (None: not looping)
         self.loop_result: Any = None  # the previous iteration's LOOP result
         self.resume = False  # a person approved this run (Resume state)
@@ -125,12 +125,24 @@ class TaskRun:
                 "map_index": self.map_index, "context": self.setting.context,
                 "parameters": self.setting.parameters,
                 "cached": None if self.cached is None else [_detached(s) for s in self.cached],
-                "store": self.store, "reuse": self.reuse}
+                "store": self.store, "reuse": self.reuse, "run_count": self.run_count}
 
     def __setstate__(self, fields: dict) -> None:
         setting = Setting(fields["context"], fields["parameters"], {}, clock.REAL)
         self.__init__(fields["task"], fields["state"], fields["upstream"], fields["map_index"],
                       setting, Collector(), fields["cached"], fields["store"], fields["reuse"])
+        self.run_count = fields["run_count"]  # (counted from the history, left behind)
+
+
+def attempt(state: State) -> int:
+    """The attempt a run from ``state`` makes: one more than the Retrying it comes from,
+    also through a pause on the way (a ``manual_only`` trigger Paused it, a person or a
+    state handler gave Resume: as Prefect 1 keeps ``task_run_count`` there), else 1."""
+    while state is not None and (state.is_paused() or isinstance(state, Resume)):
+        state = state.previous
+    if isinstance(state, Retrying):
+        return (state.run_count or 1) + 1
+    return 1
 
 
 class Collector:
@@ -194,10 +206,8 @@ def inputs_of(upstream: dict) -> dict:
 
 
 def _start(tr: TaskRun, state: State) -> None:
-    if isinstance(state, Retrying):
-        tr.run_count = (state.run_count or 1) + 1
-        if state.loop_count is not None:
-            tr.loop_count, tr.loop_result = state.loop_count, state.result
+    if isinstance(state, Retrying) and state.loop_count is not None:
+        tr.loop_count, tr.loop_result = state.loop_count, state.result
     tr.resume = isinstance(state, Resume) or (state.is_paused() and state.start_time is not None)
 
 
