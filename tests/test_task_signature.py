@@ -1,4 +1,5 @@
 import inspect
+import re
 from typing import Any, Tuple
 
 import pytest
@@ -86,3 +87,21 @@ def test_a_task_given_to_a_constructor_warns_to_call_it_instead():
     with pytest.warns(UserWarning, match="A Task was passed as an argument to Holder"):
         held = Holder(Task())
     assert isinstance(held.value, Task)
+
+
+def test_a_function_task_with_positional_only_arguments_is_refused_naming_them():
+    from flowbook import task
+
+    with pytest.raises(TypeError, match=re.escape(
+            "Found positional-only parameters in the function signature for task dummy: "
+            "['a', 'b']. Prefect passes arguments using keywords")):
+        @task
+        def dummy(a, b, /):
+            pass
+
+
+def test_a_task_class_whose_run_takes_positional_only_arguments_is_refused_when_defined():
+    with pytest.raises(TypeError, match=r"for task class Bad: \['x'\].*remove the '/'"):
+        class Bad(Task):
+            def run(self, x, /):
+                pass

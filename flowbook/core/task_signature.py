@@ -1,8 +1,8 @@
 """A task's ``run`` signature: checked when a Task class is defined, and described.
 
 ``TaskMeta`` (the metaclass of ``Task``) refuses a ``run`` that flowbook cannot call with
-keyword arguments, as Prefect 1's ``SignatureValidator`` does, and warns when a task is given
-to a Task's constructor instead of to its call.
+keyword arguments (``*args``, positional-only arguments), as Prefect 1 does, and warns when
+a task is given to a Task's constructor instead of to its call.
 
 >>> def run(x, y: int = 1) -> Tuple[int, int]:
 ...     return x, y
@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import typing
 import warnings
 from typing import Any, Callable, Tuple  # noqa: F401 - Tuple is used by the doctest
+
+from flowbook.errors import UserTypeError
 
 __all__ = ["RESERVED", "TaskMeta", "check_run", "infer_nout", "inputs_of", "outputs_of",
            "call_signature"]
@@ -25,14 +28,17 @@ __all__ = ["RESERVED", "TaskMeta", "check_run", "infer_nout", "inputs_of", "outp
 RESERVED = ("upstream_tasks", "mapped", "task_args", "flow")
 
 
-def check_run(run: Callable, owner: str) -> inspect.Signature | None:
-    """``run``'s signature; ValueError if tasks cannot take it (``*args``, reserved names)."""
+def check_run(run: Callable, owner: str, method: bool = False) -> inspect.Signature | None:
+    """``run``'s signature; ValueError if tasks cannot take it (``*args``, reserved names),
+    TypeError for positional-only arguments (tasks pass every input by keyword). ``method``:
+    ``run`` is a Task class's, its first argument ``self``."""
     try:
         sig = inspect.signature(inspect.unwrap(run))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"This function can not be inspected: {run!r} ({owner}) has no "
                          "signature Python can read (a builtin or C function?); wrap it in "
                          "a def of your own to make it a task") from exc
+    _refuse_positional_only(list(sig.parameters.values())[1 if method else 0:], owner)
     for param in sig.parameters.values():
         if param.kind is inspect.Parameter.VAR_POSITIONAL:
             raise ValueError(f"{owner}: *{param.name} is not supported, since tasks take "
@@ -42,6 +48,17 @@ def check_run(run: Callable, owner: str) -> inspect.Signature | None:
         raise ValueError(f"{owner}: argument names {', '.join(reserved)} are reserved for "
                          f"calling tasks ({', '.join(RESERVED)}); rename them")
     return sig
+
+
+def _refuse_positional_only(params: list, owner: str) -> None:
+    names = [p.name for p in params if p.kind is inspect.Parameter.POSITIONAL_ONLY]
+    if names:
+        plain = re.sub(r"'([^']*)'$", r"\1", owner)  # Prefect 1's words: "task name"
+        raise UserTypeError(
+            f"Found positional-only parameters in the function signature for {plain}: "
+            f"{names}. Prefect passes arguments using keywords and does not support "
+            "positional-only parameters. Neither does flowbook: remove the '/' from the "
+            "arguments")
 
 
 def infer_nout(run: Callable) -> int | None:
@@ -95,7 +112,7 @@ class TaskMeta(type):
 
     def __new__(mcs, name: str, bases: tuple, namespace: dict) -> "TaskMeta":
         if "run" in namespace:
-            check_run(namespace["run"], f"task class {name!r}")
+            check_run(namespace["run"], f"task class {name!r}", method=True)
         if "__init__" in namespace:
             namespace = {**namespace, "__init__": _warning_of_task_arguments(
                 namespace["__init__"])}
