@@ -46,7 +46,7 @@ OPACITY = "80"  # appended to a state's colour: half transparent, as Prefect 1 d
 GRAPHVIZ_MISSING = (
     "flow.visualize() needs the graphviz Python package, which is not installed. Install it "
     "with `pip install graphviz` (it is a dependency of flowbook: `pip install flowbook` "
-    "brings it; Prefect 1 called this `pip install 'prefect[viz]'`). Drawing also needs "
+    "brings it). Drawing also needs "
     "Graphviz's `dot` program: https://graphviz.org/download/")
 DOT_MISSING = (
     "flow.visualize() could not run Graphviz's `dot` program: it is not on PATH. Install "

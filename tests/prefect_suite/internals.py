@@ -3,9 +3,9 @@
 A file such as ``core/test_flow.py`` imports ``prefect.run_configs`` (Cloud agents) at its top;
 flowbook has no such thing, and without a module of that name the file's other tests could not
 even be collected. Each placeholder module here answers any attribute with an ``Internal``
-object that raises ``PrefectInternal`` as soon as a test uses it (a call gives another), so the tests that do are
-failures listed in ``not_applicable.txt``, and the others run. Nothing here stands in for
-flowbook: it only covers modules flowbook deliberately does not have.
+object that raises ``PrefectInternal`` as soon as a test uses it (a call gives another), so
+the tests that do are failures listed in ``not_applicable.txt``, and the others run. Nothing
+here stands in for flowbook: it only covers modules flowbook deliberately does not have.
 """
 from __future__ import annotations
 

@@ -97,9 +97,12 @@ def listed() -> list[Listed]:
 
 
 def listing(outcome: Outcome, entries: list[Listed]) -> Listed | None:
-    """The first entry whose pattern matches ``outcome``'s test."""
+    """The first entry whose pattern matches ``outcome``'s test; a pattern without the
+    brackets of a parametrization matches every one of them."""
     key = f"{outcome.file}::{outcome.test}"
-    return next((e for e in entries if fnmatch.fnmatchcase(key, e.pattern)), None)
+    keys = {key, key.split("[", 1)[0]}
+    return next((e for e in entries if any(fnmatch.fnmatchcase(k, e.pattern) for k in keys)),
+                None)
 
 
 @dataclass(slots=True)
