@@ -43,9 +43,20 @@ def test_the_tasks_left_out_are_listed_in_the_order_they_were_made():
 def test_the_tracker_is_in_the_context_only_while_the_block_is_open():
     with Flow("f") as flow:
         tracker = context.get("_unused_task_tracker")
-        x = flow.add_task(Parameter("x"))
-        assert list(tracker) == [x]
+        x, y = Parameter("x"), Parameter("y")
+        assert list(tracker) == [x, y]
+        flow.add_task(x)  # a task that joins the flow leaves the tracker: it stays small
+        assert list(tracker) == [y]
+        flow.add_task(y)
     assert "_unused_task_tracker" not in context
+
+
+def test_a_task_added_to_another_flow_inside_the_block_stays_tracked():
+    other = Flow("other")
+    with Flow("f") as flow:
+        x = other.add_task(Parameter("x"))
+        assert x in context.get("_unused_task_tracker")
+    assert x not in flow.tasks
 
 
 def test_a_task_added_explicitly_gives_no_warning():

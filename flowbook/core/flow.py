@@ -139,7 +139,7 @@ class Flow:
         # As in Prefect 1: context.flow is the flow being built, and what the block sets
         # in the context ends with it; the block notes the tasks made in it (core/unused.py).
         building.push("flow_context", context.enter(flow=self, **{
-            unused.TRACKER: unused.new_tracker()}))
+            unused.TRACKER: unused.new_tracker(self)}))
         building.push("flow", self)
         return self
 
@@ -167,6 +167,7 @@ class Flow:
                     raise UserValueError(f"flow {self.name!r} already has a parameter named "
                                      f"{task.name!r}; use that one or pick another name")
         self.tasks.add(task)
+        unused.added(self, task)
         self._own_edges()
         self._edges_to[task] = []
         self._edges_from[task] = []

@@ -34,10 +34,21 @@ TRACKER = "_unused_task_tracker"  # the context key, as in Prefect 1
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-def new_tracker() -> OrderedSet:
-    """An empty tracker for a block that opens (an ordered set: the warning lists the tasks
-    in the order they were made)."""
-    return OrderedSet()
+class Tracker(OrderedSet):
+    """The tasks made in one open block and not added to its flow yet, in the order made
+    (the warning lists them so). A task leaves it when it joins the flow, so a block that
+    builds 100,000 tasks keeps none of them here."""
+
+    __slots__ = ("flow",)
+
+    def __init__(self, flow: Any = None):
+        super().__init__()
+        self.flow = flow  # the flow of the block, or None for flowbook's scratch blocks
+
+
+def new_tracker(flow: Any = None) -> Tracker:
+    """An empty tracker for the block of ``flow`` that opens."""
+    return Tracker(flow)
 
 
 def created(task: Any) -> None:
@@ -45,6 +56,13 @@ def created(task: Any) -> None:
     tracker = context.get(TRACKER)
     if tracker is not None and not _is_constant(task):
         tracker.add(task)
+
+
+def added(flow: Any, task: Any) -> None:
+    """``task`` joined ``flow``: if the open block builds ``flow``, it is used."""
+    tracker = context.get(TRACKER)
+    if tracker is not None and tracker.flow is flow:
+        tracker.discard(task)
 
 
 def copied(original: Any, new: Any) -> None:
@@ -75,7 +93,7 @@ def untracked() -> Iterator[None]:
         yield
 
 
-def warn_unused(flow: Any, tracker: OrderedSet) -> None:
+def warn_unused(flow: Any, tracker: Tracker) -> None:
     """Warn, naming them, of the tasks of ``tracker`` that are not in ``flow``."""
     unused = [t for t in tracker if t not in flow.tasks]
     if unused:
