@@ -33,8 +33,11 @@ def _on_failure_handler(on_failure: Callable) -> Callable:
     return call_on_failure
 
 
-def _context_tags() -> frozenset:
-    return frozenset(context.get("tags") or ())
+def _plus_context_tags(tags: frozenset) -> frozenset:
+    """``tags`` with those of the context's ``tags(...)`` blocks; ``tags`` itself when there
+    are none (a call or copy of a task makes no new set: memory per task)."""
+    extra = context.get("tags")
+    return tags | frozenset(extra) if extra else tags
 
 
 class _InstanceOnly:
@@ -92,7 +95,7 @@ class Task(metaclass=TaskMeta):
         if not isinstance(self.name, str):
             raise UserTypeError(f"a task name must be a str, not {type(self.name).__name__}")
         self.slug = slug
-        self.tags = task_options.tags(tags, self.name) | _context_tags()
+        self.tags = _plus_context_tags(task_options.tags(tags, self.name))
         self.max_retries = max_retries or 0
         task_options.check_retries(self.max_retries, retry_delay, self.name)
         self.retry_delay = task_options.duration(retry_delay, "retry_delay", self.name)
@@ -198,7 +201,8 @@ class Task(metaclass=TaskMeta):
             setattr(new, key, task_options.normalise(key, value, self.name))
         if "result" in task_args or "target" in task_args:
             new.result = result_option(new.result, new.target, f"task {new.name!r}")
-        new.tags = self.tags | new.tags | _context_tags()
+        new.tags = _plus_context_tags(new.tags if new.tags is self.tags
+                                      else self.tags | new.tags)
         unused.copied(self, new)  # the original counts as used: the copy is what the flow gets
         return new
 
@@ -255,7 +259,7 @@ class Task(metaclass=TaskMeta):
                                  f"context, you need to call `{run}.run(...)`")
         flow.set_dependencies(self, upstream_tasks=upstream_tasks, keyword_tasks=callargs,
                               mapped=mapped)
-        self.tags |= _context_tags()
+        self.tags = _plus_context_tags(self.tags)
         return self
 
     def set_dependencies(self, flow: Any = None, upstream_tasks: Iterable | None = None,
