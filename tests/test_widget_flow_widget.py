@@ -474,7 +474,7 @@ def test_the_widget_of_a_flow_not_run_follows_tasks_added_and_keeps_the_choice(s
     widget = show(flow)
     widget.selected = "run_job"
     report = flow.get_tasks("report")[0]
-    with flow:
+    with flow, pytest.warns(UserWarning, match="making a copy of task 'report'"):
         report(report)  # a second task named report, below the first
     widget.refresh()
     assert set(states(widget)) == {"create_cluster", "run_job", "report", "report-2"}
@@ -486,7 +486,7 @@ def test_a_run_shows_the_plan_it_ran_even_when_the_flow_changed_since(show):
     flow = spark()
     flow.run()
     widget = show(flow)
-    with flow:
+    with flow, pytest.warns(UserWarning, match="making a copy of task 'report'"):
         flow.get_tasks("report")[0](1)
     widget.refresh()
     assert set(states(widget)) == {"create_cluster", "run_job", "report"}
