@@ -29,11 +29,20 @@ __all__ = ["Context", "context", "run_values"]
 class Context(threading.local):
     """A per-thread mapping with attribute access; ``with context(key=value):`` sets values."""
 
-    def __init__(self) -> None:
-        self.__dict__["_values"] = {}
+    def __init__(self, values: dict | None = None, **more: Any) -> None:
+        self.__dict__["_values"] = {**(values or {}), **more}
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._values.get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``, set to ``default`` first if it has none (until the
+        enclosing ``with context(...)`` block ends)."""
+        return self._values.setdefault(key, default)
+
+    def update(self, values: dict | None = None, **more: Any) -> None:
+        """Set several values at once (until the enclosing ``with context(...)`` block ends)."""
+        self._values.update(values or {}, **more)
 
     def __getattr__(self, key: str) -> Any:
         try:
@@ -56,6 +65,10 @@ class Context(threading.local):
 
     def __contains__(self, key: object) -> bool:
         return key in self._values
+
+    def keys(self) -> Any:
+        """The names set, so that ``**context`` passes the values as keywords."""
+        return self._values.keys()
 
     def to_dict(self) -> dict:
         return dict(self._values)

@@ -194,3 +194,16 @@ def test_a_task_run_is_named_by_a_function_of_its_inputs():
     with Flow("runs") as flow:
         t = named(7)
     assert flow.run().result[t].result == "row 7"
+
+
+def test_setdefault_and_update_last_until_the_block_ends():
+    with context():
+        assert context.setdefault("a", 5) == 5 and context.setdefault("a", 10) == 5
+        context.update(b=2)
+        assert (context.a, context.b) == (5, 2)
+    assert "a" not in context and "b" not in context
+
+
+def test_the_context_unpacks_as_keywords():
+    with context(task_name="load"):
+        assert "{task_name}".format(**context) == "load"

@@ -161,3 +161,20 @@ def test_a_states_changed_value_is_no_longer_at_the_old_location():
     state = Success(result=Result([1], location="x"))
     state.result = [2]
     assert state._result == Result([2])
+
+
+def test_validate_asks_every_validator():
+    assert Result(1, validators=[lambda r: r.value == 1, lambda r: True]).validate()
+    assert not Result(1, validators=[lambda r: False]).validate()
+    assert Result(1).validate() and Result(1).run_validators
+
+
+def test_validate_warns_when_run_validators_is_off(caplog):
+    Result(1, validators=[lambda r: True], run_validators=False).validate()
+    assert "run_validators" in caplog.text
+
+
+def test_the_result_classes_live_in_the_base_module_too():
+    from flowbook.engine.result import base
+
+    assert base.Result is Result and base.NoResult is NoResult

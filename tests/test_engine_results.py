@@ -86,3 +86,7 @@ def test_constant_result_reads_its_own_value():
 def test_constant_result_cannot_be_written():
     with pytest.raises(ValueError, match="cannot be written"):
         ConstantResult(value=4).write(5)
+
+
+def test_prefect_result_does_not_exist_at_a_location_that_is_not_text():
+    assert PrefectResult().exists("[1, 2]") and not PrefectResult().exists([1, 2])

@@ -10,6 +10,7 @@ import pytest
 
 from flowbook.engine import clock as clocks
 from flowbook.engine.clock import FakeClock
+from flowbook.schedules import clocks as clocks_module
 from flowbook.schedules.clocks import (ClockEvent, CronClock, DatesClock, IntervalClock,
                                        as_utc)
 
@@ -180,3 +181,33 @@ def test_dates_clock_spans_its_dates():
 def test_dates_clock_needs_a_date():
     with pytest.raises(ValueError, match="at least one date"):
         DatesClock([])
+
+
+def test_rrule_clock_emits_the_rule_times_strictly_after():
+    from dateutil import rrule
+
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    rule = clocks_module.RRuleClock(rrule.rrule(freq=rrule.DAILY, dtstart=start))
+    events = list(islice(rule.events(after=start), 2))
+    assert [e.start_time for e in events] == [start + timedelta(days=1), start + timedelta(days=2)]
+
+
+def test_rrule_clock_keeps_within_start_and_end_dates_both_included():
+    from dateutil import rrule
+
+    dtstart = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    rule = clocks_module.RRuleClock(rrule.rrule(freq=rrule.DAILY, dtstart=dtstart),
+                                    start_date=dtstart + timedelta(days=3),
+                                    end_date=dtstart + timedelta(days=4))
+    assert [e.start_time.day for e in rule.events(after=dtstart)] == [4, 5]
+
+
+def test_rrule_clock_refuses_what_is_not_a_rule():
+    with pytest.raises(TypeError, match="rrule"):
+        clocks_module.RRuleClock(42)
+
+
+def test_clock_events_are_pendulum_datetimes():
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    event = next(clocks_module.IntervalClock(timedelta(hours=1), start).events(after=start))
+    assert event.start_time.add(hours=1).hour == 2

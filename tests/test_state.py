@@ -1,9 +1,13 @@
+import copy
+import pickle
+import threading
 from datetime import datetime, timezone
 
 import pytest
 
 from flowbook.context import context
 from flowbook.engine import state as st
+from flowbook.engine.result import Result
 
 SUCCESS_KINDS = [st.Success, st.Cached, st.Mapped, st.Skipped]
 PENDING_KINDS = [st.Pending, st.Scheduled, st.Paused, st.Resume, st.Retrying]
@@ -104,3 +108,73 @@ def test_states_hash_by_identity():
 
 def test_mapped_starts_with_no_children():
     assert st.Mapped().map_states == []
+
+
+def test_a_state_made_in_a_task_carries_its_tags_in_its_context():
+    with context(task_tags={"etl"}):
+        assert st.Success().context == {"tags": ["etl"]}
+    assert st.Success().context == {} and st.Success().cached_inputs == {}
+
+
+def test_only_scheduled_states_carry_the_run_count_in_their_context():
+    with context(task_run_count=3):
+        assert st.Retrying().context["task_run_count"] == 3
+        assert "task_run_count" not in st.Failed().context
+
+
+def test_states_with_different_cached_inputs_differ():
+    assert st.Pending(cached_inputs={"x": 1}) == st.Pending(cached_inputs={"x": 1})
+    assert st.Pending(cached_inputs={"x": 1}) != st.Pending(cached_inputs={"x": 2})
+
+
+class _Reader(Result):
+    """A Result that reads the location itself as the value."""
+
+    def read(self, location):
+        new = self.copy()
+        new.value, new.location = f"read {location}", location
+        return new
+
+
+def test_load_result_reads_a_value_known_only_by_location():
+    state = st.Success(result=_Reader(location="here"))
+    assert state.load_result().result == "read here"
+    assert state._result.location == "here"
+
+
+def test_load_result_does_not_read_a_value_already_there():
+    state = st.Success(result=_Reader(5, location="here"))
+    assert state.load_result().result == 5
+
+
+def test_load_result_of_a_mapped_state_loads_its_children():
+    children = [st.Success(result=_Reader(location=name)) for name in ("a", "b")]
+    assert st.Mapped(map_states=children).load_result().result == ["read a", "read b"]
+
+
+def test_load_cached_results_reads_with_the_reader_given():
+    state = st.Pending(cached_inputs={"x": Result()})
+    state.load_cached_results({"x": _Reader(location="there")})
+    assert state.cached_inputs["x"].value == "read there"
+
+
+def test_children_and_parents_walk_the_class_tree():
+    assert set(st.Success.children()) == {st.Cached, st.Mapped, st.Skipped}
+    assert st.TriggerFailed.parents(names_only=True) == ["Failed", "Finished", "State"]
+
+
+def test_meta_states_do_not_nest():
+    assert st.Queued(state=st.Submitted(state=st.Pending())).state.is_pending()
+    assert st.Queued().is_meta_state() and st.Queued().is_scheduled()
+
+
+def test_a_state_pickles_an_unpicklable_exception_as_a_message():
+    class Locked(Exception):
+        def __init__(self):
+            super().__init__()
+            self.lock = threading.RLock()
+
+    state = st.Failed(result=Locked())
+    copied = pickle.loads(pickle.dumps(state))
+    assert "could not be pickled" in copied.result and isinstance(state.result, Locked)
+    assert copy.copy(state).result is state.result  # a copy keeps the exception itself

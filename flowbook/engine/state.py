@@ -17,14 +17,15 @@ from datetime import datetime, timezone
 from time import time as _time
 from typing import Any
 
-from flowbook.context import context
+from flowbook.context import context as _context
 from flowbook.engine import clock
 from flowbook.engine.result import NoResult, Result
 
 __all__ = [
     "State", "Pending", "Scheduled", "Paused", "Resume", "Retrying", "Running", "Cancelling",
     "Finished", "Looped", "Success", "Cached", "Mapped", "Skipped", "Cancelled", "Failed",
-    "TimedOut", "TriggerFailed", "ValidationFailed", "Decision",
+    "TimedOut", "TriggerFailed", "ValidationFailed", "Submitted", "Queued", "ClientFailed",
+    "Decision",
 ]
 
 
@@ -42,13 +43,25 @@ class Decision:
 
 
 class State:
-    """Base of every state: a message, a result and the time it was entered."""
+    """Base of every state: a message, a result and the time it was entered.
 
-    __slots__ = ("message", "result", "has_result", "timestamp", "why", "previous", "_kept")
+    ``context`` holds what the state should carry along (the task's ``tags``, a scheduled
+    state's ``task_run_count``); ``cached_inputs`` the inputs a run used, by argument name.
+    """
+
+    __slots__ = ("message", "result", "has_result", "timestamp", "why", "previous", "_kept",
+                 "context", "cached_inputs")
 
     def __init__(self, message: Any = None, result: Any = _NO_RESULT, *,
-                 why: Decision | None = None):
+                 why: Decision | None = None, context: dict | None = None,
+                 cached_inputs: dict | None = None):
         self.message = message  # a str (or the exception/signal that caused the state)
+        self.context = {} if context is None else context  # values carried with the state
+        tags = _context.get("task_tags")
+        if tags:  # made inside a task: its tags go with the state, as in Prefect 1
+            self.context.setdefault("tags", list(tags))
+        # the inputs a run used (values or Results), by argument name; {} when none
+        self.cached_inputs = {} if cached_inputs is None else cached_inputs
         # the Result the value was read from or written to (its location), if any
         self._kept = result if isinstance(result, Result) and result is not NoResult else None
         if self._kept is not None:
@@ -67,13 +80,12 @@ class State:
         return f'<{type(self).__name__}: "{self.message}">'
 
     def __eq__(self, other: object) -> bool:
-        # As in Prefect 1: same class and same result; message and time do not matter.
+        # As in Prefect 1: same class, result and cached inputs; message, context and time
+        # do not matter.
         if type(self) is not type(other):
             return False
-        try:
-            return bool(self.result == other.result)  # type: ignore[attr-defined]
-        except Exception:
-            return self.result is other.result  # type: ignore[attr-defined]
+        return (_same(self.result, other.result)  # type: ignore[attr-defined]
+                and _same(self.cached_inputs, other.cached_inputs))  # type: ignore[attr-defined]
 
     __hash__ = object.__hash__  # identity: two runs' equal states are still two states
 
@@ -90,6 +102,69 @@ class State:
     def _result(self, value: Result) -> None:
         self._kept = value
         self.result, self.has_result = value.value, value is not NoResult
+
+    def _slots(self) -> dict:
+        return {name: getattr(self, name) for cls in type(self).__mro__
+                for name in getattr(cls, "__slots__", ()) if hasattr(self, name)}
+
+    def __copy__(self) -> "State":
+        new = object.__new__(type(self))
+        for name, value in self._slots().items():
+            object.__setattr__(new, name, value)
+        return new
+
+    def __getstate__(self) -> tuple:
+        # Slots, for pickle; an exception result that cannot be pickled travels as a message
+        # saying so (the state still reaches another process, as in Prefect 1).
+        slots = self._slots()
+        if isinstance(slots.get("result"), BaseException):
+            slots["result"] = _picklable_exception(slots["result"])
+            if slots.get("_kept") is not None:
+                slots["_kept"] = None
+        return None, slots
+
+    @classmethod
+    def children(cls, include_self: bool = False, names_only: bool = False) -> list:
+        """Every state class below this one (itself too with ``include_self``), as classes
+        or, with ``names_only``, as names."""
+        found, todo = [], list(cls.__subclasses__())
+        while todo:
+            sub = todo.pop()
+            if not sub.__name__.startswith("_") and sub not in found:
+                found.append(sub)
+            todo.extend(sub.__subclasses__())
+        found = ([cls] if include_self else []) + found
+        return [c.__name__ for c in found] if names_only else found
+
+    @classmethod
+    def parents(cls, include_self: bool = False, names_only: bool = False) -> list:
+        """The state classes above this one, nearest first (itself too with
+        ``include_self``), as classes or, with ``names_only``, as names."""
+        found = [c for c in cls.__mro__ if issubclass(c, State) and not c.__name__.startswith("_")
+                 and (include_self or c is not cls)]
+        return [c.__name__ for c in found] if names_only else found
+
+    def load_result(self, result: Result | None = None) -> "State":
+        """Read the value from where it is stored, when the state knows only its location
+        (a state from another process or from disk): with ``result``'s ``read`` if given,
+        else with its own Result's. A value already there is never read again."""
+        own = self._result
+        if own.value is None and own.location is not None:
+            self._result = (result or own).read(own.location)
+        return self
+
+    def load_cached_results(self, results: dict | None = None) -> "State":
+        """``load_result`` for each of ``cached_inputs`` that is a Result without a value,
+        with the reader of the same name in ``results`` if given."""
+        results = results or {}
+        for name, kept in list(self.cached_inputs.items()):
+            if not isinstance(kept, Result) or kept.value is not None:
+                continue
+            reader = results.get(name, kept)
+            location = kept.location if kept.location is not None else reader.location
+            if location is not None:
+                self.cached_inputs[name] = reader.read(location)
+        return self
 
     def parts(self) -> tuple | list:
         """The states that make up this one: a mapped task's children, else itself alone."""
@@ -134,6 +209,34 @@ class State:
     def is_cancelled(self) -> bool:
         return isinstance(self, Cancelled)
 
+    def is_meta_state(self) -> bool:
+        return isinstance(self, _MetaState)
+
+    def is_submitted(self) -> bool:
+        return isinstance(self, Submitted)
+
+    def is_queued(self) -> bool:
+        return isinstance(self, Queued)
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # values whose == is not a bool (arrays, frames)
+        return a is b
+
+
+def _picklable_exception(error: BaseException) -> Any:
+    """``error`` itself if it pickles, else a message with its repr and the pickling error."""
+    import cloudpickle  # only when a state is pickled: import flowbook stays light
+
+    try:
+        cloudpickle.dumps(error)
+    except Exception as problem:
+        return (f"The following exception could not be pickled and was cast to a string: "
+                f"{error!r}; pickling failed with {problem!r}")
+    return error
+
 
 class Pending(State):
     """Waiting for its upstream tasks or for its turn."""
@@ -151,9 +254,12 @@ class Scheduled(Pending):
     __slots__ = ("start_at", "_given")
 
     def __init__(self, message=None, result=_NO_RESULT,
-                 start_time: datetime | float | None = None, *, why=None):
-        super().__init__(message, result, why=why)
+                 start_time: datetime | float | None = None, **given):
+        super().__init__(message, result, **given)
         self.start_time = self.timestamp if start_time is None else start_time
+        run_count = _context.get("task_run_count")
+        if run_count is not None:  # carried to the task's next run, as in Prefect 1
+            self.context.setdefault("task_run_count", run_count)
 
     @property
     def start_time(self) -> datetime | None:
@@ -184,9 +290,9 @@ class Paused(Scheduled):
 
     __slots__ = ()
 
-    def __init__(self, message=None, result=_NO_RESULT, start_time: float | None = None, *,
-                 why=None):
-        super().__init__(message, result, why=why)
+    def __init__(self, message=None, result=_NO_RESULT, start_time: float | None = None,
+                 **given):
+        super().__init__(message, result, **given)
         self.start_time = start_time  # None: no automatic resumption
 
 
@@ -207,10 +313,10 @@ class Retrying(Scheduled):
 
     def __init__(self, message=None, result=_NO_RESULT, start_time=None,
                  run_count: int | None = None,
-                 loop_count: int | None = None, *, why=None):
-        super().__init__(message, result, start_time, why=why)
+                 loop_count: int | None = None, **given):
+        super().__init__(message, result, start_time, **given)
         if run_count is None:  # made inside a task (a RETRY signal): the run's attempt count
-            run_count = context.get("task_run_count", 1)
+            run_count = _context.get("task_run_count", 1)
         self.run_count = run_count  # runs made so far, the failed one included
         self.loop_count = loop_count  # the LOOP iteration to resume, None when not looping
 
@@ -238,11 +344,11 @@ class Looped(Finished):
 
     __slots__ = ("loop_count",)
 
-    def __init__(self, message=None, result=_NO_RESULT, loop_count: int | None = None, *,
-                 why=None):
-        super().__init__(message, result, why=why)
+    def __init__(self, message=None, result=_NO_RESULT, loop_count: int | None = None,
+                 **given):
+        super().__init__(message, result, **given)
         if loop_count is None:  # made inside a task (a LOOP signal): the run's iteration
-            loop_count = context.get("task_loop_count", 1)
+            loop_count = _context.get("task_loop_count", 1)
         self.loop_count = loop_count  # iterations made so far, this one included
 
 
@@ -255,15 +361,17 @@ class Success(Finished):
 class Cached(Success):
     """Success reused from a cache; valid until ``cached_result_expiration``."""
 
-    __slots__ = ("cached_inputs", "cached_parameters", "cached_result_expiration")
+    __slots__ = ("cached_parameters", "cached_result_expiration", "hashed_inputs")
 
     def __init__(self, message=None, result=_NO_RESULT, cached_inputs=None,
                  cached_parameters=None,
-                 cached_result_expiration: float | None = None, *, why=None):
-        super().__init__(message, result, why=why)
-        self.cached_inputs = cached_inputs  # the inputs the result was computed from
+                 cached_result_expiration: datetime | float | None = None, *,
+                 hashed_inputs: dict | None = None, **given):
+        super().__init__(message, result, cached_inputs=cached_inputs, **given)
         self.cached_parameters = cached_parameters  # the flow parameters at that time
-        self.cached_result_expiration = cached_result_expiration  # epoch seconds, None: never
+        # epoch seconds on the run's clock or a datetime (naive: UTC); None: never expires
+        self.cached_result_expiration = cached_result_expiration
+        self.hashed_inputs = hashed_inputs  # dask tokens of the inputs, by name, if kept
 
 
 class Mapped(Success):
@@ -272,14 +380,24 @@ class Mapped(Success):
     __slots__ = ("map_states", "n_map_states")
 
     def __init__(self, message=None, result=_NO_RESULT, map_states: list | None = None,
-                 n_map_states: int | None = None, *, why=None):
-        super().__init__(message, result, why=why)
+                 n_map_states: int | None = None, **given):
+        super().__init__(message, result, **given)
         self.map_states = [] if map_states is None else map_states  # one State per child
         # how many children the mapped inputs allowed when mapping began
         self.n_map_states = len(self.map_states) if n_map_states is None else n_map_states
 
     def parts(self) -> list:
         return self.map_states
+
+    def load_result(self, result: Result | None = None) -> "State":
+        """Load each child's result (a Mapped state's own Result is never read); ``result``
+        then lists the children's."""
+        for child in self.map_states:
+            if child is not None:
+                child.load_result(result)
+        if self.map_states:
+            self.result = [getattr(child, "result", None) for child in self.map_states]
+        return self
 
 
 class Skipped(Success):
@@ -318,6 +436,44 @@ class ValidationFailed(Failed):
     __slots__ = ()
 
 
+class _MetaState(State):
+    """A state about another one (``state``), from Prefect 1's API backend."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, message=None, result=_NO_RESULT, state: State | None = None, **given):
+        super().__init__(message, result, **given)
+        # the state this one is about; never itself a meta state (they do not nest)
+        self.state = state.state if isinstance(state, _MetaState) else state
+
+
+class Submitted(_MetaState):
+    """Handed to an agent to run (Prefect 1's API backend; flowbook never enters it)."""
+
+    __slots__ = ()
+
+
+class ClientFailed(_MetaState):
+    """The backend refused a state (Prefect 1's API backend; flowbook never enters it)."""
+
+    __slots__ = ()
+
+
+class Queued(_MetaState):
+    """Waiting for a concurrency slot until ``start_time`` (Prefect 1's API backend;
+    flowbook never enters it)."""
+
+    __slots__ = ("start_time",)
+
+    def __init__(self, message=None, result=_NO_RESULT, state: State | None = None,
+                 start_time: datetime | None = None, **given):
+        super().__init__(message, result, state, **given)
+        self.start_time = start_time or datetime.fromtimestamp(self.timestamp, timezone.utc)
+
+    def is_scheduled(self) -> bool:
+        return True  # it waits for its start_time, as a Scheduled state does
+
+
 # Each state class's display colour, as Prefect 1.4.1 gives it (``Success.color``): the fill
 # of ``flow.visualize(flow_state)``. A subclass not listed takes its parent's.
 _COLORS = {
@@ -326,6 +482,7 @@ _COLORS = {
     Finished: "#003ccb", Looped: "#003ccb", Success: "#28a745", Cached: "#34d058",
     Mapped: "#003ccb", Skipped: "#62757f", Cancelled: "#bdbdbd", Failed: "#eb0000",
     TimedOut: "#ff4e33", TriggerFailed: "#ff5131", ValidationFailed: "#ff5131",
+    Submitted: "#fff176", Queued: "#fff176", ClientFailed: "#ff5131",
 }
 for _cls, _color in _COLORS.items():
     _cls.color = _color  # a class attribute: no slot, nothing stored on each state

@@ -19,8 +19,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-__all__ = ["ClockEvent", "Clock", "IntervalClock", "CronClock", "DatesClock", "as_utc",
-           "utc_now"]
+__all__ = ["ClockEvent", "Clock", "IntervalClock", "CronClock", "DatesClock", "RRuleClock",
+           "as_utc", "utc_now"]
 
 DEFAULT_START = datetime(2019, 1, 1, tzinfo=timezone.utc)  # IntervalClock's, as Prefect 1's
 
@@ -111,7 +111,11 @@ class Clock:
         raise NotImplementedError(f"{type(self).__name__} must define events(after)")
 
     def _event(self, start_time: datetime) -> ClockEvent:
-        return ClockEvent(start_time, self.parameter_defaults, self.labels)
+        # A pendulum DateTime in the same timezone, as Prefect 1's clocks give
+        # (event.start_time.in_tz("UTC"), .add(days=1)); pendulum is loaded with the events.
+        import pendulum
+
+        return ClockEvent(pendulum.instance(start_time), self.parameter_defaults, self.labels)
 
     def _past_end(self, moment: datetime) -> bool:
         return self.end_date is not None and as_utc(moment) > as_utc(self.end_date)
@@ -226,3 +230,38 @@ class DatesClock(Clock):
         for moment in sorted(self.dates, key=as_utc):
             if as_utc(moment) > after:
                 yield self._event(moment)
+
+
+class RRuleClock(Clock):
+    """The times a ``dateutil.rrule.rrule`` (or ``rruleset``) gives, within
+    ``start_date``..``end_date`` (both included) when given."""
+
+    def __init__(self, rrule_obj: Any, start_date: datetime | None = None,
+                 end_date: datetime | None = None, parameter_defaults: dict | None = None,
+                 labels: list | None = None):
+        from dateutil import rrule
+
+        if not isinstance(rrule_obj, (rrule.rrule, rrule.rruleset)):
+            raise TypeError(f"RRuleClock needs a dateutil rrule, not {type(rrule_obj).__name__}"
+                            ": RRuleClock(rrule.rrule(freq=rrule.DAILY))")
+        self.rrule = rrule_obj  # the recurrence rule
+        super().__init__(start_date, end_date, parameter_defaults, labels)
+
+    def events(self, after: datetime | None = None) -> Iterator[ClockEvent]:
+        cursor = as_utc(after) if after is not None else utc_now()
+        included = False  # the rule's time equal to the cursor: only start_date's itself
+        if self.start_date is not None and as_utc(self.start_date) > cursor:
+            cursor, included = as_utc(self.start_date), True
+        while True:
+            moment = self.rrule.after(self._in_rule_zone(cursor), inc=included)
+            if moment is None or self._past_end(moment):
+                return
+            yield self._event(moment)
+            cursor, included = as_utc(moment), False
+
+    def _in_rule_zone(self, moment: datetime) -> datetime:
+        """``moment`` as the rule compares it: naive when the rule's dtstart is naive."""
+        start = getattr(self.rrule, "_dtstart", None)
+        if start is not None and start.tzinfo is None:
+            return moment.replace(tzinfo=None)
+        return moment

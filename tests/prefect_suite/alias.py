@@ -16,7 +16,7 @@ import sys
 __all__ = ["RENAMES", "install", "uninstall", "real_name"]
 
 # Prefect module -> the flowbook module that holds the same public names.
-RENAMES: dict = {}
+RENAMES: dict = {"prefect.utilities.context": "flowbook.context"}
 
 
 def real_name(name: str) -> str:

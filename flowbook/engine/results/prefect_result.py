@@ -38,6 +38,8 @@ class PrefectResult(Result):
 
     def exists(self, location: str, **kwargs: Any) -> bool:
         """Whether ``location`` is JSON text (the value is the location itself)."""
+        if not isinstance(location, str):
+            return False
         try:
             self.serializer.deserialize(location.encode())
         except ValueError:

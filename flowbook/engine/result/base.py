@@ -1,4 +1,4 @@
-"""Results: a task's value with where it is kept (``Result``), and ``NoResult``, no value at all.
+"""The base ``Result``: a value with where it is kept, and ``NoResult``, no value at all.
 
 A ``Result`` subclass stores values somewhere (``flowbook.engine.results``: ``LocalResult``
 files, ``PrefectResult`` JSON kept in the location itself) through ``write``, ``read`` and
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import logging
 import uuid
 import warnings
 from typing import Any, Callable
@@ -30,14 +31,18 @@ class Result:
     """A value and where it is (or will be) stored.
 
     ``location`` is a str template or a callable ``(**kwargs) -> str``; ``serializer``
-    (``flowbook.engine.serializers``) turns values into bytes, cloudpickle by default.
+    (``flowbook.engine.serializers``) turns values into bytes, cloudpickle by default;
+    ``validators`` are functions ``Result -> bool`` that ``validate()`` asks.
     """
 
     def __init__(self, value: Any = None, location: str | Callable | None = None,
-                 serializer: Any = None):
+                 serializer: Any = None, validators: list | None = None,
+                 run_validators: bool = True):
         from flowbook.engine.serializers import PickleSerializer
 
         self.value = value  # the value held (None also when nothing was read yet)
+        self.validators = validators  # functions Result -> bool; None: nothing to check
+        self.run_validators = run_validators  # whether a run should call validate()
         self.serializer = PickleSerializer() if serializer is None else serializer
         if location is None or isinstance(location, str):
             self.location = location  # a template until format() fills it in
@@ -59,6 +64,15 @@ class Result:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.value!r}>"
+
+    def validate(self) -> bool:
+        """Whether every one of ``validators`` accepts this Result (True when there are
+        none); a validator's exception propagates."""
+        if not self.run_validators:
+            logging.getLogger("flowbook.Result").warning(
+                "validate() was called on a %s made with run_validators=False; its "
+                "validators run all the same", type(self).__name__)
+        return all(check(self) for check in self.validators or ())
 
     def copy(self) -> "Result":
         """A shallow copy (the value is shared)."""
