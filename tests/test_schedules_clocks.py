@@ -211,3 +211,9 @@ def test_clock_events_are_pendulum_datetimes():
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     event = next(clocks_module.IntervalClock(timedelta(hours=1), start).events(after=start))
     assert event.start_time.add(hours=1).hour == 2
+
+
+def test_interval_clock_from_a_pendulum_start_keeps_the_wall_clock_hour_across_dst():
+    start = pendulum.datetime(2018, 3, 8, 9, tz="America/New_York")
+    days = islice(IntervalClock(timedelta(days=1), start).events(after=start), 4)
+    assert [e.start_time.in_tz("America/New_York").hour for e in days] == [9, 9, 9, 9]

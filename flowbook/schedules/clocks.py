@@ -160,7 +160,10 @@ class IntervalClock(Clock):
         """``start`` plus ``steps`` intervals: days on the wall clock, seconds elapsed."""
         total = self.interval * steps
         rest = total - timedelta(days=total.days)
-        moment = start + timedelta(days=total.days)
+        # a plain datetime adds days on the wall clock (a pendulum DateTime would add 24h)
+        plain = datetime(*start.timetuple()[:6], start.microsecond, start.tzinfo,
+                         fold=start.fold)
+        moment = plain + timedelta(days=total.days)
         return (as_utc(moment) + rest).astimezone(start.tzinfo)
 
 
