@@ -14,11 +14,12 @@ from flowbook.core.task import Task, task
 from flowbook.engine import signals, state
 from flowbook.notebook.registry import notebook_flow
 from flowbook.tasks.control_flow import case, merge
+from flowbook.tasks.core.resource_manager import resource_manager
 
 __all__ = [
     "task", "Task", "Flow", "FlowCycleError", "Parameter", "case", "merge", "unmapped",
-    "mapped", "flatten", "context", "triggers", "signals", "state", "notebook_flow",
-    "load_ipython_extension", "show", "simulate", "expect",
+    "mapped", "flatten", "resource_manager", "context", "triggers", "signals", "state",
+    "notebook_flow", "load_ipython_extension", "show", "simulate", "expect",
 ]
 __version__ = "0.1.0"
 

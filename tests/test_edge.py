@@ -18,7 +18,7 @@ def test_an_annotation_wins_over_the_flag_given():
 
 def test_an_edge_from_a_task_to_itself_is_refused():
     t = Task(name="loop")
-    with pytest.raises(ValueError, match="cannot connect task 'loop' to itself"):
+    with pytest.raises(ValueError, match="Edges can not connect a task to itself"):
         Edge(t, t)
 
 
@@ -31,3 +31,16 @@ def test_a_key_that_is_not_an_identifier_is_refused(key):
 def test_tasks_are_both_ends():
     up, down = Task(), Task()
     assert Edge(up, down).tasks == {up, down}
+
+
+def test_nested_annotations_combine_and_the_outer_one_wins():
+    up = Task()
+    annotated = mapped(flatten(unmapped(up)))
+    assert annotated.value is up
+    assert annotated.annotations == {"mapped": True, "flattened": True}
+    assert unmapped.annotations == {"mapped": False}  # the class's own flags are untouched
+
+
+def test_an_edge_between_two_values_that_are_one_object_is_refused_by_name():
+    with pytest.raises(ValueError, match="Edges can not connect a task to itself \\(1\\)"):
+        Edge(1, 1)

@@ -1,7 +1,7 @@
 import pytest
 
 from builders import returns
-from flowbook import Flow, task
+from flowbook import Flow, Task, task
 from flowbook.tasks.core import Constant, Dict, List, Set, Tuple
 
 
@@ -62,3 +62,10 @@ def test_function_task_is_what_the_task_decorator_makes():
 
     made = task(lambda x: x + 1, name="inc")
     assert isinstance(made, FunctionTask) and made.run(1) == 2
+
+
+def test_positional_arguments_become_inputs_arg_1_arg_2_as_in_prefect_1():
+    first, second = Task(name="first"), Task(name="second")
+    with Flow("keys") as flow:
+        gathered = List().bind(first, second)
+    assert {e.key for e in flow.edges_to(gathered)} == {"arg_1", "arg_2"}

@@ -32,3 +32,27 @@ def test_tags_are_given_to_tasks_made_in_the_block():
 def test_the_modules_export_flowbooks_own_objects():
     assert utilities_tasks.task is task
     assert (edges.unmapped, edges.mapped, edges.flatten) == (unmapped, mapped, flatten)
+
+
+def test_as_task_wraps_a_value_in_a_constant_and_unwraps_annotations():
+    from flowbook.tasks.core import Constant
+
+    made = utilities_tasks.as_task([1, (2, 3)])
+    assert isinstance(made, Constant) and made.value == [1, (2, 3)] and made.auto_generated
+    t = Task()
+    assert utilities_tasks.as_task(unmapped(t)) is t and not t.auto_generated
+
+
+def test_pause_task_pauses_the_task_until_it_is_resumed():
+    from flowbook import Flow
+
+    @task
+    def gate():
+        utilities_tasks.pause_task("waiting for a person")
+        return "passed"
+
+    with Flow("gate") as flow:
+        g = gate()
+    paused = flow.run().result[g]
+    assert paused.is_paused() and paused.message == "waiting for a person"
+    assert flow.resume(g).result[g].result == "passed"

@@ -166,7 +166,7 @@ def test_edges_into_collections_items_merges_and_cases_have_no_label():
         with case(first, 1):
             one()
     source = draw(flow).source
-    for key in ("arg_0", "task_result", "task1", "task2", "label=value "):
+    for key in ("arg_1", "task_result", "task1", "task2", "label=value "):
         assert key not in source
     assert 'values' in source and "label=x" in source  # arguments a person named
 

@@ -30,8 +30,9 @@ class Edge:
                     object.__setattr__(self, flag, on)
                 object.__setattr__(self, end, value.value)
         if self.upstream_task is self.downstream_task:
-            raise UserValueError(f"an edge cannot connect task {self.upstream_task.name!r} to "
-                                 "itself; a task cannot run before itself")
+            name = getattr(self.upstream_task, "name", self.upstream_task)
+            raise UserValueError(f"Edges can not connect a task to itself ({name!r}): a task "
+                                 "cannot run before itself")
         if self.key is not None and not (isinstance(self.key, str) and self.key.isidentifier()
                                          and not keyword.iskeyword(self.key)):
             raise UserValueError(f"edge key {self.key!r} (into task "
@@ -49,11 +50,15 @@ class Edge:
 
 
 class EdgeAnnotation:
-    """Wraps an argument to say how the edge it creates behaves."""
+    """Wraps an argument to say how the edge it creates behaves. Annotations nest, the outer
+    one winning: ``mapped(flatten(x))`` is mapped and flattened."""
 
     annotations: dict = {}
 
     def __init__(self, value: Any):
+        if isinstance(value, EdgeAnnotation):
+            self.annotations = {**value.annotations, **type(self).annotations}
+            value = value.value
         self.value = value
 
 

@@ -175,6 +175,9 @@ class Flow:
         case = building.active_case()
         if case is not None:
             case.add_task(task, self)
+        resource = context.get("resource")  # a `with resource_manager(...)` block
+        if resource is not None:
+            resource.add_task(task, self)
         return task
 
     def add_edge(self, upstream_task: Any, downstream_task: Any, key: str | None = None,
@@ -191,6 +194,9 @@ class Flow:
             mapped = upstream_task.annotations.get("mapped", mapped)
             flattened = upstream_task.annotations.get("flattened", flattened)
             upstream_task = upstream_task.value
+        if mapped and context.get("mapped"):  # apply_map maps every edge itself
+            raise UserValueError("Cannot set `mapped=True` when running from inside a mapped "
+                                 "context (apply_map); call the task plainly, apply_map maps it")
         if isinstance(downstream_task, Parameter):
             raise UserValueError(f"parameter {downstream_task.name!r} cannot have upstream tasks: "
                              "Parameters must be root tasks and can not have upstream "
@@ -347,8 +353,18 @@ class Flow:
                 and (task_type is None or isinstance(t, task_type))]
 
     def reference_tasks(self) -> set:
-        """The tasks whose states decide the flow's state (default: the terminal tasks)."""
-        return set(self._reference_tasks) or self.terminal_tasks()
+        """The tasks whose states decide the flow's state (default: the terminal tasks, with
+        a resource's cleanup task left out, and so the tasks it waits for and the resource's
+        own tasks; see tasks/core/resource_manager)."""
+        if self._reference_tasks:
+            return set(self._reference_tasks)
+        from flowbook.tasks.core.resource_manager import ResourceCleanupTask
+
+        def before_cleanup(e: Edge) -> bool:
+            return isinstance(e.downstream_task, ResourceCleanupTask) and e.key is None
+
+        return {t for t in self.tasks if not isinstance(t, ResourceCleanupTask)
+                and all(before_cleanup(e) for e in self._edges_from[t])}
 
     def chosen_reference_tasks(self) -> list:
         """The reference tasks set with ``set_reference_tasks`` (empty: the default, the

@@ -115,7 +115,7 @@ def compile_plan(flow: Any) -> Plan:
         edges=tuple(flow.edges), edges_to=MappingProxyType(edges_to),
         edges_from=MappingProxyType(edges_from), constants_of=MappingProxyType(constants_of),
         mapped=frozenset(flow._mapped), terminal=terminal,
-        reference=frozenset(flow.chosen_reference_tasks()) or terminal)
+        reference=frozenset(flow.reference_tasks()))
 
 
 def _order(flow_name: str, edges_to: dict) -> tuple:

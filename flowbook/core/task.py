@@ -394,7 +394,7 @@ class GetItem(Task):
 
 
 class FunctionTask(Task):
-    """A task whose ``run`` is a plain function."""
+    """``FunctionTask``: a task whose ``run`` is a plain function (what ``@task`` makes)."""
 
     def __init__(self, fn: Callable, name: str | None = None, **options: Any):
         if not callable(fn):
@@ -404,6 +404,7 @@ class FunctionTask(Task):
         self.run = fn
         super().__init__(name=name, **options)
         self.__doc__ = getattr(fn, "__doc__", None)
+        self.__wrapped__ = fn  # for inspect.unwrap and doc tools, as functools.wraps would
 
     @property
     def signature(self) -> inspect.Signature:

@@ -159,7 +159,7 @@ def _items_of(t: Any, plan: Any) -> list:
     """A gathering task's items in order: upstream tasks and constant values."""
     by_key = {e.key: e.upstream_task for e in plan.edges_to[t]}
     by_key.update((e.key, s.result) for e, s in plan.constants_of[t])
-    return [by_key[f"arg_{i}"] for i in range(len(by_key))]
+    return [by_key[k] for k in sorted(by_key, key=lambda k: int(k.rpartition("_")[2]))]
 
 
 def _in_order(plan: Any, written: list, inline: set, cases: dict) -> list:

@@ -1,5 +1,5 @@
-"""What Prefect 1 code imports from ``prefect.utilities.tasks``: ``task``, the edge
-annotations, ``defaults_from_attrs`` and ``tags``.
+"""What Prefect 1 code imports from ``prefect.utilities.tasks``: ``task``, ``as_task``,
+``apply_map``, the edge annotations, ``defaults_from_attrs``, ``tags`` and ``pause_task``.
 
 >>> from flowbook import Task
 >>> class Greet(Task):
@@ -20,10 +20,14 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from flowbook.context import context
+from flowbook.core.apply_map import apply_map
 from flowbook.core.edge import flatten, mapped, unmapped
 from flowbook.core.task import task
+from flowbook.engine import signals
+from flowbook.tasks.core.wrapping import as_task
 
-__all__ = ["task", "unmapped", "mapped", "flatten", "defaults_from_attrs", "tags"]
+__all__ = ["task", "as_task", "apply_map", "unmapped", "mapped", "flatten",
+           "defaults_from_attrs", "tags", "pause_task"]
 
 
 def defaults_from_attrs(*names: str) -> Callable:
@@ -48,3 +52,10 @@ def tags(*names: str) -> Iterator[None]:
     """Within the block, every task made gets these tags too."""
     with context(tags=set(context.get("tags") or ()) | set(names)):
         yield
+
+
+def pause_task(message: str | None = None) -> None:
+    """Called in a task's run: pause it (a ``PAUSE`` signal) until it is resumed; a resumed
+    run goes on past this call."""
+    if not context.get("resume", False):
+        raise signals.PAUSE(message or "Pause signal raised during task execution.")

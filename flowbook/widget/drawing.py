@@ -248,7 +248,7 @@ def _edge_line(edge: Any, names: dict, label: bool) -> str:
 
 def _labelled(task: Any) -> bool:
     """Whether edges into ``task`` show their argument's name: not for a collection
-    (``arg_0``), an item (``task_result``), a merge (``task1``) or a case (``value``)."""
+    (``arg_1``), an item (``task_result``), a merge (``task1``) or a case (``value``)."""
     from flowbook.core.task import GetItem
     from flowbook.tasks.control_flow import CompareValue, Merge
 

@@ -2,10 +2,12 @@
 
 The layout is Prefect 1's ``prefect.tasks.core``: ``constants.Constant``,
 ``collections.List``/``Tuple``/``Set``/``Dict``, ``function.FunctionTask`` and the operator
-tasks of ``operators``; ``wrapping.as_task`` turns a plain value into one of them.
+tasks of ``operators``; ``resource_manager``; ``wrapping.as_task`` turns a plain value
+into one of them.
 """
 
-from flowbook.tasks.core import collections, constants, function, operators, wrapping
+from flowbook.tasks.core import (collections, constants, function, operators,
+                                 resource_manager, wrapping)
 from flowbook.tasks.core.collections import Dict, List, Set, Tuple
 from flowbook.tasks.core.constants import Constant
 from flowbook.tasks.core.function import FunctionTask
@@ -14,5 +16,5 @@ from flowbook.tasks.core.wrapping import as_task
 
 __all__ = [
     "Constant", "List", "Tuple", "Set", "Dict", "FunctionTask", "GetItem", "as_task",
-    "collections", "constants", "function", "operators", "wrapping",
+    "collections", "constants", "function", "operators", "resource_manager", "wrapping",
 ]

@@ -18,11 +18,12 @@ def _position(item: tuple) -> int:
 
 
 class VarArgsTask(Task):
-    """A task bound with positional arguments, which become its inputs ``arg_0``, ``arg_1``..."""
+    """A task bound with positional arguments, which become its inputs ``arg_1``, ``arg_2``...
+    (Prefect 1's names)."""
 
     def bind(self, *args: Any, upstream_tasks: Iterable | None = None, mapped: bool = False,
              flow: Any = None) -> Task:
-        items = {f"arg_{i}": value for i, value in enumerate(args)}
+        items = {f"arg_{i}": value for i, value in enumerate(args, start=1)}
         return super().bind(upstream_tasks=upstream_tasks, mapped=mapped, flow=flow, **items)
 
     def _in_order(self, items: dict) -> list:

@@ -24,8 +24,12 @@ def _is_constant(value: Any) -> bool:
     return True
 
 
-def as_task(value: Any, flow: Any) -> Task:
-    """``value`` as a task of ``flow``: tasks as they are, constants and collections wrapped."""
+def as_task(value: Any, flow: Any = None) -> Task:
+    """``value`` as a task: tasks as they are (an annotated one unwrapped: ``unmapped(t)`` is
+    ``t``), other values a ``Constant``, collections holding tasks a collection task bound in
+    ``flow`` (default: the flow being built)."""
+    if isinstance(value, EdgeAnnotation):
+        return as_task(value.value, flow)
     if isinstance(value, Task):
         return value
     if _is_constant(value):
