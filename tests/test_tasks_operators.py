@@ -86,3 +86,14 @@ def test_get_attr_follows_a_dotted_path():
 
     value = types.SimpleNamespace(inner=types.SimpleNamespace(x=3))
     assert operators.GetAttr().run(value, "inner.x") == 3
+
+
+def test_getattr_gives_its_default_for_a_missing_attribute():
+    from types import SimpleNamespace
+
+    value = SimpleNamespace(a=1)
+    assert operators.GetAttr(default="init").run(value, "missing") == "init"
+    assert operators.GetAttr(default="init").run(value, "missing", "call") == "call"
+    assert operators.GetAttr().run(value, "a", default="unused") == 1
+    with pytest.raises(AttributeError):
+        operators.GetAttr().run(value, "missing")

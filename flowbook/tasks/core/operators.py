@@ -24,11 +24,25 @@ __all__ = [
 ]
 
 
-class GetAttr(Task):
-    """``x.attr`` (a dotted path such as ``"a.b"`` too) of its input's result."""
+_NO_DEFAULT = object()  # GetAttr without a default: a missing attribute fails the task
 
-    def run(self, task_result: Any, attr: str) -> Any:
-        return attrgetter(attr)(task_result)
+
+class GetAttr(Task):
+    """``x.attr`` (a dotted path such as ``"a.b"`` too) of its input's result; with a
+    ``default`` (given here or to the call), that instead of an AttributeError."""
+
+    def __init__(self, default: Any = _NO_DEFAULT, **kwargs: Any):
+        self.default = default
+        super().__init__(**kwargs)
+
+    def run(self, task_result: Any, attr: str, default: Any = _NO_DEFAULT) -> Any:
+        default = self.default if default is _NO_DEFAULT else default
+        try:
+            return attrgetter(attr)(task_result)
+        except AttributeError:
+            if default is _NO_DEFAULT:
+                raise
+            return default
 
 
 class Add(Task):
