@@ -178,3 +178,11 @@ def test_a_state_pickles_an_unpicklable_exception_as_a_message():
     copied = pickle.loads(pickle.dumps(state))
     assert "could not be pickled" in copied.result and isinstance(state.result, Locked)
     assert copy.copy(state).result is state.result  # a copy keeps the exception itself
+
+
+def test_a_state_whose_result_is_the_signal_holding_it_pickles():
+    from flowbook.engine import signals
+
+    state = signals.TRIGGERFAIL("upstream failed").state
+    copied = pickle.loads(pickle.dumps(state))
+    assert copied.is_failed() and isinstance(copied.result, signals.TRIGGERFAIL)

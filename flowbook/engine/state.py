@@ -12,6 +12,7 @@ state questions (``state.is_failed()``) rather than comparing class names.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from time import time as _time
@@ -226,15 +227,26 @@ def _same(a: Any, b: Any) -> bool:
         return a is b
 
 
+_checking = threading.local()  # .active: a trial pickling is under way in this thread
+
+
 def _picklable_exception(error: BaseException) -> Any:
-    """``error`` itself if it pickles, else a message with its repr and the pickling error."""
+    """``error`` itself if it pickles, else a message with its repr and the pickling error.
+
+    A signal holds its state, whose result is the signal: the trial pickling of a state met
+    inside another trial is left to that outer one (else each would start another)."""
     import cloudpickle  # only when a state is pickled: import flowbook stays light
 
+    if getattr(_checking, "active", False):
+        return error
+    _checking.active = True
     try:
         cloudpickle.dumps(error)
     except Exception as problem:
         return (f"The following exception could not be pickled and was cast to a string: "
                 f"{error!r}; pickling failed with {problem!r}")
+    finally:
+        _checking.active = False
     return error
 
 
