@@ -51,18 +51,19 @@ class State:
     """
 
     __slots__ = ("message", "result", "has_result", "timestamp", "why", "previous", "_kept",
-                 "context", "cached_inputs")
+                 "_carried", "_inputs")
 
     def __init__(self, message: Any = None, result: Any = _NO_RESULT, *,
                  why: Decision | None = None, context: dict | None = None,
                  cached_inputs: dict | None = None):
         self.message = message  # a str (or the exception/signal that caused the state)
-        self.context = {} if context is None else context  # values carried with the state
+        # ``context`` and ``cached_inputs`` (properties): None until given or asked for, as
+        # most states carry neither (two empty dicts per state were 40% of a run's memory)
+        self._carried = context
         tags = _context.get("task_tags")
         if tags:  # made inside a task: its tags go with the state, as in Prefect 1
             self.context.setdefault("tags", list(tags))
-        # the inputs a run used (values or Results), by argument name; {} when none
-        self.cached_inputs = {} if cached_inputs is None else cached_inputs
+        self._inputs = cached_inputs  # the inputs a run used (values or Results), by name
         # the Result the value was read from or written to (its location), if any
         self._kept = result if isinstance(result, Result) and result is not NoResult else None
         if self._kept is not None:
@@ -86,9 +87,32 @@ class State:
         if type(self) is not type(other):
             return False
         return (_same(self.result, other.result)  # type: ignore[attr-defined]
-                and _same(self.cached_inputs, other.cached_inputs))  # type: ignore[attr-defined]
+                and _same(self._inputs or None, other._inputs or None))  # type: ignore
 
     __hash__ = object.__hash__  # identity: two runs' equal states are still two states
+
+    @property
+    def context(self) -> dict:
+        """What the state carries along (Prefect 1's ``state.context``): the task's ``tags``,
+        a scheduled state's ``task_run_count``; ``{}`` when nothing."""
+        if self._carried is None:
+            self._carried = {}
+        return self._carried
+
+    @context.setter
+    def context(self, value: dict) -> None:
+        self._carried = value
+
+    @property
+    def cached_inputs(self) -> dict:
+        """The inputs the run used, by argument name (values or Results); ``{}`` when none."""
+        if self._inputs is None:
+            self._inputs = {}
+        return self._inputs
+
+    @cached_inputs.setter
+    def cached_inputs(self, value: dict) -> None:
+        self._inputs = value
 
     @property
     def _result(self) -> Result:
