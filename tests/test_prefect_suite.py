@@ -6,6 +6,7 @@ tests (those not listed as Prefect internals) pass in every file.
 """
 from __future__ import annotations
 
+import fnmatch
 import sys
 from pathlib import Path
 
@@ -67,8 +68,12 @@ def test_a_file_below_the_goal_is_there_only_by_deliberate_differences(tallies):
 
 
 def test_every_listed_pattern_matches_a_test(outcomes):
+    """Of the files that ran: the lists also hold entries for other files of Prefect 1.4.1's
+    suite (run with $FLOWBOOK_PREFECT_TESTS pointing at them)."""
+    ran = {o.file for o in outcomes}
     unused = [e.pattern for e in suite.listed()
-              if not any(suite.listing(o, [e]) for o in outcomes)]
+              if any(fnmatch.fnmatchcase(f, e.pattern.split("::")[0]) for f in ran)
+              and not any(suite.listing(o, [e]) for o in outcomes)]
     assert not unused, f"listed patterns that match no test: {unused}"
 
 
