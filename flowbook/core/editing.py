@@ -1,6 +1,7 @@
-"""Editing a built flow as a whole: ``Flow.replace`` (one task for another) and
-``Flow.update`` (merge another flow in). Both go through the Flow's own ``add_*`` and
-``remove_*`` methods, so its indexes, slugs and plan stay right.
+"""Editing a built flow as a whole: ``Flow.replace`` (one task for another),
+``Flow.update`` (merge another flow in) and ``Flow.copy``. They go through the Flow's own
+``add_*`` and ``remove_*`` methods, so its indexes, slugs and plan stay right; ``copy``
+then takes the original's slugs and reference choice as they are.
 
 >>> from flowbook import Flow, Task
 >>> a, b, c = Task("a"), Task("b"), Task("c")
@@ -17,7 +18,7 @@ from typing import Any
 
 from flowbook.errors import UserValueError
 
-__all__ = ["replace", "update"]
+__all__ = ["replace", "update", "copy"]
 
 
 def replace(flow: Any, old: Any, new: Any, validate: bool = True) -> None:
@@ -68,3 +69,22 @@ def update(flow: Any, other: Any, merge_parameters: bool = False, validate: bool
     for task, values in other.constants.items():
         for key, value in values.items():
             flow.add_edge(Constant(value), task, key=key)
+
+
+def copy(flow: Any) -> Any:
+    """A new Flow with ``flow``'s name, options, tasks, edges, constants, slugs and chosen
+    reference tasks, and no runs."""
+    from flowbook.core.flow import Flow
+
+    new = Flow(flow.name, state_handlers=flow.state_handlers, result_dir=flow.result_dir,
+               schedule=flow.schedule, result=flow.result)
+    for t in flow.tasks:
+        new.add_task(t)
+    for e in flow.edges:
+        new.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)
+    new.constants = {t: dict(c) for t, c in flow.constants.items()}
+    new._reference_tasks = dict(flow._reference_tasks)
+    new._slugs = flow._slugs.copy()
+    new.terminal_state_handler = flow.terminal_state_handler
+    new._version += 1
+    return new

@@ -16,12 +16,10 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Callable, Iterable
 
-from flowbook.context import context
-from flowbook.core import building, editing, naming, unused
-from flowbook.core.edge import Edge, EdgeAnnotation
+from flowbook.core import building, checks, edge_index, editing, naming, running, unused
+from flowbook.core.edge import Edge
 from flowbook.core.ordered_set import OrderedSet
 from flowbook.core.parameter import Parameter
 from flowbook.core.plan import FlowCycleError, Plan, compile_plan, not_in_flow
@@ -29,7 +27,7 @@ from flowbook.core.task import Task
 from flowbook.engine.events import EventBus
 from flowbook.engine.result import checked as result_option
 from flowbook.engine.runs import RunHistory
-from flowbook.errors import UserRuntimeError, UserTypeError, UserValueError
+from flowbook.errors import UserValueError
 
 __all__ = ["Flow", "FlowCycleError"]
 
@@ -54,7 +52,7 @@ class Flow:
         self._slugs = naming.Slugs(name)  # each task's unique slug ("load-1", "load-2")
         self.constants: dict = {}  # Task -> {argument name: plain value}
         # Task -> [Edge into it] / [Edge out of it]. The latest plan shares these dicts, with
-        # its entries frozen into tuples; the next change copies them first (_own_edges).
+        # its entries frozen into tuples; the next change copies them first (core/edge_index).
         self._edges_to: dict = {}
         self._edges_from: dict = {}
         self._edges_shared = False  # the latest plan holds _edges_to and _edges_from
@@ -62,7 +60,7 @@ class Flow:
         self._reference_tasks: dict = {}  # chosen reference tasks (empty: the terminal tasks)
         self._version = 0  # bumped on every change of the graph or the reference tasks
         self._plan: tuple = (-1, None)  # (version, Plan) of the latest plan made
-        self.state_handlers = _handlers(name, state_handlers, on_failure)
+        self.state_handlers = running.handlers(name, state_handlers, on_failure)
         # (flow, state, reference task states) -> a new final state or None
         self.terminal_state_handler = terminal_state_handler
         self.result_dir = result_dir  # checked by the property below
@@ -130,54 +128,30 @@ class Flow:
 
     @result_dir.setter
     def result_dir(self, folder: Any) -> None:
-        if folder is not None and not isinstance(folder, (str, os.PathLike)):
-            raise UserTypeError(f"flow {self.name!r}: result_dir must be a folder path (str or "
-                                f"pathlib.Path), not {type(folder).__name__}")
+        checks.result_dir(self, folder)
         self._result_dir = folder
 
     def __enter__(self) -> "Flow":
-        # As in Prefect 1: context.flow is the flow being built, and what the block sets
-        # in the context ends with it; the block notes the tasks made in it (core/unused.py).
-        building.push("flow_context", context.enter(flow=self, **{
-            unused.TRACKER: unused.new_tracker(self)}))
-        building.push("flow", self)
+        building.enter_flow(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        tracker = context.get(unused.TRACKER)
-        building.pop("flow")
-        context.leave(building.pop("flow_context"))
-        if not any(exc):  # after an error, the error is what the user needs to see
-            unused.warn_unused(self, tracker)
+        building.leave_flow(self, failed=any(exc))
 
     # -- building -------------------------------------------------------------------------
 
     def add_task(self, task: Task) -> Task:
         """Add ``task`` (once; adding it again does nothing)."""
-        if not isinstance(task, Task):
-            raise UserTypeError(f"flow {self.name!r}: add_task takes a Task, not "
-                            f"{type(task).__name__}; wrap a function with @task first")
+        checks.is_task(self, task)
         if task in self.tasks:
             return task
         self._slugs.add(task)  # first: a parameter's slug is its name, as in Prefect 1
-        if isinstance(task, Parameter):
-            for other in self.tasks:
-                if isinstance(other, Parameter) and other.name == task.name:
-                    self._slugs.remove(task)
-                    raise UserValueError(f"flow {self.name!r} already has a parameter named "
-                                     f"{task.name!r}; use that one or pick another name")
+        checks.unique_parameter(self, task, self._slugs)
         self.tasks.add(task)
         unused.added(self, task)
-        self._own_edges()
-        self._edges_to[task] = []
-        self._edges_from[task] = []
+        edge_index.add_task(self, task)
         self._version += 1
-        case = building.active_case()
-        if case is not None:
-            case.add_task(task, self)
-        resource = context.get("resource")  # a `with resource_manager(...)` block
-        if resource is not None:
-            resource.add_task(task, self)
+        building.note_task(self, task)
         return task
 
     def add_edge(self, upstream_task: Any, downstream_task: Any, key: str | None = None,
@@ -190,17 +164,8 @@ class Flow:
         cycles at once, instead of when it runs."""
         from flowbook.tasks.core import Constant, as_task
 
-        if isinstance(upstream_task, EdgeAnnotation):
-            mapped = upstream_task.annotations.get("mapped", mapped)
-            flattened = upstream_task.annotations.get("flattened", flattened)
-            upstream_task = upstream_task.value
-        if mapped and context.get("mapped"):  # apply_map maps every edge itself
-            raise UserValueError("Cannot set `mapped=True` when running from inside a mapped "
-                                 "context (apply_map); call the task plainly, apply_map maps it")
-        if isinstance(downstream_task, Parameter):
-            raise UserValueError(f"parameter {downstream_task.name!r} cannot have upstream tasks: "
-                             "Parameters must be root tasks and can not have upstream "
-                             "dependencies")
+        upstream_task, mapped, flattened = checks.edge_options(
+            upstream_task, downstream_task, mapped, flattened)
         upstream_task = as_task(upstream_task, flow=self)
         downstream_task = as_task(downstream_task, flow=self)
         if isinstance(upstream_task, Constant) and key and not mapped and not flattened:
@@ -208,24 +173,13 @@ class Flow:
             self.constants.setdefault(downstream_task, {})[key] = upstream_task.value
             self._version += 1
             return Edge(upstream_task, downstream_task, key)
-        if upstream_task is downstream_task:
-            raise UserValueError(f"task {downstream_task.name!r} cannot be its own upstream task "
-                             f"in flow {self.name!r}")
-        if key is not None and any(e.key == key for e in self._edges_to.get(downstream_task, ())):
-            raise UserValueError(f"argument {key!r} of task {downstream_task.name!r} is already "
-                             f"set in flow {self.name!r} (it has already been assigned); call "
-                             "the task again (a copy) to pass new arguments")
-        if validate and key is not None:
-            building.check_keys(downstream_task, key, self._edges_to.get(downstream_task, ()))
+        checks.new_edge(self, upstream_task, downstream_task, key, validate,
+                        self._edges_to.get(downstream_task, ()))
         self.add_task(upstream_task)
         self.add_task(downstream_task)
         edge = Edge(upstream_task, downstream_task, key, mapped, flattened)
         self.edges.add(edge)
-        self._own_edges()
-        self._edge_list(self._edges_to, downstream_task).append(edge)
-        self._edge_list(self._edges_from, upstream_task).append(edge)
-        if mapped:
-            self._mapped.add(downstream_task)
+        edge_index.add_edge(self, edge)
         self._version += 1
         if validate:
             self.validate()
@@ -257,21 +211,11 @@ class Flow:
     def remove_task(self, task: Task) -> None:
         """Remove ``task`` and every edge touching it."""
         self._require(task)
-        self._own_edges()
-        for edge in [*self._edges_to[task], *self._edges_from[task]]:
-            self.edges.discard(edge)
-            if edge.downstream_task is not task:
-                down = edge.downstream_task
-                self._edge_list(self._edges_to, down).remove(edge)
-                if not any(e.mapped for e in self._edges_to[down]):
-                    self._mapped.discard(down)
-            if edge.upstream_task is not task:
-                self._edge_list(self._edges_from, edge.upstream_task).remove(edge)
-        for index in (self._edges_to, self._edges_from, self.constants, self._reference_tasks):
+        edge_index.remove_task(self, task)
+        for index in (self.constants, self._reference_tasks):
             index.pop(task, None)
         self.tasks.discard(task)
         self._slugs.remove(task)
-        self._mapped.discard(task)
         self._version += 1
 
     def remove_edge(self, edge: Edge) -> None:
@@ -279,36 +223,12 @@ class Flow:
         if edge not in self.edges:
             raise UserValueError(f"flow {self.name!r} has no edge {edge!r}")
         self.edges.remove(edge)
-        self._own_edges()
-        self._edge_list(self._edges_to, edge.downstream_task).remove(edge)
-        self._edge_list(self._edges_from, edge.upstream_task).remove(edge)
-        if not any(e.mapped for e in self._edges_to[edge.downstream_task]):
-            self._mapped.discard(edge.downstream_task)
+        edge_index.remove_edge(self, edge)
         self._version += 1
 
-    def _own_edges(self) -> None:
-        """Copy the edge indexes the latest plan shares before changing them."""
-        if self._edges_shared:
-            self._edges_to, self._edges_from = dict(self._edges_to), dict(self._edges_from)
-            self._edges_shared = False
-
-    @staticmethod
-    def _edge_list(index: dict, task: Any) -> list:
-        """``index[task]`` as a list this flow may change (a plan froze it into a tuple)."""
-        edges = index[task]
-        if type(edges) is tuple:
-            edges = index[task] = list(edges)
-        return edges
-
     def _frozen_edges(self) -> tuple:
-        """``(_edges_to, _edges_from)`` with tuples for entries, for a plan to share; the
-        next change of the flow copies them first."""
-        for index in (self._edges_to, self._edges_from):
-            for task, edges in index.items():
-                if type(edges) is list:
-                    index[task] = tuple(edges)
-        self._edges_shared = True
-        return self._edges_to, self._edges_from
+        """The edge indexes, frozen for a plan to share (``edge_index.freeze``)."""
+        return edge_index.freeze(self)
 
     # -- reading the graph ----------------------------------------------------------------
 
@@ -358,13 +278,9 @@ class Flow:
         own tasks; see tasks/core/resource_manager)."""
         if self._reference_tasks:
             return set(self._reference_tasks)
-        from flowbook.tasks.core.resource_manager import ResourceCleanupTask
+        from flowbook.tasks.core.resource_manager import default_reference_tasks
 
-        def before_cleanup(e: Edge) -> bool:
-            return isinstance(e.downstream_task, ResourceCleanupTask) and e.key is None
-
-        return {t for t in self.tasks if not isinstance(t, ResourceCleanupTask)
-                and all(before_cleanup(e) for e in self._edges_from[t])}
+        return default_reference_tasks(self.tasks, self._edges_from)
 
     def chosen_reference_tasks(self) -> list:
         """The reference tasks set with ``set_reference_tasks`` (empty: the default, the
@@ -374,12 +290,7 @@ class Flow:
     def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
         """Let ``tasks`` decide the flow's final state; an empty list restores the default."""
         tasks = list(tasks)
-        for t in tasks:
-            if t not in self.tasks:
-                name = getattr(t, "name", t)
-                raise UserValueError(f"reference task {name!r} is not in flow {self.name!r}: "
-                                     "reference tasks must be part of the flow; add it with "
-                                     f"flow.add_task({name}) first")
+        checks.reference_tasks(self, tasks)
         self._reference_tasks = dict.fromkeys(tasks)
         self._version += 1
 
@@ -392,22 +303,8 @@ class Flow:
         order = self.plan().order
         if not root_tasks:
             return order
-        below = self._below(root_tasks)
+        below = edge_index.below(self, root_tasks)
         return tuple(t for t in order if t in below)
-
-    def _below(self, tasks: Iterable[Task]) -> set:
-        """``tasks`` and every task downstream of them."""
-        found, todo = set(), list(tasks)
-        for t in todo:
-            if t not in self.tasks:
-                raise UserValueError(f"Task {t!r} was not found in Flow {self!r}; give tasks "
-                                     "of this flow")
-        while todo:
-            t = todo.pop()
-            if t not in found:
-                found.add(t)
-                todo.extend(e.downstream_task for e in self._edges_from[t])
-        return found
 
     def plan(self) -> Plan:
         """The frozen plan of the flow as it is now (``flowbook.core.plan``): what a run
@@ -421,36 +318,12 @@ class Flow:
     def validate(self) -> None:
         """Check the flow can run: no cycle, reference tasks in the flow, a result_dir for
         tasks that ask for checkpoints."""
-        if any(e.upstream_task not in self.tasks or e.downstream_task not in self.tasks
-               for e in self.edges):
-            raise UserValueError(f"flow {self.name!r}: some edges refer to tasks not contained "
-                                 "in this flow; add tasks with flow.add_task, not flow.tasks")
-        self.sorted_tasks()
-        if any(t not in self.tasks for t in self._reference_tasks):
-            raise UserValueError(f"flow {self.name!r}: some reference tasks are not contained "
-                                 "in this flow; set them again with flow.set_reference_tasks")
-        if self.result_dir is None and self.result is None:
-            for t in self.tasks:
-                if t.checkpoint is True and t.result is None:
-                    raise UserValueError(f"task {t.name!r} has checkpoint=True, but flow "
-                                     f"{self.name!r} has no result_dir to keep it in; use "
-                                     f"Flow({self.name!r}, result_dir='checkpoints')")
+        checks.validate(self)
 
     def copy(self) -> "Flow":
         """A new flow with the same name, tasks, edges, constants and reference tasks (and
         no runs); changing one leaves the other alone."""
-        new = Flow(self.name, state_handlers=self.state_handlers, result_dir=self.result_dir,
-                   schedule=self.schedule, result=self.result)
-        for t in self.tasks:
-            new.add_task(t)
-        for e in self.edges:
-            new.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)
-        new.constants = {t: dict(c) for t, c in self.constants.items()}
-        new._reference_tasks = dict(self._reference_tasks)
-        new._slugs = self._slugs.copy()
-        new.terminal_state_handler = self.terminal_state_handler
-        new._version += 1
-        return new
+        return editing.copy(self)
 
     def save(self, path: Any = None) -> str:
         """Write the flow as built (not its runs) to ``path`` with cloudpickle; by default
@@ -509,24 +382,10 @@ class Flow:
         a Scheduled state is returned at once and ``flow.stop()`` ends them.
         ``flow_run_name`` is the run's ``context.flow_run_name`` (default: a new uuid).
         """
-        from flowbook.engine import flow_run, scheduled
-
-        if building.active_flow() is not None:
-            raise UserRuntimeError(
-                f"flow {self.name!r}: cannot call `flow.run()` from within a `Flow` context "
-                f"manager (flow {building.active_flow().name!r} is being built); call it "
-                "after the `with Flow(...)` block")
-        if flow_run_name is not None:
-            context = {**(context or {}), "flow_run_name": flow_run_name}
-        parameters = _keyword_parameters(self, parameters, parameter_values)
-        if state is not None and state.is_finished():
-            return _not_run(self, state)
-
         options = dict(task_states=task_states, executor=executor, context=context,
                        clock=clock, breakpoints=breakpoints, reuse=reuse)
-        if self.schedule is not None and run_on_schedule is not False:
-            return scheduled.run(self, parameters, options)
-        return flow_run.start(self, parameters=parameters, **options)
+        return running.run(self, parameters, parameter_values, options, run_on_schedule,
+                           flow_run_name, state)
 
     def stop(self) -> bool:
         """End this flow's runs on its schedule going on in the background (a run in
@@ -544,14 +403,7 @@ class Flow:
         order); without such a run, a new run begins (with ``parameters``, ``executor``,
         ``clock``) and its first task runs. ``flow.resume()`` continues the run to its end.
         """
-        from flowbook.engine import breakpoints, continuation, flow_run
-
-        run = self.last_run
-        if run is None or run.state is None or run.state.is_finished():
-            flow_run.start(self, parameters=parameters, executor=executor, clock=clock,
-                           breakpoints=breakpoints.ALL)
-            run = self.last_run
-        return continuation.step(run, task)
+        return running.step(self, task, parameters, executor, clock)
 
     def resume(self, *tasks: Any, executor: Any = None) -> Any:
         """Approve paused tasks (all of them when none are named) and continue the last run,
@@ -577,10 +429,7 @@ class Flow:
         return continuation.retry_from(self._last_run("retry"), task, executor)
 
     def _last_run(self, action: str) -> Any:
-        if self.last_run is None:
-            raise UserValueError(f"flow {self.name!r} has not run yet, so there is nothing to "
-                             f"{action}; call flow.run() first")
-        return self.last_run
+        return running.last_run(self, action)
 
     def stale(self) -> list:
         """The tasks whose results do not reflect the notebook's code, in run order: a
@@ -644,47 +493,3 @@ class Flow:
         return visualize(self, flow_state, filename=filename, format=format,
                          horizontal=horizontal)
 
-
-def _handlers(flow_name: str, state_handlers: Any, on_failure: Any) -> list:
-    """The flow's state handlers as a list, ``on_failure(flow, state)`` last, called on
-    failed states."""
-    if state_handlers is not None and not isinstance(state_handlers, (list, tuple)):
-        raise UserTypeError(f"flow {flow_name!r}: state_handlers should be iterable (a list "
-                            f"of functions), not {type(state_handlers).__name__}")
-    found = list(state_handlers or ())
-    if on_failure is not None:
-        if not callable(on_failure):
-            raise UserTypeError(f"flow {flow_name!r}: on_failure {on_failure!r} is not "
-                                "callable; give a function (flow, state) -> None")
-
-        def call_on_failure(flow: Any, old: Any, new: Any) -> None:
-            if new.is_failed():
-                on_failure(flow, new)
-
-        found.append(call_on_failure)
-    return found
-
-
-def _keyword_parameters(flow: Flow, parameters: dict | None, values: dict) -> dict | None:
-    """``parameters`` with the keywords given to ``flow.run`` that name parameters."""
-    if "return_tasks" in values:
-        raise UserValueError("The `return_tasks` keyword cannot be provided to `flow.run()`: "
-                             "every task's state is in the flow state's result")
-    names = {p.name for p in flow.parameters()}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise UserTypeError(f"flow {flow.name!r}: flow.run() got unexpected keywords "
-                            f"{', '.join(unknown)}; its parameters are "
-                            f"{', '.join(sorted(names)) or 'none'}")
-    return {**(parameters or {}), **values} if values else parameters
-
-
-def _not_run(flow: Flow, state: Any) -> Any:
-    """A finished ``state`` given to ``flow.run``, returned as the run's: no task runs."""
-    from flowbook.engine.state import Pending
-
-    if not isinstance(state.result, dict):
-        state.result = {}
-    for task in flow.tasks:
-        state.result.setdefault(task, Pending("Task not run."))
-    return state

@@ -31,7 +31,7 @@ from flowbook.engine import signals
 from flowbook.errors import UserValueError
 
 __all__ = ["resource_manager", "ResourceManager", "ResourceContext", "ResourceSetupTask",
-           "ResourceCleanupTask", "resource_cleanup_trigger"]
+           "ResourceCleanupTask", "resource_cleanup_trigger", "default_reference_tasks"]
 
 
 class ResourceSetupTask(Task):
@@ -62,6 +62,19 @@ def resource_cleanup_trigger(upstream_states: dict) -> bool:
         if step and not state.is_successful():
             raise signals.SKIP(f"Resource manager {step} failed")
     return True
+
+
+def default_reference_tasks(tasks: Any, edges_from: Any) -> set:
+    """A flow's reference tasks by default (``Flow.reference_tasks``): of ``tasks``, those
+    whose ``edges_from[task]`` all go to a cleanup task without a key (the tasks it waits
+    for); a cleanup task and the resource's own tasks are left out, so a failed cleanup
+    does not fail the flow."""
+
+    def before_cleanup(e: Any) -> bool:
+        return isinstance(e.downstream_task, ResourceCleanupTask) and e.key is None
+
+    return {t for t in tasks if not isinstance(t, ResourceCleanupTask)
+            and all(before_cleanup(e) for e in edges_from[t])}
 
 
 class ResourceContext:
