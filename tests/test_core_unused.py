@@ -53,9 +53,10 @@ def test_the_tracker_is_in_the_context_only_while_the_block_is_open():
 
 def test_a_task_added_to_another_flow_inside_the_block_stays_tracked():
     other = Flow("other")
-    with Flow("f") as flow:
-        x = other.add_task(Parameter("x"))
-        assert x in context.get("_unused_task_tracker")
+    with pytest.warns(UserWarning, match=r"not added to flow 'f': \{<Parameter: x>\}"):
+        with Flow("f") as flow:
+            x = other.add_task(Parameter("x"))
+            assert x in context.get("_unused_task_tracker")
     assert x not in flow.tasks
 
 
