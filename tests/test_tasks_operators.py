@@ -97,3 +97,21 @@ def test_getattr_gives_its_default_for_a_missing_attribute():
     assert operators.GetAttr().run(value, "a", default="unused") == 1
     with pytest.raises(AttributeError):
         operators.GetAttr().run(value, "missing")
+
+
+def test_an_item_of_a_task_is_kept_as_the_task_is(tmp_path):
+    from flowbook import task
+    from flowbook.engine.results import LocalResult
+
+    @task(checkpoint=False)
+    def pair():
+        return 1, 2
+
+    @task(result=LocalResult(dir=str(tmp_path)))
+    def kept():
+        return [3, 4]
+
+    with Flow("items") as flow:
+        first, second = pair()[0], kept()[1]
+    assert first.checkpoint is False and second.result.dir == str(tmp_path)
+    assert flow.run().result[second].result == 4

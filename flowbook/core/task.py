@@ -144,9 +144,11 @@ class Task(metaclass=TaskMeta):
         """The task's work; subclasses override it."""
 
     def __getitem__(self, key: Any) -> "Task":
-        """Inside a flow, ``task[key]`` is a new task giving that item of the result."""
+        """Inside a flow, ``task[key]`` is a new task giving that item of the result; it is
+        kept as the task's result is (its ``checkpoint`` and ``result``, as in Prefect 1)."""
         label = key.name if isinstance(key, Task) else repr(key)
-        return GetItem(name=f"{self.name}[{label}]").bind(self, key)
+        return GetItem(name=f"{self.name}[{label}]", checkpoint=self.checkpoint,
+                       result=self.result).bind(self, key)
 
     def __iter__(self) -> Any:
         if self.nout is None:
