@@ -15,30 +15,30 @@ def test_the_base_executor_says_which_methods_a_subclass_must_give():
         Executor().submit(print)
 
 
+class Tracking(LocalExecutor):
+    """A LocalExecutor noting the name of each call submitted to it."""
+
+    def __init__(self, calls):
+        super().__init__()
+        self.calls = calls
+
+    def submit(self, *args, **kwargs):
+        self.calls.append(kwargs["name"])
+        return super().submit(*args, **kwargs)
+
+
 def test_a_subclass_of_local_executor_sees_every_submission():
     calls = []
-
-    class Tracking(LocalExecutor):
-        def submit(self, *args, **kwargs):
-            calls.append(kwargs["name"])
-            return super().submit(*args, **kwargs)
-
     with Flow("f") as flow:
         task(lambda: 1, name="one")()
-    assert flow.run(executor=Tracking()).is_successful() and calls == ["one"]
+    assert flow.run(executor=Tracking(calls)).is_successful() and calls == ["one"]
 
 
 def test_a_constant_runs_in_the_loop_without_the_executor():
     calls = []
-
-    class Tracking(LocalExecutor):
-        def submit(self, *args, **kwargs):
-            calls.append(kwargs["name"])
-            return super().submit(*args, **kwargs)
-
     with Flow("f") as flow:
         total = task(lambda xs: sum(xs), name="total")([1, 2])
-    state = flow.run(executor=Tracking())
+    state = flow.run(executor=Tracking(calls))
     assert state.result[total].result == 3 and calls == ["total"]
 
 
