@@ -119,6 +119,19 @@ def compile_plan(flow: Any) -> Plan:
 
 
 def _order(flow_name: str, edges_to: dict) -> tuple:
+    """Every task after its upstream tasks: the order they were added when that already is
+    one (the functional API adds a task after its arguments), else graphlib's static order."""
+    seen: set = set()
+    for t, edges in edges_to.items():
+        for e in edges:
+            if e.upstream_task not in seen:
+                break
+        else:
+            seen.add(t)
+            continue
+        break
+    else:
+        return tuple(edges_to)
     graph = {t: [e.upstream_task for e in edges] for t, edges in edges_to.items()}
     try:
         return tuple(graphlib.TopologicalSorter(graph).static_order())

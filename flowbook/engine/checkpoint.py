@@ -73,6 +73,9 @@ class Spot:
 
 def store_for(flow: Any, task: Any, task_name: str) -> Store | None:
     """How ``flow`` keeps the results of ``task`` (its name in the flow's plan); None: not."""
+    if (task.result is None and not task.target and flow.result_dir is None
+            and getattr(flow, "result", None) is None):
+        return None  # nowhere to keep it (most runs): answered before the rest
     if not _worth_keeping(task):
         return None
     result = task.result if task.result is not None else getattr(flow, "result", None)

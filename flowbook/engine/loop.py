@@ -30,6 +30,7 @@ from flowbook.engine.flow_state import final_state, task_states, unfinished
 from flowbook.engine.state import Cancelled, State
 from flowbook.engine.task_run import TaskRun
 from flowbook.engine.upstream import may_start
+from flowbook.executors.local import LocalExecutor
 from flowbook.tasks.core.constants import Constant
 
 __all__ = ["advance", "run_until_blocked", "Inbox", "Message"]
@@ -215,11 +216,14 @@ class _Pass:
         return True
 
     def submit(self, tr: TaskRun) -> None:
-        if isinstance(tr.task, Constant):  # its result is known: no executor needed (Prefect 1)
+        executor = self.run.executor
+        # A Constant's result is known: no executor is needed (as in Prefect 1). The
+        # LocalExecutor would run the call here and now: so does the loop, without a handle.
+        if type(executor) is LocalExecutor or isinstance(tr.task, Constant):
             self.settle(tr, remote.run_reported(tr))
             return
         try:
-            handle = self.run.executor.submit(remote.run_reported, tr, name=tr.task.name)
+            handle = executor.submit(remote.run_reported, tr, name=tr.task.name)
         except remote.NotDelivered as exc:  # it cannot reach where it would run: it ends here
             self.settle(tr, remote.undelivered(tr, exc))
             return

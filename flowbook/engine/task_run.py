@@ -28,6 +28,9 @@ from flowbook.engine.state import (
     Cached,
     Decision,
     Failed,
+    Looped,
+    Mapped,
+    Pending,
     Resume,
     Retrying,
     Running,
@@ -97,17 +100,14 @@ class TaskRun:
         """What ``flowbook.context`` holds while this run's user code executes."""
         if self._values is not None:
             return self._values
-        name = self.task.name
-        values = dict(self.setting.context)
-        values["task_name"] = name
-        values["task_full_name"] = full = self.full_name()
-        values["task_slug"] = self.task.slug or name
-        values["task_tags"] = self.task.tags
-        # As in Prefect 1: the task's logger, a mapped child's own (flowbook.name[3])
-        values["logger"] = get_logger(full)
-        values["task_run_count"] = self.run_count
-        values["map_index"] = self.map_index
-        values["resume"] = self.resume
+        task = self.task
+        name = task.name
+        full = name if self.map_index is None else f"{name}[{self.map_index}]"
+        values = {**self.setting.context, "task_name": name, "task_full_name": full,
+                  "task_slug": task.slug or name, "task_tags": task.tags,
+                  # As in Prefect 1: the task's logger, a mapped child's own (flowbook.name[3])
+                  "logger": get_logger(full), "task_run_count": self.run_count,
+                  "map_index": self.map_index, "resume": self.resume}
         if self.loop_count is not None:
             values["task_loop_count"] = self.loop_count
             values["task_loop_result"] = self.loop_result
@@ -172,18 +172,22 @@ def _detached(state: State) -> State:
 def run_task(tr: TaskRun) -> State:
     """Take one task (or mapped child) that may start (``upstream.may_start``) as far as it
     can go now; return its state."""
-    _start(tr, tr.state)
-    if tr.task.skip_on_upstream_skip:
+    task = tr.task
+    if type(tr.state) is not Pending:  # a retry, a loop, a resumed pause
+        _start(tr, tr.state)
+    if task.skip_on_upstream_skip:
         for st in tr.upstream.values():
-            if st.is_skipped() or st.is_mapped() and any(c.is_skipped() for c in st.map_states):
+            if isinstance(st, Skipped) or isinstance(st, Mapped) and any(
+                    c.is_skipped() for c in st.map_states):
                 return tr.change(skipped_by_upstream(tr))
     inputs = inputs_of(tr.upstream)
-    where = checkpoint.spot(tr, inputs)  # where its result is looked for and kept, if anywhere
-    if tr.task.target:  # as in Prefect 1: a target is looked at instead of the cache
-        found = checkpoint.look(where, tr.task.name)
+    # where its result is looked for and kept, if anywhere
+    where = None if tr.store is None else checkpoint.spot(tr, inputs)
+    if task.target:  # as in Prefect 1: a target is looked at instead of the cache
+        found = checkpoint.look(where, task.name)
         if found is not None:
             return tr.change(found)
-    elif tr.task.cache_for is not None:
+    elif task.cache_for is not None:
         reused = _cached(tr, inputs)
         if reused is not None:
             return tr.change(reused)
@@ -192,8 +196,8 @@ def run_task(tr: TaskRun) -> State:
         return tr.change(refused)
     if tr.reuse is not None and tr.reuse.state is not None:  # unchanged since it succeeded
         return tr.change(tr.reuse.state)
-    if not tr.task.target:  # a result_dir checkpoint of the same code and inputs
-        found = checkpoint.look(where, tr.task.name)
+    if where is not None and not task.target:  # a result_dir checkpoint of the same code
+        found = checkpoint.look(where, task.name)
         if found is not None:
             return tr.change(found)
     return _execute(tr, inputs, where)
@@ -273,20 +277,21 @@ def _execute(tr: TaskRun, inputs: dict, where: Any = None) -> State:
     """Run the body (again while it loops); ``where`` (``checkpoint.Spot``) is where a
     success is kept."""
     start = "Starting task run." if tr.reuse is None else f"Running again: {tr.reuse.reason}."
+    task = tr.task
     while True:
         state = tr.change(Running(start))
-        if not state.is_running():  # a state handler decided otherwise, or the run stopped
-            return state
-        with capture.Capture(tr.setting.outputs, tr.task, tr.map_index):  # keep what it prints
+        if not isinstance(state, Running):  # a state handler decided otherwise, or the run
+            return state  # stopped
+        with capture.Capture(tr.setting.outputs, task, tr.map_index):  # keep what it prints
             outcome = _call(tr, inputs)
-        if outcome.is_successful() and not outcome.is_skipped():
-            outcome = checkpoint.keep(where, outcome, tr.task.name)
+        if where is not None and outcome.is_successful() and not outcome.is_skipped():
+            outcome = checkpoint.keep(where, outcome, task.name)
         state = tr.change(outcome)
-        if state.is_successful() and not state.is_skipped() and tr.task.cache_for is not None:
+        if task.cache_for is not None and state.is_successful() and not state.is_skipped():
             state = tr.change(_to_cached(tr, state, inputs))
-        if state.is_failed():
+        if isinstance(state, Failed):
             state = tr.change(_retry_state(tr, state))
-        if not state.is_looped():
+        if not isinstance(state, Looped):
             tr._values = None  # the body is done; the loop may hold tr until it waits on it
             return state
         tr.loop_count = state.loop_count + 1

@@ -24,8 +24,13 @@ FORMAT = "[%(asctime)s] %(levelname)s - %(name)s | %(message)s"  # Prefect 1's, 
 
 def get_logger(name: str | None = None) -> logging.Logger:
     """The ``flowbook`` logger, or its child ``flowbook.<name>``."""
-    logger = logging.getLogger(ROOT)
-    return logger if not name else logger.getChild(name)
+    full = f"{ROOT}.{name}" if name else ROOT
+    # Made once, then found without logging's module lock (a task run asks for its logger)
+    found = _EXISTING.get(full)
+    return found if type(found) is logging.Logger else logging.getLogger(full)
+
+
+_EXISTING = logging.Logger.manager.loggerDict  # name -> Logger (or a PlaceHolder)
 
 
 def _configure() -> None:
