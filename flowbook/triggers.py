@@ -43,10 +43,11 @@ def _rule(text: str, reads_context: bool = False) -> Callable:
 
 @_rule("runs when every upstream task succeeded (Skipped counts as success)")
 def all_successful(upstream_states: dict) -> bool:
-    for s in upstream_state_list(upstream_states):
-        if not s.is_successful():
-            raise signals.TRIGGERFAIL(
-                'trigger "all_successful": some upstream tasks did not succeed')
+    for st in upstream_states.values():  # (the default trigger: asked once per task run)
+        for s in st.parts():
+            if not s.is_successful():
+                raise signals.TRIGGERFAIL(
+                    'trigger "all_successful": some upstream tasks did not succeed')
     return True
 
 

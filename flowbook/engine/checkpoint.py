@@ -71,8 +71,9 @@ class Spot:
     keyed: bool  # a result_dir checkpoint: unreadable files are moved aside, None is kept too
 
 
-def store_for(flow: Any, task: Any, task_name: str) -> Store | None:
-    """How ``flow`` keeps the results of ``task`` (its name in the flow's plan); None: not."""
+def store_for(flow: Any, task: Any, plan: Any) -> Store | None:
+    """How ``flow`` keeps the results of ``task``; None: not. Its name in the flow's
+    ``plan`` is read only for a result_dir checkpoint."""
     if (task.result is None and not task.target and flow.result_dir is None
             and getattr(flow, "result", None) is None):
         return None  # nowhere to keep it (most runs): answered before the rest
@@ -92,7 +93,7 @@ def store_for(flow: Any, task: Any, task_name: str) -> Store | None:
     if flow.result_dir is not None:
         from flowbook.engine.results import LocalResult
 
-        folder = directory(flow.result_dir, flow.name, task_name)
+        folder = directory(flow.result_dir, flow.name, plan.names[task])
         return Store(LocalResult(dir=folder, validate_dir=False), keyed=True)
     return None
 

@@ -144,7 +144,7 @@ class FlowRun:
                  upstream: dict | None = None) -> TaskRun:
         """A run of ``task`` (or its child ``map_index``) from its current state."""
         state = (self.states.get(task) if map_index is None
-                 else self.current_state(task, map_index)) or Pending()
+                 else self.current_state(task, map_index)) or Pending(None)
         to_start = upstream is None  # the loop's: it may start (a reset gives upstream={})
         if to_start:
             upstream = upstream_states(self.plan, self.states, task)
@@ -152,7 +152,7 @@ class FlowRun:
         if task.cache_for is not None and not self.simulated:
             cached = cache.candidates(task.cache_key or task.name)
         if not self.simulated:
-            store = checkpoint.store_for(self.flow, task, self.plan.names[task])
+            store = checkpoint.store_for(self.flow, task, self.plan)
         verdict = None
         if self.reuse and to_start and map_index is None and state.is_pending():
             from flowbook.engine import reuse

@@ -60,17 +60,19 @@ class State:
         # ``context`` and ``cached_inputs`` (properties): None until given or asked for, as
         # most states carry neither (two empty dicts per state were 40% of a run's memory)
         self._carried = context
-        tags = _context.get("task_tags")
+        tags = _context._values.get("task_tags")
         if tags:  # made inside a task: its tags go with the state, as in Prefect 1
             self.context.setdefault("tags", list(tags))
         self._inputs = cached_inputs  # the inputs a run used (values or Results), by name
         # the Result the value was read from or written to (its location), if any
-        self._kept = result if isinstance(result, Result) and result is not NoResult else None
-        if self._kept is not None:
-            result = result.value
-        # return value; the exception for Failed; the signal for signals; None when none
-        self.result = None if result is _NO_RESULT else result
-        self.has_result = result is not _NO_RESULT  # False: nothing produced a result
+        self._kept = None
+        if result is _NO_RESULT:
+            self.result = None  # the return value; the exception for Failed; the signal
+            self.has_result = False  # for signals; None when none. False: none produced
+        else:
+            if isinstance(result, Result):
+                self._kept, result = result, result.value
+            self.result, self.has_result = result, True
         # When it was created, in epoch seconds on the run's clock (engine.clock).
         self.timestamp = _time() if not clock.overridden else clock.now()
         self.why = why  # the Decision behind a TriggerFailed/Skipped/Paused state, if any

@@ -138,6 +138,8 @@ def attempt(state: State) -> int:
     """The attempt a run from ``state`` makes: one more than the Retrying it comes from,
     also through a pause on the way (a ``manual_only`` trigger Paused it, a person or a
     state handler gave Resume: as Prefect 1 keeps ``task_run_count`` there), else 1."""
+    if type(state) is Pending:
+        return 1
     while state is not None and (state.is_paused() or isinstance(state, Resume)):
         state = state.previous
     if isinstance(state, Retrying):
