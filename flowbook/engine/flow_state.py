@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from flowbook.engine.breakpoints import stopped_tasks
-from flowbook.engine.state import Failed, Pending, Running, State, Success
+from flowbook.engine.state import Failed, Finished, Mapped, Pending, Running, State, Success
 
 __all__ = ["task_states", "final_state", "unfinished", "has_paused_parts"]
 
@@ -25,7 +25,7 @@ def final_state(run: Any) -> State:
     finished, else Failed or Success as its reference tasks say."""
     plan = run.plan
     result = task_states(run)
-    key_states = [s for t in plan.reference for s in result[t].parts()]
+    key_states = [s for t in plan.reference for s in _parts(result[t])]
     if unfinished(run, plan.terminal):
         state = Running(_waiting_message(run), result=result)
     elif any(s.is_failed() for s in key_states):
@@ -41,15 +41,19 @@ def final_state(run: Any) -> State:
     return state
 
 
+def _parts(state: State) -> tuple | list:
+    return state.map_states if isinstance(state, Mapped) else (state,)
+
+
 def unfinished(run: Any, tasks: Iterable) -> bool:
     """Whether any of ``tasks`` (or any child of a mapped one) has not finished."""
-    for task in tasks:
-        st = run.states.get(task)
-        if st is None:
+    states = run.states
+    for task in tasks:  # (asked after every pass: a plain check per task)
+        st = states.get(task)
+        if st is None or not isinstance(st, Finished):
             return True
-        for s in st.parts():
-            if not s.is_finished():
-                return True
+        if isinstance(st, Mapped) and not all(c.is_finished() for c in st.map_states):
+            return True
     return False
 
 

@@ -46,6 +46,7 @@ from flowbook.utilities.logging import get_logger
 __all__ = ["TaskRun", "Setting", "Collector", "TaskTimeoutSignal", "run_task",
            "trigger_verdict", "inputs_of", "attempt"]
 
+_STARTING = "Starting task run."
 _SKIP_RULE = ("a task is skipped when an upstream task was skipped "
               "(set skip_on_upstream_skip=False to run it anyway)")
 
@@ -278,7 +279,7 @@ def trigger_verdict(trigger: Any, upstream: dict) -> State | None:
 def _execute(tr: TaskRun, inputs: dict, where: Any = None) -> State:
     """Run the body (again while it loops); ``where`` (``checkpoint.Spot``) is where a
     success is kept."""
-    start = "Starting task run." if tr.reuse is None else f"Running again: {tr.reuse.reason}."
+    start = _STARTING if tr.reuse is None else f"Running again: {tr.reuse.reason}."
     task = tr.task
     while True:
         state = tr.change(Running(start))
@@ -305,18 +306,19 @@ def _execute(tr: TaskRun, inputs: dict, where: Any = None) -> State:
 def _call(tr: TaskRun, inputs: dict) -> State:
     """Call the task's function and turn its outcome into a state."""
     values = tr.context_values()
+    task = tr.task
     stand_in = tr.setting.stand_in
     try:
-        if tr.task.task_run_name is not None:
-            values["task_run_name"] = _run_name(tr.task.task_run_name, values, inputs)
-        if tr.task.timeout is None or stand_in is not None:
+        if task.task_run_name is not None:
+            values["task_run_name"] = _run_name(task.task_run_name, values, inputs)
+        if task.timeout is None or stand_in is not None:
             saved = context._replace(values)
             try:
-                value = tr.task.run(**inputs) if stand_in is None else stand_in(tr, inputs)
+                value = task.run(**inputs) if stand_in is None else stand_in(tr, inputs)
             finally:
                 context._replace(saved)
         else:
-            value = timeout.call_with_timeout(tr.task.run, inputs, values, tr.task.timeout,
+            value = timeout.call_with_timeout(task.run, inputs, values, task.timeout,
                                               tr.setting.clock)
     except PrefectStateSignal as sig:
         return _from_signal(tr, sig.state)

@@ -11,7 +11,7 @@ import copy
 import logging
 from typing import Any
 
-from flowbook.engine.state import Pending, Resume, State
+from flowbook.engine.state import Finished, Mapped, Pending, Resume, Scheduled, State
 
 __all__ = ["upstream_states", "may_start", "waiting"]
 
@@ -26,7 +26,7 @@ def upstream_states(plan: Any, states: dict, task: Any) -> dict:
         st = states.get(edge.upstream_task)
         if st is None:
             st = Pending("Task state not available.")
-        if edge.flattened:
+        elif edge.flattened:
             st = _flattened(st, edge.mapped)
         upstream[edge] = st
     constants = plan.constants_of[task]
@@ -40,14 +40,14 @@ def may_start(state: State, upstream: dict, clock: Any) -> bool:
     waiting for a time or a person, and every upstream state in ``upstream`` (``{Edge:
     State}``) has finished; along an edge that is not mapped, every child of a mapped
     upstream too."""
-    if not state.is_pending():
+    if not isinstance(state, Pending):  # (isinstance: asked for every task of a run)
         return False
-    if state.is_scheduled() and waiting(state, clock.now()):
+    if isinstance(state, Scheduled) and waiting(state, clock.now()):
         return False
     for edge, st in upstream.items():
-        if not st.is_finished():
+        if not isinstance(st, Finished):
             return False
-        if st.is_mapped() and not edge.mapped:
+        if isinstance(st, Mapped) and not edge.mapped:
             for child in st.map_states:
                 if not child.is_finished():
                     return False

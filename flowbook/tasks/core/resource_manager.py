@@ -70,11 +70,17 @@ def default_reference_tasks(tasks: Any, edges_from: Any) -> set:
     for); a cleanup task and the resource's own tasks are left out, so a failed cleanup
     does not fail the flow."""
 
-    def before_cleanup(e: Any) -> bool:
-        return isinstance(e.downstream_task, ResourceCleanupTask) and e.key is None
-
     return {t for t in tasks if not isinstance(t, ResourceCleanupTask)
-            and all(before_cleanup(e) for e in edges_from[t])}
+            and _waits_only_for_cleanup(edges_from[t])}
+
+
+def _waits_only_for_cleanup(edges: Any) -> bool:
+    """Whether every edge of ``edges`` (none too: a terminal task) goes to a cleanup task
+    without a key. (Asked once per task of a flow each run.)"""
+    for e in edges:
+        if e.key is not None or not isinstance(e.downstream_task, ResourceCleanupTask):
+            return False
+    return True
 
 
 class ResourceContext:
