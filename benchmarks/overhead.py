@@ -7,6 +7,8 @@ API, and sets the times against baselines measured in the same run:
 
 * a bare Python loop calling the same functions,
 * ``dask.get`` (dask's synchronous scheduler) on the same graph as a task dict,
+* Hamilton (``sf-hamilton``, optional): ``driver.execute`` on the same graph as a module of
+  generated functions, in a subprocess (its execution recurses once per chain link),
 * Prefect 1.4.1 (in its own virtual environment, 1,000 tasks only),
 
 then prints every figure with its goal and PASS/MISS.  Nothing here asserts:
@@ -24,9 +26,11 @@ import importlib.util
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -42,8 +46,14 @@ DEFAULT_SIZES = (1_000, 10_000, 100_000)
 GOAL_TOTAL_100K_S = 3.0  # build + run of a 100,000-task flow
 GOAL_OVERHEAD_US = 10.0  # per-task overhead over a bare Python loop
 GOAL_DASK_RATIO = 2.0  # dask.get time / flowbook run time
-GOAL_GROWTH = 1.5  # per-task time at the largest size / at the smallest (1 = linear)
-GOAL_MEMORY_B = 2048  # bytes per task, build + run
+GOAL_HAMILTON_RATIO = 1.0  # flowbook run time / Hamilton's driver.execute time
+GOAL_GROWTH_RUN = 1.3  # per-task run time at the largest size / at the smallest (1 = linear)
+GOAL_GROWTH_BUILD = 1.5  # the same for the build
+GOAL_MEMORY_B = 1024  # bytes per task, build + run (1 KB)
+
+# Hamilton's execution recurses once per chain link (a depth-first walk from the requested
+# node), so its child process raises the recursion limit and runs in a thread with this stack.
+HAMILTON_STACK_BYTES = 512 * 1024 * 1024
 
 
 # The trivial tasks ------------------------------------------------------------
@@ -200,6 +210,113 @@ def measure_dask(shape: str, n: int, repeat: int) -> dict:
     return {"run_s": best, "version": dask.__version__}
 
 
+# Hamilton (subprocess) ------------------------------------------------------------
+HAMILTON_PROBE = (
+    "import importlib.metadata as m\n"
+    "from hamilton import driver\n"
+    "print(m.version('sf-hamilton'))\n"
+)
+
+
+def hamilton_source(shape: str, n: int) -> list[str]:
+    """The same graph as flowbook's, as Python source of one function per node."""
+    if shape == "chain":
+        return ["def t0() -> int:\n    return 1\n"] + [
+            f"def t{i}(t{i - 1}: int) -> int:\n    return t{i - 1} + 1\n" for i in range(1, n)]
+    return [f"def t{i}() -> int:\n    return 1\n" for i in range(n)]
+
+
+def hamilton_child(shape: str, n: int, repeat: int) -> None:
+    """Runs in a fresh interpreter: build Hamilton's driver, time ``dr.execute``, print JSON."""
+    out: dict = {"shape": shape, "n": n, "repeat": repeat}
+
+    def work() -> None:
+        try:
+            import importlib.metadata
+            import types
+
+            from hamilton import driver
+
+            out["version"] = importlib.metadata.version("sf-hamilton")
+            start = now()
+            name = f"_flowbook_bench_hamilton_{shape}_{n}"
+            module = types.ModuleType(name)
+            functions = hamilton_source(shape, n)
+            for i in range(0, n, 1000):  # compiling 100,000 functions at once takes twice as long
+                exec(compile("\n".join(functions[i:i + 1000]), name, "exec"), module.__dict__)
+            sys.modules[name] = module
+            out["module_s"] = now() - start  # generating the functions: not Hamilton's cost
+            fresh()
+            start = now()
+            dr = driver.Builder().with_modules(module).build()
+            out["build_s"] = now() - start
+            final_vars = [f"t{n - 1}"] if shape == "chain" else [f"t{i}" for i in range(n)]
+            runs = []
+            for _ in range(repeat):
+                fresh()
+                start = now()
+                result = dr.execute(final_vars)
+                runs.append(now() - start)
+                if "problem" not in out:
+                    if shape == "chain":
+                        ok = result == {f"t{n - 1}": n}
+                    else:
+                        ok = len(result) == n and all(v == 1 for v in result.values())
+                    if not ok:
+                        out["problem"] = (f"unexpected result ({type(result).__name__}, "
+                                          f"{len(result)} keys)")
+                del result
+            out["run_s"], out["all_run_s"] = min(runs), runs
+        except BaseException as exc:  # RecursionError, MemoryError, ...: report, never crash
+            out["error"] = f"Hamilton failed: {type(exc).__name__}: {str(exc)[:200]}"
+
+    out["recursionlimit"] = max(sys.getrecursionlimit(), 10 * n + 10_000)
+    out["stack_bytes"] = HAMILTON_STACK_BYTES
+    sys.setrecursionlimit(out["recursionlimit"])
+    threading.stack_size(HAMILTON_STACK_BYTES)
+    worker = threading.Thread(target=work, name="hamilton")
+    worker.start()
+    worker.join()
+    print(json.dumps(out))
+
+
+def hamilton_probe(timeout: float = 300) -> tuple[str | None, str]:
+    """(sf-hamilton's version, "") if ``from hamilton import driver`` works, else (None, why)."""
+    try:
+        proc = subprocess.run([sys.executable, "-c", HAMILTON_PROBE], capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"importing hamilton took longer than {timeout:.0f} s"
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
+        return None, ("not installed (pip install -e '.[bench]'): " + " | ".join(tail))
+    return proc.stdout.strip().splitlines()[-1], ""
+
+
+def measure_hamilton(shape: str, n: int, repeat: int, timeout: float) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--_hamilton-child", shape, str(n),
+           str(repeat)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"skipped: Hamilton's subprocess took longer than {timeout:.0f} s"}
+    if proc.returncode != 0:
+        if proc.returncode < 0:
+            try:
+                how = f"killed by {signal.Signals(-proc.returncode).name}"
+            except ValueError:
+                how = f"killed by signal {-proc.returncode}"
+        else:
+            how = f"exited {proc.returncode}"
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-2:]
+        return {"error": f"skipped: Hamilton's subprocess {how}"
+                         + (": " + " | ".join(tail) if tail else "")}
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except Exception as exc:
+        return {"error": f"could not parse Hamilton's output ({exc!r}): {proc.stdout[-200:]!r}"}
+
+
 # Prefect 1.4.1 (separate virtual environment) ------------------------------------
 PREFECT_SCRIPT = textwrap.dedent(
     """
@@ -241,11 +358,13 @@ PREFECT_SCRIPT = textwrap.dedent(
 
 
 def find_prefect_python() -> tuple[Path | None, str]:
-    """Locate the Prefect 1.4.1 interpreter: tests/reference/prefect_env.py, else the default path."""
+    """Locate the Prefect 1.4.1 interpreter: tests/reference/prefect_env.py, else the default
+    path."""
     notes = []
     if PREFECT_ENV_MODULE.exists():
         try:
-            spec = importlib.util.spec_from_file_location("_flowbook_prefect_env", PREFECT_ENV_MODULE)
+            spec = importlib.util.spec_from_file_location("_flowbook_prefect_env",
+                                                          PREFECT_ENV_MODULE)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             python = Path(module.ensure_prefect_python())
@@ -336,9 +455,10 @@ def memory_child(shape: str, n: int, method: str) -> None:
             state = flow.run()
             peak_kib = _proc_status_kib("VmHWM")
             after = _proc_status_kib("VmRSS")
+        known = before_kib is not None
         out.update(
-            peak_bytes=(peak_kib - before_kib) * 1024 if before_kib is not None else None,
-            retained_bytes=(after - before_kib) * 1024 if after is not None and before_kib is not None else None,
+            peak_bytes=(peak_kib - before_kib) * 1024 if known else None,
+            retained_bytes=(after - before_kib) * 1024 if known and after is not None else None,
         )
     out["problem"] = check_state(state, last, shape, n)
     print(json.dumps(out))
@@ -384,36 +504,53 @@ def verdict(ok: bool | None) -> str:
 
 
 def parse_sizes(text: str) -> list[int]:
-    sizes = sorted({int(s.replace("_", "").replace(",", "")) for s in text.replace(" ", "").split(",") if s})
+    sizes = sorted({int(s.replace("_", "")) for s in text.replace(" ", "").split(",") if s})
     if not sizes or min(sizes) < 1:
         raise argparse.ArgumentTypeError("sizes must be positive integers, e.g. 1000,10000,100000")
     return sizes
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=lambda s: parse_sizes(s), default=list(DEFAULT_SIZES),
                         help="comma-separated task counts (default 1000,10000,100000)")
     parser.add_argument("--repeat", type=int, default=None,
-                        help="best of N for every size (default: 3 below 100,000 tasks, 1 from 100,000)")
+                        help="best of N for every size "
+                             "(default: 3 below 100,000 tasks, 1 from 100,000)")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="chain,wide (default both)")
     parser.add_argument("--json", metavar="PATH", help="also write every number to this JSON file")
-    parser.add_argument("--no-prefect", action="store_true", help="skip the Prefect 1.4.1 comparison")
-    parser.add_argument("--prefect-size", type=int, default=1000, help="tasks for the Prefect comparison (default 1000)")
+    parser.add_argument("--no-prefect", action="store_true",
+                        help="skip the Prefect 1.4.1 comparison")
+    parser.add_argument("--no-hamilton", action="store_true", help="skip the Hamilton comparison")
+    parser.add_argument("--prefect-size", type=int, default=1000,
+                        help="tasks for the Prefect comparison (default 1000)")
     parser.add_argument("--prefect-repeat", type=int, default=1,
-                        help="best of N for Prefect (default 1: it takes ~5-10 s per 1,000-task run)")
-    parser.add_argument("--no-memory", action="store_true", help="skip the memory-per-task measurement")
-    parser.add_argument("--memory-size", type=int, default=100_000, help="tasks for the memory measurement")
+                        help="best of N for Prefect "
+                             "(default 1: it takes ~5-10 s per 1,000-task run)")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the memory-per-task measurement")
+    parser.add_argument("--memory-size", type=int, default=100_000,
+                        help="tasks for the memory measurement")
     parser.add_argument("--memory-method", choices=("rss", "tracemalloc", "both"), default="rss",
-                        help="rss: peak RSS delta in a fresh subprocess (default); tracemalloc: traced peak")
+                        help="rss: peak RSS delta in a fresh subprocess (default); "
+                             "tracemalloc: traced peak")
     parser.add_argument("--max-seconds", type=float, default=120.0,
-                        help="skip a flowbook size whose estimated time (from the smaller sizes) exceeds this")
-    parser.add_argument("--_memory-child", nargs=3, metavar=("SHAPE", "N", "METHOD"), help=argparse.SUPPRESS)
+                        help="skip a size whose estimated time (from the smaller sizes) "
+                             "exceeds this")
+    parser.add_argument("--_memory-child", nargs=3, metavar=("SHAPE", "N", "METHOD"),
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--_hamilton-child", nargs=3, metavar=("SHAPE", "N", "REPEAT"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args._memory_child:
         shape, n, method = args._memory_child
         memory_child(shape, int(n), method)
+        return 0
+    if args._hamilton_child:
+        shape, n, repeat = args._hamilton_child
+        hamilton_child(shape, int(n), int(repeat))
         return 0
 
     shapes = [s for s in args.shapes.split(",") if s]
@@ -441,12 +578,22 @@ def main(argv=None) -> int:
     except ImportError:
         dask_version = "not installed"
 
+    if args.no_hamilton:
+        hamilton_version, hamilton_skip = None, "skipped (--no-hamilton)"
+    else:
+        hamilton_version, hamilton_skip = hamilton_probe()
+        hamilton_skip = hamilton_skip and "unavailable: " + hamilton_skip
+
     print("flowbook per-task overhead benchmark")
     print(f"  python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
-          f"flowbook {engine_version(engine)}; dask {dask_version}")
+          f"flowbook {engine_version(engine)}; dask {dask_version}; "
+          f"sf-hamilton {hamilton_version or 'not measured'}")
     print(f"  sizes {', '.join(f'{n:,}' for n in sizes)}; shapes {', '.join(shapes)}; "
-          f"best of {'/'.join(str(repeat_for(n)) for n in sizes)}; time.perf_counter, gc.collect() between measurements")
+          f"best of {'/'.join(str(repeat_for(n)) for n in sizes)}; "
+          "time.perf_counter, gc.collect() between measurements")
     print("  chain: one() then n-1 x inc(prev); wide: n independent one()", flush=True)
+    if hamilton_skip:
+        print(f"  Hamilton comparison {hamilton_skip}", flush=True)
 
     results: dict = {
         "meta": {
@@ -455,6 +602,7 @@ def main(argv=None) -> int:
             "cpus": os.cpu_count(),
             "flowbook": engine_version(engine),
             "dask": dask_version,
+            "sf-hamilton": hamilton_version,
             "sizes": sizes,
             "shapes": shapes,
             "repeat": {str(n): repeat_for(n) for n in sizes},
@@ -464,11 +612,11 @@ def main(argv=None) -> int:
     }
     meas = results["measurements"]
 
-    # 1-4: flowbook, bare loop and dask at every size ----------------------------------
+    # 1-4: flowbook, bare loop, dask and Hamilton at every size ------------------------
     print("\nmeasuring", end="", flush=True)
     for shape in shapes:
         meas[shape] = {}
-        prev = None
+        prev = prev_hamilton = None
         for n in sizes:
             repeat = repeat_for(n)
             entry: dict = {"n": n, "repeat": repeat}
@@ -477,7 +625,8 @@ def main(argv=None) -> int:
             if prev is not None:
                 estimate = prev["total_s"] / prev["n"] * n * repeat
                 if estimate > args.max_seconds:
-                    entry["skipped"] = (f"estimated {estimate:.0f} s from the {prev['n']:,}-task run "
+                    entry["skipped"] = (f"estimated {estimate:.0f} s from the "
+                                        f"{prev['n']:,}-task run "
                                         f"> --max-seconds {args.max_seconds:.0f}")
                     continue
             entry["bare_s"] = measure_bare(shape, n, repeat)
@@ -488,6 +637,21 @@ def main(argv=None) -> int:
                 continue
             entry["dask"] = measure_dask(shape, n, repeat)
             prev = {"n": n, "total_s": entry["total_s"]}
+            if hamilton_skip:
+                entry["hamilton"] = {"error": hamilton_skip}
+                continue
+            if prev_hamilton is not None:  # the whole subprocess: functions, driver, runs
+                h = prev_hamilton
+                estimate = (h["module_s"] + h["build_s"] + h["run_s"] * repeat) / h["n"] * n
+                if estimate > args.max_seconds:
+                    entry["hamilton"] = {"error": f"skipped: estimated {estimate:.0f} s from the "
+                                                  f"{h['n']:,}-task run "
+                                                  f"> --max-seconds {args.max_seconds:.0f}"}
+                    continue
+            entry["hamilton"] = measure_hamilton(shape, n, repeat,
+                                                 timeout=max(900, 5 * args.max_seconds))
+            if "run_s" in entry["hamilton"]:
+                prev_hamilton = entry["hamilton"]
     print(flush=True)
 
     # 5: Prefect 1.4.1 ----------------------------------------------------------------
@@ -505,7 +669,8 @@ def main(argv=None) -> int:
         for shape in shapes:
             entry = meas[shape].get(str(args.prefect_size))
             if entry is None or "run_s" not in entry:
-                entry = measure_flowbook(engine, shape, args.prefect_size, repeat_for(args.prefect_size))
+                entry = measure_flowbook(engine, shape, args.prefect_size,
+                                         repeat_for(args.prefect_size))
                 entry["n"] = args.prefect_size
             prefect_fb[shape] = entry
 
@@ -520,19 +685,25 @@ def main(argv=None) -> int:
                 ref = max(known, key=lambda e: e["n"])
                 estimate = ref["total_s"] / ref["n"] * args.memory_size  # one build + run
                 if estimate > args.max_seconds:
-                    memory[shape] = {"error": f"skipped: estimated {estimate:.0f} s > --max-seconds"}
+                    memory[shape] = {"error": f"skipped: estimated {estimate:.0f} s "
+                                              "> --max-seconds"}
                     continue
             if big and big.get("skipped"):
                 memory[shape] = {"error": "skipped: " + big["skipped"]}
                 continue
             for method in methods:
-                print(f"measuring memory: {shape}-{args.memory_size:,} ({method}, fresh subprocess)...", flush=True)
-                memory.setdefault(shape, {})[method] = measure_memory(shape, args.memory_size, method, timeout=900)
+                print(f"measuring memory: {shape}-{args.memory_size:,} "
+                      f"({method}, fresh subprocess)...", flush=True)
+                memory.setdefault(shape, {})[method] = measure_memory(shape, args.memory_size,
+                                                                      method, timeout=900)
     results["memory"] = memory
 
     # Times table ---------------------------------------------------------------------
-    print("\nTimes in seconds (best of N); dask = dask.get on the same graph, all keys requested")
-    header = f"{'shape':<6} {'tasks':>8} {'N':>2} {'build':>9} {'run':>9} {'build+run':>10} {'bare loop':>10} {'dask.get':>9}"
+    print("\nTimes in seconds (best of N); dask = dask.get on the same graph, all keys "
+          "requested;\nHamilton = dr.execute (chain: the last node; wide: all), "
+          "Ham.build = its driver build (info)")
+    header = (f"{'shape':<6} {'tasks':>8} {'N':>2} {'build':>9} {'run':>9} {'build+run':>10} "
+              f"{'bare loop':>10} {'dask.get':>9} {'Hamilton':>9} {'Ham.build':>9}")
     print(header)
     print("-" * len(header))
     for shape in shapes:
@@ -542,10 +713,17 @@ def main(argv=None) -> int:
                 print(f"{shape:<6} {n:>8,} {e['repeat']:>2}  {e.get('skipped') or e.get('error')}")
                 continue
             d = e["dask"].get("run_s")
-            print(f"{shape:<6} {n:>8,} {e['repeat']:>2} {fmt_s(e['build_s']):>9} {fmt_s(e['run_s']):>9} "
-                  f"{fmt_s(e['total_s']):>10} {fmt_s(e['bare_s']):>10} {fmt_s(d):>9}")
+            h = e.get("hamilton", {})
+            print(f"{shape:<6} {n:>8,} {e['repeat']:>2} {fmt_s(e['build_s']):>9} "
+                  f"{fmt_s(e['run_s']):>9} {fmt_s(e['total_s']):>10} {fmt_s(e['bare_s']):>10} "
+                  f"{fmt_s(d):>9} "
+                  f"{fmt_s(h.get('run_s')):>9} {fmt_s(h.get('build_s')):>9}")
             if e.get("problem"):
                 print(f"       WARNING: {e['problem']}")
+            if h.get("problem"):
+                print(f"       WARNING (Hamilton): {h['problem']}")
+            if "error" in h and not hamilton_skip:
+                print(f"       Hamilton: {h['error']}")
 
     # Figures table -------------------------------------------------------------------
     figures = results["figures"]
@@ -570,8 +748,8 @@ def main(argv=None) -> int:
             n = e["n"]
             over = (e["run_s"] - e["bare_s"]) / n * 1e6
             e["overhead_us"] = over
-            fig(f"{shape} {n:,}: per-task overhead", over, f"{over:.2f} us", f"<= {GOAL_OVERHEAD_US:g} us",
-                over <= GOAL_OVERHEAD_US)
+            fig(f"{shape} {n:,}: per-task overhead", over, f"{over:.2f} us",
+                f"<= {GOAL_OVERHEAD_US:g} us", over <= GOAL_OVERHEAD_US)
         for e in done:
             n = e["n"]
             ratio = e["run_s"] / e["bare_s"] if e["bare_s"] > 0 else None
@@ -584,45 +762,69 @@ def main(argv=None) -> int:
                     f">= {GOAL_DASK_RATIO:g}x", None)
                 continue
             ratio = d / e["run_s"]
-            fig(f"{shape} {n:,}: dask.get / flowbook run", ratio, fmt_ratio(ratio), f">= {GOAL_DASK_RATIO:g}x",
-                ratio >= GOAL_DASK_RATIO)
+            fig(f"{shape} {n:,}: dask.get / flowbook run", ratio, fmt_ratio(ratio),
+                f">= {GOAL_DASK_RATIO:g}x", ratio >= GOAL_DASK_RATIO)
+        if hamilton_skip:
+            fig(f"{shape}: flowbook run / Hamilton run", None, hamilton_skip,
+                f"<= {GOAL_HAMILTON_RATIO:.1f}", None)
+        else:
+            for e in done:
+                n, h = e["n"], e.get("hamilton", {})
+                name = f"{shape} {n:,}: flowbook run / Hamilton run"
+                if "run_s" not in h:
+                    fig(name, None, h.get("error", "-"), f"<= {GOAL_HAMILTON_RATIO:.1f}", None)
+                    continue
+                ratio = e["run_s"] / h["run_s"]
+                shown = (f"{ratio:.2f}x ({e['run_s'] / n * 1e6:.1f} vs "
+                         f"{h['run_s'] / n * 1e6:.1f} us/task)")
+                fig(name, ratio, shown, f"<= {GOAL_HAMILTON_RATIO:.1f}",
+                    ratio <= GOAL_HAMILTON_RATIO, flowbook_run_s=e["run_s"],
+                    hamilton_run_s=h["run_s"], hamilton_build_s=h.get("build_s"))
         if "error" in prefect:
             fig(f"{shape} {args.prefect_size:,}: Prefect 1.4.1 / flowbook run", None,
-                "skipped" if args.no_prefect else "unavailable: " + prefect["error"], "(info)", None)
+                "skipped" if args.no_prefect else "unavailable: " + prefect["error"],
+                "(info)", None)
         elif shape in prefect and shape in prefect_fb:
             p = prefect[shape]["run_s"]
             ratio = p / prefect_fb[shape]["run_s"]
             fig(f"{shape} {args.prefect_size:,}: Prefect 1.4.1 / flowbook run", ratio,
-                f"{fmt_ratio(ratio)} ({p:.2f} s vs {prefect_fb[shape]['run_s']:.4f} s)", "(info)", None,
+                f"{fmt_ratio(ratio)} ({p:.2f} s vs {prefect_fb[shape]['run_s']:.4f} s)",
+                "(info)", None,
                 prefect_run_s=p, flowbook_run_s=prefect_fb[shape]["run_s"])
         if len(done) >= 2:
             lo, hi = done[0], done[-1]
-            for what in ("run", "build"):
+            for what, goal in (("run", GOAL_GROWTH_RUN), ("build", GOAL_GROWTH_BUILD)):
                 g = (hi[f"{what}_s"] / hi["n"]) / (lo[f"{what}_s"] / lo["n"])
                 fig(f"{shape}: per-task {what} {hi['n']:,} / {lo['n']:,}", g, f"{g:.2f}",
-                    f"~1 (<= {GOAL_GROWTH:g})", g <= GOAL_GROWTH)
+                    f"~1 (<= {goal:g})", g <= goal)
         if shape in memory:
             m = memory[shape]
             if "error" in m:
-                fig(f"{shape} {args.memory_size:,}: memory per task", None, m["error"], f"< {GOAL_MEMORY_B} B", None)
+                fig(f"{shape} {args.memory_size:,}: memory per task", None, m["error"],
+                    f"< {GOAL_MEMORY_B // 1024} KB", None)
             else:
                 for method, r in m.items():
                     label = "peak RSS delta" if method == "rss" else "tracemalloc peak"
                     if "error" in r or r.get("peak_bytes") is None:
                         fig(f"{shape} {args.memory_size:,}: memory per task ({label})", None,
-                            r.get("error", "not measurable"), f"< {GOAL_MEMORY_B} B", None)
+                            r.get("error", "not measurable"), f"< {GOAL_MEMORY_B // 1024} KB", None)
                         continue
                     per = r["peak_bytes"] / args.memory_size
-                    kept = r["retained_bytes"] / args.memory_size if r.get("retained_bytes") is not None else None
-                    shown = f"{per:,.0f} B" + (f" (retained {kept:,.0f} B)" if kept is not None else "")
+                    kept = r.get("retained_bytes")
+                    kept = kept / args.memory_size if kept is not None else None
+                    shown = f"{per:,.0f} B"
+                    if kept is not None:
+                        shown += f" (retained {kept:,.0f} B)"
                     fig(f"{shape} {args.memory_size:,}: memory per task ({label})", per, shown,
-                        f"< {GOAL_MEMORY_B} B", per < GOAL_MEMORY_B, method=method, retained_per_task=kept)
+                        f"< {GOAL_MEMORY_B // 1024} KB", per < GOAL_MEMORY_B, method=method,
+                        retained_per_task=kept)
                     if r.get("problem"):
                         print(f"WARNING memory run {shape}: {r['problem']}")
 
     width = max(len(f["figure"]) for f in figures) if figures else 20
     vwidth = max(len(f["shown"]) for f in figures) if figures else 10
-    print(f"\nFigures (per-task overhead = (flowbook run - bare loop) / n; ratios use flow.run() time)")
+    print("\nFigures (per-task overhead = (flowbook run - bare loop) / n; "
+          "ratios use flow.run() time)")
     header = f"{'figure':<{width}}  {'value':>{vwidth}}  {'goal':<12} result"
     print(header)
     print("-" * len(header))
@@ -631,12 +833,16 @@ def main(argv=None) -> int:
     for i, note in enumerate(notes, 1):
         print(f"note {i}: {note}")
     if "error" not in prefect:
-        print(f"\nPrefect {prefect.get('version')} (python {prefect.get('python')}, {prefect.get('found')}): "
-              + ", ".join(f"{s} {prefect[s]['run_s']:.2f} s = {prefect[s]['run_s'] / args.prefect_size * 1e3:.2f} ms/task"
-                          for s in shapes if s in prefect))
+        per_shape = ", ".join(
+            f"{s} {prefect[s]['run_s']:.2f} s = "
+            f"{prefect[s]['run_s'] / args.prefect_size * 1e3:.2f} ms/task"
+            for s in shapes if s in prefect)
+        print(f"\nPrefect {prefect.get('version')} (python {prefect.get('python')}, "
+              f"{prefect.get('found')}): {per_shape}")
     if memory:
-        print("memory: bytes per task over the whole build + flow.run() of one flow in a fresh subprocess "
-              "(rss: peak VmHWM - VmRSS before; tracemalloc: traced peak); 'retained' = still held after the run")
+        print("memory: bytes per task over the whole build + flow.run() of one flow in a fresh "
+              "subprocess (rss: peak VmHWM - VmRSS before; tracemalloc: traced peak); "
+              "'retained' = still held after the run")
     passes = sum(f["result"] == "PASS" for f in figures)
     misses = sum(f["result"] == "MISS" for f in figures)
     elapsed = now() - started
