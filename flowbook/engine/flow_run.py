@@ -144,7 +144,7 @@ class FlowRun:
                  upstream: dict | None = None) -> TaskRun:
         """A run of ``task`` (or its child ``map_index``) from its current state."""
         state = (self.states.get(task) if map_index is None
-                 else self.current_state(task, map_index)) or Pending(None)
+                 else self.current_state(task, map_index)) or Pending.by_engine()
         to_start = upstream is None  # the loop's: it may start (a reset gives upstream={})
         if to_start:
             upstream = upstream_states(self.plan, self.states, task)

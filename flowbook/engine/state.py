@@ -56,13 +56,26 @@ class State:
     def __init__(self, message: Any = None, result: Any = _NO_RESULT, *,
                  why: Decision | None = None, context: dict | None = None,
                  cached_inputs: dict | None = None):
+        self._fill(message, result, why, context, cached_inputs)
+        tags = _context._values.get("task_tags")
+        if tags:  # made inside a task: its tags go with the state, as in Prefect 1
+            self.context.setdefault("tags", list(tags))
+
+    @classmethod
+    def by_engine(cls, message: Any = None, result: Any = _NO_RESULT) -> "State":
+        """``cls(message, result)`` as the engine makes it between calls into user code,
+        where no task's tags apply: the same state, made without reading
+        ``flowbook.context`` (a few times per task run)."""
+        state = object.__new__(cls)
+        state._fill(message, result, None, None, None)
+        return state
+
+    def _fill(self, message: Any, result: Any, why: Decision | None, context: dict | None,
+              cached_inputs: dict | None) -> None:
         self.message = message  # a str (or the exception/signal that caused the state)
         # ``context`` and ``cached_inputs`` (properties): None until given or asked for, as
         # most states carry neither (two empty dicts per state were 40% of a run's memory)
         self._carried = context
-        tags = _context._values.get("task_tags")
-        if tags:  # made inside a task: its tags go with the state, as in Prefect 1
-            self.context.setdefault("tags", list(tags))
         self._inputs = cached_inputs  # the inputs a run used (values or Results), by name
         # the Result the value was read from or written to (its location), if any
         self._kept = None

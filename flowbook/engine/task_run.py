@@ -282,7 +282,7 @@ def _execute(tr: TaskRun, inputs: dict, where: Any = None) -> State:
     start = _STARTING if tr.reuse is None else f"Running again: {tr.reuse.reason}."
     task = tr.task
     while True:
-        state = tr.change(Running(start))
+        state = tr.change(Running.by_engine(start))
         if not isinstance(state, Running):  # a state handler decided otherwise, or the run
             return state  # stopped
         with capture.Capture(tr.setting.outputs, task, tr.map_index):  # keep what it prints
@@ -331,7 +331,7 @@ def _call(tr: TaskRun, inputs: dict) -> State:
                       "cannot end the kernel, so the task failed", result=exc)
     except BaseException as exc:  # Exception, and the rest (asyncio.CancelledError, ...)
         return Failed(f"Error during execution of task: {exc!r}", result=exc)
-    return Success("Task run succeeded.", result=value)
+    return Success.by_engine("Task run succeeded.", value)
 
 
 def _run_name(template: Any, values: dict, inputs: dict) -> str:
