@@ -79,8 +79,8 @@ class FlowRun:
         Returns the state stored. Called by the scheduling loop's thread only."""
         task, index = tr.task, tr.map_index
         old = self.states.get(task) if index is None else self.current_state(task, index)
-        if old is None:
-            old = tr.state  # a task without a stored state starts from its fresh Pending
+        if old is None:  # a task without a stored state starts from its fresh Pending
+            old = tr.submitted  # (not tr.state: a task run on a thread may be further on)
         if task.state_handlers and not self.simulated:
             new = _handled(tr, old, new)
         if new.previous is not None:  # already in a history (a reused Cached state): copy it
