@@ -143,3 +143,21 @@ def test_dask_keys_are_named_after_tasks_and_a_wrapping_executor_gets_results():
         state = flow.run(executor=Wrapper())
     assert state.result[total].result == 14
     assert sorted({key.split("-")[0] for key in keys}) == ["square", "total"]
+
+
+def test_a_call_submitted_after_others_runs_on_what_they_returned_and_all_come_back():
+    import operator
+
+    from distributed import Client
+
+    with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0",
+                set_as_default=False) as client:
+        executor = DaskExecutor(client.scheduler.address)
+        with executor.start():
+            square = executor.submit(dask_tasks.square, 3, name="square")
+            added = executor.submit_after([square], operator.add, 1, name="add")
+            back = []
+            while len(back) < 2:
+                back += executor.wait([square, added])
+            outcomes = {call.key.split("-")[0]: executor.result(call) for call in back}
+    assert outcomes == {"square": 9, "add": 10}

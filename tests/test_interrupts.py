@@ -258,7 +258,12 @@ def test_an_interrupt_on_dask_cancels_the_task_in_flight_and_retry_continues(das
     with Flow("f") as flow:
         first = task(rough_tasks.count, name="first")(firsts)
         slow = task(rough_tasks.slow_first_time, name="slow")(slows, WAIT, first)
-    state = run_interrupted(flow, lambda: rough_tasks.calls(slows) == 1, executor=dask)
+
+    def slow_started_after_first_was_applied():  # (chained, slow may start before that)
+        done = flow.last_run is not None and flow.last_run.states.get(first)
+        return bool(done) and done.is_successful() and rough_tasks.calls(slows) == 1
+
+    state = run_interrupted(flow, slow_started_after_first_was_applied, executor=dask)
     assert type(state) is st.Cancelled and dask.client is None
     assert state.result[first].result == 1
     assert type(state.result[slow]) is st.Cancelled and "Dask worker" in state.result[slow].message

@@ -133,3 +133,17 @@ def test_what_the_body_logged_comes_back_and_adds_to_earlier_records():
     travel(again, run)
     log = run.outputs[(tr.task, None)].log
     assert "worker logs once\n" in log and log.endswith("worker logs twice\n")
+
+
+def test_a_chained_call_gets_what_the_calls_before_it_sent_back_as_values():
+    def engine_bug():
+        raise TypeError("unsupported operand")
+
+    def kinds_of(*outcomes):
+        return [type(o).__name__ for o in outcomes]
+
+    counted = _call_pickled(cloudpickle.dumps((len, ([1, 2],))))
+    raised = _call_pickled(cloudpickle.dumps((engine_bug, ())))
+    sent = pickle.loads(_call_pickled(cloudpickle.dumps((kinds_of, ("given",))), counted,
+                                      raised, b"not a pickle"))
+    assert sent == ["str", "int", "_Raised", "_Unloadable"]

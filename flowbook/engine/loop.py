@@ -11,7 +11,8 @@ applies it (``FlowRun.apply``):
 - a task run on another thread of the kernel (``LocalDaskExecutor``) posts its change to the
   loop through the executor and waits for it to be applied, so ``Running`` shows live;
 - a task run in another process (``DaskExecutor``) collects its states and the loop applies
-  them when its report comes back.
+  them when its report comes back. There a task is submitted as soon as its upstream tasks
+  are, after their calls (``engine.chaining``), and the reports are applied in their order.
 
 An interrupt stops the loop without losing what finished (``engine.interrupt``); a task run
 that reports after its pass was abandoned gets Cancelled back, and nothing it did is stored.
@@ -23,7 +24,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from flowbook.engine import breakpoints, cache, interrupt, mapping, raising, remote
+from flowbook.engine import breakpoints, cache, chaining, interrupt, mapping, raising, remote
 from flowbook.engine import clock as clocks
 from flowbook.engine.flow_run import FlowRun
 from flowbook.engine.flow_state import final_state, task_states, unfinished
@@ -151,7 +152,8 @@ class _Pass:
     """One pass over the plan, graphlib's ready/done protocol: a task is through once it
     has run as far as it can now; tasks whose upstream tasks are all through are ready."""
 
-    __slots__ = ("run", "plan", "inbox", "waiting", "ready", "in_flight", "children_left")
+    __slots__ = ("run", "plan", "inbox", "waiting", "ready", "in_flight", "children_left",
+                 "chains")
 
     def __init__(self, run: FlowRun):
         plan = run.plan
@@ -162,6 +164,8 @@ class _Pass:
         self.ready = deque(task for task in plan.order if not self.waiting[task])  # to launch
         self.in_flight: dict = {}  # executor handle -> the TaskRun it runs
         self.children_left: dict = {}  # mapped Task -> how many of its children are in flight
+        # On an executor that chains: tasks submitted after their upstream calls in flight
+        self.chains = chaining.Chains(self) if chaining.wanted(run) else None
 
     def go(self) -> None:
         """Submit every ready task, wait for any to finish, submit what became ready; until
@@ -228,12 +232,17 @@ class _Pass:
             self.settle(tr, remote.undelivered(tr, exc))
             return
         self.in_flight[handle] = tr
+        if self.chains is not None:
+            self.chains.submitted(tr, handle)
 
     def take(self, item: Any) -> None:
         """Take in what the executor gave back: a change posted by a task run on another
         thread, or a finished task run."""
         if isinstance(item, Message):
             self.inbox.take(item)
+            return
+        if self.chains is not None:  # in dependency order, chained calls' too
+            self.chains.take(item)
             return
         tr = self.in_flight.pop(item)
         try:

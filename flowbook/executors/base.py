@@ -19,6 +19,14 @@ threads of this process also has ``post(message)``, which hands a task run's mes
 the loop waiting in ``wait()`` (it comes back among the finished handles). A remote executor
 pickles each call itself and raises ``flowbook.engine.remote.NotDelivered`` from ``submit``
 or ``result`` when a call cannot travel.
+
+An executor that can run a call after others, on what they returned, where they ran
+(``DaskExecutor``: Dask futures as arguments), says so with ``chains = True`` and gives
+``submit_after(after, fn, *args, name=...)``: ``fn(*args, *outcomes)`` runs once the calls
+of the handles in ``after`` have finished, each outcome what that call returned (or, if it
+raised or could not be loaded, an object standing for that, of no type the call returns).
+A handle in ``after`` still comes back from ``wait()`` as any other
+(``flowbook.engine.chaining`` uses this).
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ class Executor:
     """
 
     remote = False  # calls run in this process, on the loop's own objects
+    chains = False  # True: it gives submit_after (a call run on the outcomes of others)
 
     @contextmanager
     def start(self) -> Iterator["Executor"]:
@@ -62,6 +71,11 @@ class Executor:
     def submit(self, fn: Callable, *args: Any, name: str = "") -> Any:
         raise NotImplementedError(f"{type(self).__name__}.submit() is not implemented; "
                                   "subclass LocalExecutor, or give submit() and wait()")
+
+    def submit_after(self, after: Collection, fn: Callable, *args: Any, name: str = "") -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not chain calls (chains is "
+                                  "False); the loop submits each task once its upstream "
+                                  "tasks have reported")
 
     def wait(self, handles: Collection) -> list:
         raise NotImplementedError(f"{type(self).__name__}.wait() is not implemented; "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import itertools
 import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Collection, Iterator
@@ -134,6 +135,7 @@ class DaskExecutor(Executor):
     """
 
     remote = True  # calls travel by pickle to the workers
+    chains = True  # submit_after: a call runs on the cluster after others, on their outcomes
 
     def __init__(self, address: str | None = None, cluster_class: Callable | str | None = None,
                  cluster_kwargs: dict | None = None, adapt_kwargs: dict | None = None,
@@ -157,6 +159,7 @@ class DaskExecutor(Executor):
         self.client: Any = None  # the distributed.Client, while started
         self._completed: Any = None  # distributed.as_completed over the submitted futures
         self._calls: dict = {}  # a submitted future's key -> its DaskCall, until it finishes
+        self._keys: Any = None  # while started: a unique hex per call (its Dask key's end)
 
     @contextmanager
     def start(self) -> Iterator["DaskExecutor"]:
@@ -171,6 +174,9 @@ class DaskExecutor(Executor):
         cluster = self._start_cluster() if self.address is None else None
         try:
             self.client = self._connect(Client, cluster)
+            # One random prefix per start, then a count: a key no run on the cluster had
+            prefix = uuid.uuid4().hex
+            self._keys = (f"{prefix}{n:x}" for n in itertools.count())
             self._completed = as_completed(loop=self.client.loop, with_results=True,
                                            raise_errors=False)
             yield self
@@ -179,7 +185,7 @@ class DaskExecutor(Executor):
                 self.client.close()
             if cluster is not None:
                 cluster.close()
-            self.client, self._completed, self._calls = None, None, {}
+            self.client, self._completed, self._calls, self._keys = None, None, {}, None
 
     def _start_cluster(self) -> Any:
         from distributed import LocalCluster
@@ -209,14 +215,19 @@ class DaskExecutor(Executor):
                 "or use DaskExecutor() without an address for a local cluster") from exc
 
     def submit(self, fn: Callable, *args: Any, name: str = "") -> Any:
+        return self.submit_after((), fn, *args, name=name)
+
+    def submit_after(self, after: Collection, fn: Callable, *args: Any, name: str = "") -> Any:
+        """Submit ``fn(*args, *outcomes)`` to run after the calls of ``after`` (DaskCalls):
+        their futures are its arguments, so Dask runs it where and when they finished."""
         if self.client is None:
             raise RuntimeError("DaskExecutor.submit() was called outside start(); "
                                "use `with executor.start(): ...`")
         payload = pack(fn, args, _WORKER)
         # A fresh key for every call: equal arguments must not reuse an earlier result.
         label = re.sub(r"[^\w.]+", "_", name) or "task"
-        future = self.client.submit(call_pickled, payload, key=f"{label}-{uuid.uuid4().hex}",
-                                    pure=False)
+        future = self.client.submit(call_pickled, payload, *[call.future for call in after],
+                                    key=f"{label}-{next(self._keys)}", pure=False)
         call = self._calls[future.key] = DaskCall(future)
         self._completed.add(future)
         return call

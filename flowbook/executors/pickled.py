@@ -43,8 +43,10 @@ def pack(fn: Callable, args: tuple, worker: str) -> bytes:
         raise NotDelivered(f"could not be sent to the {worker}", exc, sending=True) from exc
 
 
-def call_pickled(payload: bytes) -> bytes:
-    """On a worker: unpickle ``(fn, args)``, call it and pickle what it returns."""
+def call_pickled(payload: bytes, *after: bytes) -> bytes:
+    """On a worker: unpickle ``(fn, args)``, call it and pickle what it returns. ``after``:
+    what earlier calls sent back (a chained call, ``Executor.submit_after``), given to ``fn``
+    after ``args`` as their values (a ``_Raised`` or ``_Unloadable`` where there is none)."""
     import cloudpickle
 
     try:
@@ -52,13 +54,21 @@ def call_pickled(payload: bytes) -> bytes:
     except Exception as exc:
         return cloudpickle.dumps(_Unloadable(repr(exc)))
     try:
-        value = fn(*args)
+        value = fn(*args, *map(_loaded, after)) if after else fn(*args)
     except Exception as exc:
         try:
             return cloudpickle.dumps(_Raised(exc))
         except Exception:
             return cloudpickle.dumps(_Raised(RuntimeError(traceback.format_exc())))
     return cloudpickle.dumps(value)
+
+
+def _loaded(outcome: bytes) -> Any:
+    """What an earlier call sent back, loaded here (its _Raised or _Unloadable as they are)."""
+    try:
+        return pickle.loads(outcome)
+    except Exception as exc:
+        return _Unloadable(repr(exc))
 
 
 def unpack(outcome: bytes, worker: str) -> Any:
