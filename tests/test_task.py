@@ -3,6 +3,7 @@ import datetime
 import pytest
 
 from flowbook import Flow, Task, task, triggers
+from flowbook.core.task import FunctionTask
 
 
 def test_decorator_keeps_the_function_as_run():
@@ -252,3 +253,67 @@ def test_a_subclass_setting_a_reserved_attribute_before_init_is_warned():
 
 def test_task_run_name_is_kept():
     assert Task(task_run_name="load-{x}").task_run_name == "load-{x}"
+
+
+# -- memory (issue 16): options at their defaults are read from the class -----------------
+
+def test_a_call_keeps_only_what_differs_from_the_defaults_in_its_copy():
+    @task
+    def inc(x):
+        """Adds one."""
+        return x + 1
+
+    with Flow("f"):
+        copy = inc(1)
+    assert set(vars(copy)) <= {"_signature", "run", "name", "state_handlers"}
+    assert (copy.max_retries, copy.trigger, copy.tags, copy.slug) == (
+        0, triggers.all_successful, set(), None)
+    assert copy.__doc__ == "Adds one." and copy.__wrapped__ is inc.run
+
+
+def test_an_option_set_on_a_copy_leaves_the_original_and_the_class_alone():
+    t = task(lambda: 1, name="t")
+    copy = t.copy(max_retries=2, retry_delay=0, tags=["a"])
+    assert (copy.max_retries, copy.tags) == (2, {"a"})
+    assert (t.max_retries, t.tags, Task.max_retries, Task.tags) == (0, set(), 0, set())
+
+
+def test_an_option_a_subclass_gives_at_class_level_is_still_set_by_init():
+    class Retried(Task):
+        max_retries = 3
+        tags = frozenset({"class"})
+
+    assert (Retried().max_retries, Retried().tags) == (0, set())
+
+
+def test_a_default_set_by_a_subclass_before_init_is_overwritten_too():
+    class Sets(Task):
+        def __init__(self):
+            self.nout = 2
+            super().__init__()
+
+    with pytest.warns(UserWarning, match="sets a `nout` attribute"):
+        assert Sets().nout is None
+
+
+def test_a_task_class_without_a_docstring_of_its_function_has_none():
+    t = task(lambda: 1)
+    assert t.__doc__ is None and task.__doc__ and "FunctionTask" in FunctionTask.__doc__
+
+
+def test_function_task_class_has_no_wrapped():
+    import inspect
+
+    assert not hasattr(FunctionTask, "__wrapped__")
+    assert str(inspect.signature(FunctionTask)).startswith("(fn")
+
+
+def test_a_pickled_copy_keeps_its_options_and_its_defaults():
+    import pickle
+
+    from tests import dask_tasks
+
+    t = task(dask_tasks.square, name="sq").copy(max_retries=1, retry_delay=0)
+    back = pickle.loads(pickle.dumps(t))
+    assert (back.max_retries, back.retry_delay.total_seconds(), back.trigger, back.name) == (
+        1, 0, triggers.all_successful, t.name)

@@ -14,9 +14,11 @@ import inspect
 import warnings
 from typing import Any, Callable, Iterable
 
+from flowbook import triggers
 from flowbook.context import context
 from flowbook.core import building, task_options, task_signature, unused
 from flowbook.core.task_signature import TaskMeta
+from flowbook.engine import cache_validators
 from flowbook.engine.result import checked as result_option
 from flowbook.errors import UserTypeError, UserValueError
 
@@ -63,6 +65,28 @@ class Task(metaclass=TaskMeta):
     # A %%task cell run again with other code since the task last ran (notebook.stale).
     edited = False
 
+    # The options at their defaults, read from the class: a task keeps in its own __dict__
+    # only the options set otherwise, and so does each copy (one per call in a flow), which
+    # is most of a big flow's memory (issue 16). Setting one on a task sets it there.
+    slug: str | None = None
+    tags: frozenset = task_options.NO_TAGS
+    max_retries = 0
+    retry_delay: datetime.timedelta | None = None
+    retry_on: set | None = None
+    timeout: float | None = None
+    trigger = staticmethod(triggers.all_successful)
+    skip_on_upstream_skip = True
+    cache_for: datetime.timedelta | None = None
+    cache_validator = staticmethod(cache_validators.never_use)
+    cache_key: str | None = None
+    checkpoint: bool | None = None  # False: never stored; None/True: when a result is set
+    target: Any = None  # where its result is kept and looked for (engine.checkpoint)
+    result: Any = None  # a Result, or None
+    log_stdout = False
+    nout: int | None = None
+    task_run_name: Any = None  # a str template or a function naming each run
+    auto_generated = False
+
     def __init__(
         self,
         name: str | None = None,
@@ -86,48 +110,49 @@ class Task(metaclass=TaskMeta):
         nout: int | None = None,
         task_run_name: str | Callable | None = None,
     ):
-        from flowbook import triggers
-        from flowbook.engine import cache_validators
-
-        if type(self) is not Task:
-            _warn_of_reserved_attributes(self)
-        self.name = type(self).__name__ if name is None else name
-        if not isinstance(self.name, str):
-            raise UserTypeError(f"a task name must be a str, not {type(self.name).__name__}")
-        self.slug = slug
-        self.tags = _plus_context_tags(task_options.tags(tags, self.name))
-        self.max_retries = max_retries or 0
-        task_options.check_retries(self.max_retries, retry_delay, self.name)
-        self.retry_delay = task_options.duration(retry_delay, "retry_delay", self.name)
-        self.retry_on = task_options.retry_on(retry_on, self.max_retries, self.name)
-        self.timeout = task_options.timeout_seconds(timeout, self.name)
-        self.trigger = triggers.all_successful if trigger is None else trigger
-        if not callable(self.trigger):
-            raise UserTypeError(f"task {self.name!r}: trigger {self.trigger!r} is not "
+        # (a class without an __init__ of its own set nothing before: not looked at, which
+        # would make its instance dict in full, +64 bytes per task)
+        preset = (() if type(self).__init__ is Task.__init__
+                  else _warn_of_reserved_attributes(self))
+        name = type(self).__name__ if name is None else name
+        if not isinstance(name, str):
+            raise UserTypeError(f"a task name must be a str, not {type(name).__name__}")
+        tags = _plus_context_tags(task_options.tags(tags, name))
+        max_retries = max_retries or 0
+        task_options.check_retries(max_retries, retry_delay, name)
+        retry_delay = task_options.duration(retry_delay, "retry_delay", name)
+        retry_on = task_options.retry_on(retry_on, max_retries, name)
+        timeout = task_options.timeout_seconds(timeout, name)
+        trigger = triggers.all_successful if trigger is None else trigger
+        if not callable(trigger):
+            raise UserTypeError(f"task {name!r}: trigger {trigger!r} is not "
                                 "callable; use one of flowbook.triggers (e.g. "
                                 "triggers.always_run) or a function of the upstream states")
-        self.skip_on_upstream_skip = skip_on_upstream_skip
-        self.cache_for = task_options.duration(cache_for, "cache_for", self.name)
+        duration = task_options.duration(cache_for, "cache_for", name)
         if cache_for is None and cache_validator not in (None, cache_validators.never_use):
-            warnings.warn(f"task {self.name!r}: a cache_validator without cache_for does "
+            warnings.warn(f"task {name!r}: a cache_validator without cache_for does "
                           "nothing; this Task will not be cached (give it cache_for=...)",
                           UserWarning, stacklevel=2)
-        self.cache_validator = cache_validator or (
+        cache_validator = cache_validator or (
             cache_validators.never_use if cache_for is None else cache_validators.duration_only)
-        self.cache_key = cache_key
-        self.checkpoint = checkpoint  # False: never stored; None/True: when a result is set
-        self.target = target  # where its result is kept and looked for (engine.checkpoint)
-        self.result = result_option(result, target, f"task {self.name!r}")  # a Result, or None
-        self.state_handlers = task_options.state_handlers(state_handlers, self.name)
+        result = result_option(result, target, f"task {name!r}")
+        handlers = task_options.state_handlers(state_handlers, name)
         if on_failure is not None:
             if not callable(on_failure):
-                raise UserTypeError(f"task {self.name!r}: on_failure {on_failure!r} is not "
+                raise UserTypeError(f"task {name!r}: on_failure {on_failure!r} is not "
                                     "callable")
-            self.state_handlers.append(_on_failure_handler(on_failure))
-        self.log_stdout = log_stdout
-        self.nout = task_signature.infer_nout(self.run) if nout is None else nout
-        self.task_run_name = task_run_name  # a str template or a function naming each run
-        self.auto_generated = False
+            handlers.append(_on_failure_handler(on_failure))
+        self.name = name
+        _keep_options(self, preset, (
+            ("slug", slug), ("tags", tags), ("max_retries", max_retries),
+            ("retry_delay", retry_delay), ("retry_on", retry_on), ("timeout", timeout),
+            ("trigger", trigger), ("skip_on_upstream_skip", skip_on_upstream_skip),
+            ("cache_for", duration), ("cache_validator", cache_validator),
+            ("cache_key", cache_key), ("checkpoint", checkpoint), ("target", target),
+            ("result", result), ("log_stdout", log_stdout),
+            ("nout", task_signature.infer_nout(self.run) if nout is None else nout),
+            ("task_run_name", task_run_name), ("auto_generated", False)))
+        self.state_handlers = handlers
         unused.created(self)  # warned of if a `with Flow` block ends without it
 
     @property
@@ -193,7 +218,8 @@ class Task(metaclass=TaskMeta):
                           f"dependencies in flow {flow.name!r}: the copy has none of them",
                           UserWarning, stacklevel=2)
         new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
+        for key, value in self.__dict__.items():  # not new.__dict__.update: that would make
+            object.__setattr__(new, key, value)  # the copy's dict in full (+64 bytes)
         if self.slug and "slug" not in task_args:
             task_args["slug"] = f"{self.slug}-copy"
         for key, value in task_args.items():
@@ -203,8 +229,9 @@ class Task(metaclass=TaskMeta):
             setattr(new, key, task_options.normalise(key, value, self.name))
         if "result" in task_args or "target" in task_args:
             new.result = result_option(new.result, new.target, f"task {new.name!r}")
-        new.tags = _plus_context_tags(new.tags if new.tags is self.tags
-                                      else self.tags | new.tags)
+        tags = _plus_context_tags(new.tags if new.tags is self.tags else self.tags | new.tags)
+        if tags is not new.tags:  # left at the class's default unless it changed
+            new.tags = tags
         unused.copied(self, new)  # the original counts as used: the copy is what the flow gets
         return new
 
@@ -261,7 +288,9 @@ class Task(metaclass=TaskMeta):
                                  f"context, you need to call `{run}.run(...)`")
         flow.set_dependencies(self, upstream_tasks=upstream_tasks, keyword_tasks=callargs,
                               mapped=mapped)
-        self.tags = _plus_context_tags(self.tags)
+        tags = _plus_context_tags(self.tags)
+        if tags is not self.tags:
+            self.tags = tags
         return self
 
     def set_dependencies(self, flow: Any = None, upstream_tasks: Iterable | None = None,
@@ -405,12 +434,33 @@ class FunctionTask(Task):
         self._signature = task_signature.check_run(fn, f"task {name!r}")
         self.run = fn
         super().__init__(name=name, **options)
-        self.__doc__ = getattr(fn, "__doc__", None)
-        self.__wrapped__ = fn  # for inspect.unwrap and doc tools, as functools.wraps would
 
     @property
     def signature(self) -> inspect.Signature:
         return self._signature
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = _RunDoc(cls.__dict__.get("__doc__"))  # a subclass's docs the function's
+
+    @_InstanceOnly
+    def __wrapped__(self) -> Callable:
+        """The function, for inspect.unwrap and doc tools, as functools.wraps would set."""
+        return self.run
+
+
+class _RunDoc:
+    """A FunctionTask's ``__doc__``: its function's (read from ``run``: not kept per task,
+    nor per copy); the class's own docstring on the class."""
+
+    def __init__(self, doc: str | None):
+        self.doc = doc
+
+    def __get__(self, obj: Any, cls: Any) -> str | None:
+        return self.doc if obj is None else getattr(obj.run, "__doc__", None)
+
+
+FunctionTask.__doc__ = _RunDoc(FunctionTask.__dict__["__doc__"])
 
 
 def task(fn: Callable | None = None, **options: Any) -> Any:
@@ -420,16 +470,32 @@ def task(fn: Callable | None = None, **options: Any) -> Any:
     return FunctionTask(fn, **options)
 
 
-_RESERVED_ATTRIBUTES: list = []  # the attributes Task.__init__ sets, found once
+# The attributes Task.__init__ sets (the options kept only when not at their defaults)
+_RESERVED_ATTRIBUTES = sorted(("name", "slug", "tags", "max_retries", "retry_delay",
+                               "retry_on", "timeout", "trigger", "skip_on_upstream_skip",
+                               "cache_for", "cache_validator", "cache_key", "checkpoint",
+                               "target", "result", "state_handlers", "log_stdout", "nout",
+                               "task_run_name", "auto_generated"))
 
 
-def _warn_of_reserved_attributes(task: Task) -> None:
-    """Warn when a subclass sets, before ``Task.__init__``, an attribute it will overwrite."""
-    if not _RESERVED_ATTRIBUTES:
-        with unused.untracked():  # a scratch task, in no flow
-            _RESERVED_ATTRIBUTES.extend(sorted(vars(Task())))
-    for attr in _RESERVED_ATTRIBUTES:
-        if attr in vars(task):
-            warnings.warn(f"`{type(task).__name__}` sets a `{attr}` attribute, which "
-                          "Task.__init__ overwrites; rename the attribute", UserWarning,
-                          stacklevel=3)
+def _warn_of_reserved_attributes(task: Task) -> tuple:
+    """Warn when a subclass sets, before ``Task.__init__``, an attribute it will overwrite;
+    returns those attributes."""
+    preset = tuple(attr for attr in _RESERVED_ATTRIBUTES if attr in vars(task))
+    for attr in preset:
+        warnings.warn(f"`{type(task).__name__}` sets a `{attr}` attribute, which "
+                      "Task.__init__ overwrites; rename the attribute", UserWarning,
+                      stacklevel=3)
+    return preset
+
+
+def _keep_options(task: Task, preset: tuple, options: tuple) -> None:
+    """Set each ``(name, value)`` of ``options`` on ``task`` unless the class gives that very
+    value (the default): the task's __dict__ holds only what differs. One ``preset`` before
+    ``Task.__init__`` (warned of) is overwritten all the same."""
+    cls = type(task)
+    for attr, value in options:
+        if value is not getattr(cls, attr):
+            setattr(task, attr, value)
+        elif attr in preset:
+            delattr(task, attr)

@@ -17,8 +17,11 @@ from typing import Any, Iterable
 
 from flowbook.errors import UserTypeError, UserValueError
 
-__all__ = ["duration", "seconds", "timeout_seconds", "retry_on", "check_retries", "tags",
-           "state_handlers", "normalise"]
+__all__ = ["NO_TAGS", "duration", "seconds", "timeout_seconds", "retry_on", "check_retries",
+           "tags", "state_handlers", "normalise"]
+
+
+NO_TAGS: frozenset = frozenset()  # the tags of a task without any (one set for every task)
 
 
 def duration(value: Any, option: str, owner: str) -> datetime.timedelta | None:
@@ -91,7 +94,7 @@ def tags(value: Any, owner: str) -> frozenset:
     if isinstance(value, str):
         raise UserTypeError(f"task {owner!r}: tags should be a collection of tags, not a "
                             f"string; write tags=[{value!r}]")
-    return frozenset(value or ())
+    return frozenset(value or ()) or NO_TAGS
 
 
 def state_handlers(value: Any, owner: str) -> list:
