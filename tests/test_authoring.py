@@ -74,6 +74,14 @@ def test_redefinition_takes_new_options(flow, ns):
         triggers.always_run, 2, 0.0, 3.0)
 
 
+def test_redefinition_without_options_takes_the_defaults_again(flow, ns):
+    define_task(flow, "t", "1", ns, trigger="always_run", max_retries=2, retry_delay=0,
+                timeout=3)
+    t = define_task(flow, "t", "1", ns)
+    assert (t.trigger, t.max_retries, t.retry_delay, t.timeout) == (
+        triggers.all_successful, 0, None, None)
+
+
 def test_ten_redefinitions_in_any_order_keep_node_and_edge_counts(flow, ns):
     cells = {"a": "1", "b": "a + 1", "c": "a + b", "d": "c * 2", "e": "d - a"}
     for name in random.Random(7).sample(list(cells), len(cells)):

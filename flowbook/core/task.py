@@ -471,11 +471,7 @@ def task(fn: Callable | None = None, **options: Any) -> Any:
 
 
 # The attributes Task.__init__ sets (the options kept only when not at their defaults)
-_RESERVED_ATTRIBUTES = sorted(("name", "slug", "tags", "max_retries", "retry_delay",
-                               "retry_on", "timeout", "trigger", "skip_on_upstream_skip",
-                               "cache_for", "cache_validator", "cache_key", "checkpoint",
-                               "target", "result", "state_handlers", "log_stdout", "nout",
-                               "task_run_name", "auto_generated"))
+_RESERVED_ATTRIBUTES = sorted(("name", "state_handlers", *task_options.OPTIONS))
 
 
 def _warn_of_reserved_attributes(task: Task) -> tuple:

@@ -17,11 +17,17 @@ from typing import Any, Iterable
 
 from flowbook.errors import UserTypeError, UserValueError
 
-__all__ = ["NO_TAGS", "duration", "seconds", "timeout_seconds", "retry_on", "check_retries",
+__all__ = ["OPTIONS", "NO_TAGS", "duration", "seconds", "timeout_seconds", "retry_on", "check_retries",
            "tags", "state_handlers", "normalise"]
 
 
 NO_TAGS: frozenset = frozenset()  # the tags of a task without any (one set for every task)
+
+# The options a Task reads from its class while at their defaults: its __dict__ holds only
+# those set otherwise (core/task.py).
+OPTIONS = ("slug", "tags", "max_retries", "retry_delay", "retry_on", "timeout", "trigger",
+           "skip_on_upstream_skip", "cache_for", "cache_validator", "cache_key", "checkpoint",
+           "target", "result", "log_stdout", "nout", "task_run_name", "auto_generated")
 
 
 def duration(value: Any, option: str, owner: str) -> datetime.timedelta | None:

@@ -21,6 +21,7 @@ from collections import ChainMap
 from typing import Any, Iterable
 
 from flowbook import triggers
+from flowbook.core import task_options
 from flowbook.core.flow import Flow, FlowCycleError
 from flowbook.core.task import Task
 from flowbook.engine.in_progress import refuse_changes
@@ -61,6 +62,9 @@ def define_task(flow: Flow, name: str, source: str, namespace: dict, *,
         ran = flow.last_run is not None and existing in flow.last_run.states
         edited = existing.edited or (ran and existing.source != spec.source)
         existing.__dict__.update(spec.__dict__)  # the same node gets the new code and options
+        for option in task_options.OPTIONS:  # an option back at its default is in no __dict__
+            if option in vars(existing) and option not in vars(spec):
+                delattr(existing, option)
         existing.edited = edited
     else:
         flow.add_task(spec)
