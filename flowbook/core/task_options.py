@@ -17,8 +17,8 @@ from typing import Any, Iterable
 
 from flowbook.errors import UserTypeError, UserValueError
 
-__all__ = ["OPTIONS", "NO_TAGS", "duration", "seconds", "timeout_seconds", "retry_on", "check_retries",
-           "tags", "state_handlers", "normalise"]
+__all__ = ["OPTIONS", "NO_TAGS", "duration", "seconds", "timeout_seconds", "retry_on",
+           "check_retries", "tags", "state_handlers", "normalise"]
 
 
 NO_TAGS: frozenset = frozenset()  # the tags of a task without any (one set for every task)
