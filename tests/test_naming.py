@@ -51,3 +51,75 @@ def test_a_slug_given_twice_is_refused():
     flow = Flow("f", tasks=[Task("a", slug="s")])
     with pytest.raises(ValueError, match='slug "s" already exists in this flow. Flow \'f\''):
         flow.add_task(Task("b", slug="s"))
+
+
+# -- slugs made when first read (issue 16) ------------------------------------------------
+
+def test_a_slug_given_equal_to_a_numbered_one_is_refused_before_any_slug_is_read():
+    import pytest
+
+    from flowbook import Task
+
+    flow = Flow("f", tasks=[Task("a"), Task("a", tags=["t"])])
+    for taken in ("a-1", "a-t-1"):
+        with pytest.raises(ValueError, match=f'slug "{taken}" already exists'):
+            flow.add_task(Task("b", slug=taken))
+    for free in ("a-2", "a-01", "a-t-2", "a"):
+        flow.add_task(Task("b", slug=free))
+    assert sorted(flow.slugs.values()) == ["a", "a-01", "a-1", "a-2", "a-t-1", "a-t-2"]
+
+
+def test_a_slug_is_numbered_as_the_task_was_when_added():
+    from flowbook import Task
+
+    first, second = Task("a"), Task("a")
+    flow = Flow("f", tasks=[first, second])
+    first.name, second.tags = "renamed", frozenset({"later"})
+    flow.add_task(Task("a"))
+    assert sorted(flow.slugs.values()) == ["a-1", "a-2", "a-3"]
+
+
+def test_slugs_after_removals_and_reads_match_making_them_at_once():
+    import random
+
+    from flowbook import Task
+    from flowbook.errors import UserValueError
+
+    for seed in range(200):
+        rnd = random.Random(seed)
+        flows, tasks = [Flow("f"), Flow("f")], []
+        flows[1].slugs  # read at once: made, then kept up to date as tasks come and go
+        for _ in range(30):
+            if rnd.random() < 0.75 or not tasks:
+                t = Task(rnd.choice(["a", "a-1", "b"]), tags=rnd.choice([[], ["1"], ["x"]]),
+                         slug=rnd.choice([None, None, None, "a-1", "a-2", "b-1", "s"]))
+                outcomes = []
+                for flow in flows:
+                    try:
+                        flow.add_task(t)
+                        outcomes.append("added")
+                    except UserValueError:
+                        outcomes.append("refused")
+                assert outcomes[0] == outcomes[1], seed
+                if outcomes[0] == "added":
+                    tasks.append(t)
+            else:
+                t = tasks.pop(rnd.randrange(len(tasks)))
+                for flow in flows:
+                    flow.remove_task(t)
+        assert flows[0].slugs == flows[1].slugs, seed
+
+
+def test_a_flow_pickled_by_an_earlier_flowbook_keeps_its_slugs():
+    import pickle
+
+    from flowbook import Task
+    from flowbook.core.naming import Slugs
+
+    a = Task("a")
+    slugs = Slugs.__new__(Slugs)
+    slugs.__setstate__({"flow_name": "f", "of": {a: "a-1"}, "_taken": {"a-1"},
+                        "_counters": {"a": 2}})
+    back = pickle.loads(pickle.dumps(slugs))
+    b = Task("a")
+    assert back.add(b) == "a-2" and list(back.of.values()) == ["a-1", "a-2"]
