@@ -183,6 +183,16 @@ def test_flows_with_the_same_name_tasks_edges_and_reference_tasks_are_equal():
     assert one != two
 
 
+def test_a_copy_keeps_slugs_given_after_a_removal():
+    from flowbook import Task
+
+    x, z, y = Task("b"), Task("b"), Task("y", slug="b-1")
+    flow = Flow("f", tasks=[x, z])
+    flow.remove_task(x)
+    flow.add_task(y)  # b-1 is free again
+    assert flow.copy().slugs == flow.slugs == {z: "b-2", y: "b-1"}
+
+
 def test_a_copy_is_equal_and_changes_apart():
     flow = Flow("f")
     a, b = returns(1, name="a"), returns(1, name="b")

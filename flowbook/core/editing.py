@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowbook.core import building, edge_index
 from flowbook.errors import UserValueError
 
 __all__ = ["replace", "update", "copy"]
@@ -78,13 +79,17 @@ def copy(flow: Any) -> Any:
 
     new = Flow(flow.name, state_handlers=flow.state_handlers, result_dir=flow.result_dir,
                schedule=flow.schedule, result=flow.result)
+    # The tasks join with the slugs they have: numbering them afresh could give one a slug
+    # another was given after a removal (refused), and would be thrown away.
+    new._slugs = flow._slugs.copy()
     for t in flow.tasks:
-        new.add_task(t)
+        new.tasks.add(t)
+        edge_index.add_task(new, t)
+        building.note_task(new, t)
     for e in flow.edges:
         new.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)
     new.constants = {t: dict(c) for t, c in flow.constants.items()}
     new._reference_tasks = dict(flow._reference_tasks)
-    new._slugs = flow._slugs.copy()
     new.terminal_state_handler = flow.terminal_state_handler
     new._version += 1
     return new
