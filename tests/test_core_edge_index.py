@@ -25,10 +25,22 @@ def test_many_edges_into_and_out_of_one_task_keep_their_order_and_come_out_as_tu
     assert flow.edges_to(hub) == {*plan.edges_to[hub], last} and last not in plan.edges_to[hub]
 
 
-def test_a_chain_keeps_one_tuple_of_one_edge_per_task_and_direction():
+def test_each_link_of_a_chain_is_one_tuple_of_one_edge_both_ways():
     with Flow("chain") as flow:
         last = returns(0)()
         for _ in range(3):
             last = passthrough()(last)
     assert {len(edges) for edges in flow._edges_to.values()} == {0, 1}
-    assert all(type(edges) is tuple for edges in flow._edges_from.values())
+    for edge in flow.edges:
+        into, out = flow._edges_to[edge.downstream_task], flow._edges_from[edge.upstream_task]
+        assert into == (edge,) and into is out
+    assert flow.plan().edges_to[last] == (edge,)
+
+
+def test_an_edge_first_one_way_only_gets_a_tuple_of_its_own_each_way():
+    a, b, c = returns(1, name="a"), returns(2, name="b"), returns(3, name="c")
+    flow = Flow("f")
+    ab, ac = flow.add_edge(a, b), flow.add_edge(a, c)
+    assert flow._edges_from[a] == (ab, ac) and flow._edges_to[c] == (ac,)
+    flow.remove_edge(ab)
+    assert (flow._edges_from[a], flow._edges_to[b], flow._edges_to[c]) == ((ac,), (), (ac,))
