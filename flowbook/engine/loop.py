@@ -20,9 +20,11 @@ that reports after its pass was abandoned gets Cancelled back, and nothing it di
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import deque
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from flowbook.engine import breakpoints, cache, chaining, interrupt, mapping, raising, remote
 from flowbook.engine import clock as clocks
@@ -53,7 +55,7 @@ def advance(run: FlowRun) -> State:
     run.spans.append((began, None))
     with clocks.using(run.clock):
         try:
-            with run.executor.start():
+            with run.executor.start(), _heap_frozen():
                 run_until_blocked(run)
         except BaseException as exc:
             run.spans[-1] = (began, run.clock.now())
@@ -68,6 +70,22 @@ def advance(run: FlowRun) -> State:
         if run.raising:  # a flow state handler's error
             raising.raise_error_of(run, run.state)
     return run.state
+
+
+@contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """Keep the objects made before the run (the flow's tasks and edges, a million at
+    100,000 tasks) out of the garbage collector's full collections while it runs, which
+    would otherwise walk them all each time (gc.freeze: they are collected again after).
+    Left alone when something else froze objects (a nested run, a user's gc.freeze)."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def run_until_blocked(run: FlowRun) -> None:
@@ -108,8 +126,10 @@ class Message:
 class Inbox:
     """The reporter of one pass's task runs. In the loop's thread it applies a change at
     once; in another thread it posts the change to the loop (``executor.post``) and waits
-    for the loop to apply it. Once closed (the pass was abandoned), every report, waiting
-    or new, gets a Cancelled state back and nothing is stored."""
+    for the loop to apply it, unless the task has no state handler to replace it (the
+    loop applies the posts of a thread in order, before that thread's call is done). Once
+    closed (the pass was abandoned), every report, waiting or new, gets a Cancelled state
+    back and nothing is stored."""
 
     __slots__ = ("run", "_loop_thread", "_lock", "_waiting", "_closed")
 
@@ -129,6 +149,8 @@ class Inbox:
                 return Cancelled(interrupt.ABANDONED)
             self._waiting.add(message)
         self.run.executor.post(message)
+        if not tr.task.state_handlers:  # nothing can replace it: it is applied as it is,
+            return new  # in order, while the task run goes on (one hand-over less)
         return message.wait()
 
     def take(self, message: Message) -> None:
@@ -152,14 +174,16 @@ class _Pass:
     """One pass over the plan, graphlib's ready/done protocol: a task is through once it
     has run as far as it can now; tasks whose upstream tasks are all through are ready."""
 
-    __slots__ = ("run", "plan", "inbox", "waiting", "ready", "in_flight", "children_left",
-                 "chains")
+    __slots__ = ("run", "plan", "inbox", "reporter", "waiting", "ready", "in_flight",
+                 "children_left", "chains")
 
     def __init__(self, run: FlowRun):
         plan = run.plan
         self.run = run
         self.plan = plan
         self.inbox = Inbox(run)  # how this pass's task runs report their states
+        # On a LocalExecutor every task run reports in the loop's thread: straight to apply
+        self.reporter = run if type(run.executor) is LocalExecutor else self.inbox
         self.waiting = {task: len(plan.edges_to[task]) for task in plan.order}  # not through
         self.ready = deque(task for task in plan.order if not self.waiting[task])  # to launch
         self.in_flight: dict = {}  # executor handle -> the TaskRun it runs
@@ -198,9 +222,9 @@ class _Pass:
         """The task runs that can move ``task`` on now (none: it is through)."""
         run = self.run
         state = run.states.get(task)
-        if mapping.settled(state):
+        if state is not None and mapping.settled(state):
             return []
-        tr = run.task_run(task, self.inbox)
+        tr = run.task_run(task, self.reporter)
         if (run.breakpoints or run.stepping) and self.stops(tr):
             return []
         if task in self.plan.mapped:
