@@ -272,3 +272,22 @@ def test_the_plan_keeps_the_order_tasks_were_added_in():
     for t in (a, b, c):
         flow.add_task(t)
     assert flow.plan().tasks == (a, b, c)
+
+
+def test_tasks_added_after_their_upstream_tasks_run_in_the_order_added():
+    with Flow("added") as flow:
+        a = returns(1, name="a")()
+        b = returns(2, name="b")()
+        c = passthrough_task("c")(b)
+        d = passthrough_task("d")(a)
+    assert flow.plan().order == (a, b, c, d)  # already an order: kept as it is
+
+
+def test_a_task_added_before_its_upstream_task_comes_after_it_in_the_order():
+    flow = Flow("late")
+    first, second = returns(1, name="first"), passthrough_task("second")
+    flow.add_task(second)
+    flow.add_task(first)
+    flow.add_edge(first, second, key="x")
+    assert flow.plan().order == (first, second)
+    assert flow.run().result[second].result == 1

@@ -186,3 +186,21 @@ def test_a_state_whose_result_is_the_signal_holding_it_pickles():
     state = signals.TRIGGERFAIL("upstream failed").state
     copied = pickle.loads(pickle.dumps(state))
     assert copied.is_failed() and isinstance(copied.result, signals.TRIGGERFAIL)
+
+
+def test_a_state_made_by_the_engine_is_the_state_the_constructor_makes_without_tags():
+    with context(task_tags=frozenset({"db"})):
+        by_user = st.Success("done", result=3)
+        by_engine = st.Success.by_engine("done", 3)
+    assert by_user.context == {"tags": ["db"]}
+    assert by_engine.context == {}
+    assert by_engine == by_user and type(by_engine) is st.Success
+    assert (by_engine.message, by_engine.result, by_engine.has_result) == ("done", 3, True)
+    assert by_engine.previous is None and by_engine.why is None
+
+
+def test_a_state_made_by_the_engine_unwraps_a_result_as_the_constructor_does():
+    kept = Result(7, location="here")
+    state = st.Success.by_engine("done", kept)
+    assert state.result == 7 and state._result is kept
+    assert st.Pending.by_engine().has_result is False

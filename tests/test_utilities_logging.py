@@ -144,3 +144,12 @@ def test_a_task_with_log_stdout_logs_what_it_prints(capsys):
     out = flow.last_run.outputs[(t, None)]
     assert out.stdout == "" and out.log.count("INFO - flowbook.printer | a line\n") == 1
     assert "a line" not in capsys.readouterr().out
+
+
+def test_get_logger_gives_loggings_own_logger_made_once():
+    made = get_logger("made-once-here")
+    assert made is logging.getLogger("flowbook.made-once-here")
+    assert get_logger("made-once-here") is made
+    logging.getLogger("flowbook.parent-only.child")  # leaves a PlaceHolder for the parent
+    assert type(get_logger("parent-only")) is logging.Logger
+    assert get_logger("parent-only.child").parent is get_logger("parent-only")
