@@ -44,3 +44,55 @@ def test_an_edge_first_one_way_only_gets_a_tuple_of_its_own_each_way():
     assert flow._edges_from[a] == (ab, ac) and flow._edges_to[c] == (ac,)
     flow.remove_edge(ab)
     assert (flow._edges_from[a], flow._edges_to[b], flow._edges_to[c]) == ((ac,), (), (ac,))
+
+
+def test_flow_tasks_is_the_index_of_the_edges_into_each_task():
+    a, b = returns(1, name="a"), returns(2, name="b")
+    flow = Flow("f")
+    ab = flow.add_edge(a, b)
+    assert flow.tasks == {a, b} and list(flow.tasks) == [a, b]
+    assert flow.tasks._members is flow._edges_to and flow._edges_to[b] == (ab,)
+
+
+def test_a_task_added_to_flow_tasks_directly_after_a_plan_leaves_that_plan_alone():
+    a, b = returns(1, name="a"), returns(2, name="b")
+    flow = Flow("f", tasks=[a])
+    plan = flow.plan()
+    flow.tasks.add(b)
+    assert plan.tasks == (a,) and b not in plan
+    assert flow.edges_to(b) == set() and flow.edges_from(b) == set()
+    flow._version += 1  # (a direct change is not noticed by the flow)
+    assert flow.plan().tasks == (a, b)
+    flow.tasks.discard(a)
+    assert flow.plan().tasks == (a, b) and a not in flow._edges_from
+
+
+def test_a_flow_pickled_with_three_containers_per_task_loads():
+    from flowbook.core.flow import Flow as FlowClass
+    from flowbook.core.ordered_set import OrderedSet
+
+    a, b = returns(1, name="a"), returns(2, name="b")
+    flow = Flow("f")
+    ab = flow.add_edge(a, b)
+    state = flow.__getstate__()  # as an earlier flowbook pickled it:
+    state.update(tasks=OrderedSet([a, b]), _edges_to={a: [], b: [ab]},
+                 _edges_from={a: [ab], b: []}, _edges_shared=False)
+    old = FlowClass.__new__(FlowClass)
+    old.__setstate__(state)
+    assert old.edges_to(b) == {ab} and old.edges_from(a) == {ab} and list(old.tasks) == [a, b]
+    assert old.plan().edges_to[b] == (ab,)
+    c = returns(3, name="c")
+    old.add_edge(b, c)
+    assert old.plan().order == (a, b, c)
+
+
+def test_a_pickled_flow_keeps_its_index():
+    import cloudpickle
+
+    with Flow("chain") as flow:
+        last = passthrough()(returns(0)())
+    flow.plan()  # shared with the plan, which is not pickled
+    back = cloudpickle.loads(cloudpickle.dumps(flow))
+    assert [len(back.edges_to(t)) for t in back.tasks] == [0, 1]
+    assert back.tasks._shared is False and back.run().is_successful()
+    assert last.name in {t.name for t in back.tasks}

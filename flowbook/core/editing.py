@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowbook.core import building, edge_index
+from flowbook.core import building
 from flowbook.errors import UserValueError
 
 __all__ = ["replace", "update", "copy"]
@@ -84,7 +84,6 @@ def copy(flow: Any) -> Any:
     new._slugs = flow._slugs.copy()
     for t in flow.tasks:
         new.tasks.add(t)
-        edge_index.add_task(new, t)
         building.note_task(new, t)
     for e in flow.edges:
         new.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)

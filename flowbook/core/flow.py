@@ -46,16 +46,14 @@ class Flow:
             raise UserValueError(f"a flow needs a non-empty name, got {name!r}")
         self.name = name
         # Sets, as in Prefect 1, iterating in the order tasks and edges were added. Changing
-        # them directly leaves the indexes below behind; validate() says so.
-        self.tasks: OrderedSet = OrderedSet()
+        # them directly leaves the indexes behind; validate() says so. flow.tasks is also the
+        # index of the edges into and out of each task (core/edge_index): task -> (Edge, ...).
+        # The latest plan shares its dicts, entries frozen into tuples; the next change
+        # copies them first.
+        self.tasks = edge_index.TaskIndex()
         self.edges: OrderedSet = OrderedSet()
         self._slugs = naming.Slugs(name)  # each task's unique slug ("load-1", "load-2")
         self.constants: dict = {}  # Task -> {argument name: plain value}
-        # Task -> [Edge into it] / [Edge out of it]. The latest plan shares these dicts, with
-        # its entries frozen into tuples; the next change copies them first (core/edge_index).
-        self._edges_to: dict = {}
-        self._edges_from: dict = {}
-        self._edges_shared = False  # the latest plan holds _edges_to and _edges_from
         self._mapped: set = set()  # tasks with at least one mapped edge into them
         self._reference_tasks: dict = {}  # chosen reference tasks (empty: the terminal tasks)
         self._version = 0  # bumped on every change of the graph or the reference tasks
@@ -107,9 +105,24 @@ class Flow:
         return state
 
     def __setstate__(self, state: dict) -> None:
+        if "_edges_to" in state:  # pickled by an earlier flowbook: three containers per task
+            state = dict(state)
+            state["tasks"] = edge_index.from_pickled(
+                state["tasks"], state.pop("_edges_to"), state.pop("_edges_from"))
+            state.pop("_edges_shared", None)
         self.__dict__.update(state)
         self.events, self.last_run, self.runs = EventBus(), None, RunHistory()
-        self._plan, self._edges_shared = (-1, None), False
+        self._plan = (-1, None)
+
+    @property
+    def _edges_to(self) -> dict:
+        """Task -> the edges into it (read only: ``core/edge_index`` changes it)."""
+        return self.tasks._members
+
+    @property
+    def _edges_from(self) -> dict:
+        """Task -> the edges out of it (read only: ``core/edge_index`` changes it)."""
+        return self.tasks._out
 
     def __iter__(self) -> Any:
         """The tasks, each after its upstream tasks (``sorted_tasks()``)."""
@@ -149,7 +162,6 @@ class Flow:
         checks.unique_parameter(self, task, self._slugs)
         self.tasks.add(task)
         unused.added(self, task)
-        edge_index.add_task(self, task)
         self._version += 1
         building.note_task(self, task)
         return task
@@ -211,10 +223,9 @@ class Flow:
     def remove_task(self, task: Task) -> None:
         """Remove ``task`` and every edge touching it."""
         self._require(task)
-        edge_index.remove_task(self, task)
+        edge_index.remove_task(self, task)  # out of self.tasks too
         for index in (self.constants, self._reference_tasks):
             index.pop(task, None)
-        self.tasks.discard(task)
         self._slugs.remove(task)
         self._version += 1
 
