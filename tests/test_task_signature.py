@@ -105,3 +105,40 @@ def test_a_task_class_whose_run_takes_positional_only_arguments_is_refused_when_
         class Bad(Task):
             def run(self, x, /):
                 pass
+
+
+def test_bind_gives_what_signature_bind_gives_in_its_order_or_its_error():
+    import random
+
+    def reference(sig, args, kwargs):
+        arguments = sig.bind(*args, **kwargs).arguments
+        for param in sig.parameters.values():
+            if param.kind is inspect.Parameter.VAR_KEYWORD and param.name in arguments:
+                arguments.update(arguments.pop(param.name))
+        return arguments
+
+    P = inspect.Parameter
+    for seed in range(3000):
+        rnd = random.Random(seed)
+        names = rnd.sample("abcde", 5)
+        positional, keyword_only = rnd.randint(0, 3), rnd.randint(0, 2)
+        params, defaulted = [], False
+        for i in range(positional):
+            defaulted = defaulted or rnd.random() < 0.3
+            params.append(P(names[i], P.POSITIONAL_OR_KEYWORD, default=i if defaulted else P.empty))
+        for i in range(positional, positional + keyword_only):
+            params.append(P(names[i], P.KEYWORD_ONLY,
+                            default=P.empty if rnd.random() < 0.5 else i))
+        if rnd.random() < 0.4:
+            params.append(P("kw", P.VAR_KEYWORD))
+        sig = inspect.Signature(params)
+        args = tuple(range(rnd.randint(0, 3)))
+        kwargs = {k: k.upper() for k in rnd.sample(["a", "b", "c", "d", "kw", "x"],
+                                                     rnd.randint(0, 3))}
+        outcomes = []
+        for binder in (reference, ts.bind):
+            try:
+                outcomes.append(list(binder(sig, args, kwargs).items()))
+            except TypeError as exc:
+                outcomes.append(str(exc))
+        assert outcomes[0] == outcomes[1], (sig, args, kwargs)

@@ -273,12 +273,9 @@ class Task(metaclass=TaskMeta):
              flow: Any = None, **kwargs: Any) -> "Task":
         """Add this very task to the flow with these arguments as its inputs."""
         try:
-            callargs = self.signature.bind(*args, **kwargs).arguments
+            callargs = task_signature.bind(self.signature, args, kwargs)
         except TypeError as exc:
             raise UserTypeError(f"task {self.name!r}: {exc}") from None
-        for param in self.signature.parameters.values():
-            if param.kind is inspect.Parameter.VAR_KEYWORD and param.name in callargs:
-                callargs.update(callargs.pop(param.name))
         flow = flow or building.active_flow()
         if flow is None:
             run = self.name if isinstance(self, FunctionTask) else f"{type(self).__name__}(...)"
