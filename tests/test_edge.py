@@ -44,3 +44,31 @@ def test_nested_annotations_combine_and_the_outer_one_wins():
 def test_an_edge_between_two_values_that_are_one_object_is_refused_by_name():
     with pytest.raises(ValueError, match="Edges can not connect a task to itself \\(1\\)"):
         Edge(1, 1)
+
+
+def test_an_edge_is_frozen_equal_by_value_and_pickles():
+    import copy
+    import dataclasses
+    import pickle
+
+    up, down = Task(name="up"), Task(name="down")
+    edge = Edge(up, down, "x", mapped=True, flattened=True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        edge.key = "y"
+    with pytest.raises(AttributeError):
+        del edge.mapped
+    assert edge == Edge(up, down, "x", True, True) and edge != Edge(up, down, "x", True)
+    assert hash(edge) == hash(Edge(up, down, "x", mapped=1, flattened=1))
+    assert len({edge, Edge(up, down, "x", True, True), Edge(up, down)}) == 2
+    back = pickle.loads(pickle.dumps(edge))
+    assert (back.key, back.mapped, back.flattened, back.upstream_task.name) == (
+        "x", True, True, "up")
+    assert copy.copy(edge) == edge and copy.deepcopy(edge).downstream_task.name == "down"
+    assert not hasattr(edge, "__dict__")
+
+
+def test_an_edge_matches_by_position():
+    up, down = Task(), Task()
+    match Edge(up, down, "x", mapped=True):
+        case Edge(u, d, k, m, f):
+            assert (u, d, k, m, f) == (up, down, "x", True, False)
