@@ -32,6 +32,20 @@ from flowbook.errors import UserValueError
 __all__ = ["Flow", "FlowCycleError"]
 
 
+_TASKS_CORE: Any = None
+
+
+def _tasks_core() -> Any:
+    """``flowbook.tasks.core`` (``as_task``, ``Constant``), imported when first needed:
+    flowbook.tasks builds on flowbook.core, which loads without it."""
+    global _TASKS_CORE
+    if _TASKS_CORE is None:
+        from flowbook.tasks import core
+
+        _TASKS_CORE = core
+    return _TASKS_CORE
+
+
 class Flow:
     """A named graph of tasks. Use ``with Flow("name") as flow:`` and call tasks inside it."""
 
@@ -174,21 +188,24 @@ class Flow:
         A plain value (not a task) with a key becomes a constant argument. ``validate=True``
         also checks the keys against the task's signature (TypeError) and the flow for
         cycles at once, instead of when it runs."""
-        from flowbook.tasks.core import Constant, as_task
-
+        tasks_core = _tasks_core()
         upstream_task, mapped, flattened = checks.edge_options(
             upstream_task, downstream_task, mapped, flattened)
-        upstream_task = as_task(upstream_task, flow=self)
-        downstream_task = as_task(downstream_task, flow=self)
-        if isinstance(upstream_task, Constant) and key and not mapped and not flattened:
+        upstream_task = tasks_core.as_task(upstream_task, flow=self)
+        downstream_task = tasks_core.as_task(downstream_task, flow=self)
+        if (isinstance(upstream_task, tasks_core.Constant) and key and not mapped
+                and not flattened):
             self.add_task(downstream_task)
             self.constants.setdefault(downstream_task, {})[key] = upstream_task.value
             self._version += 1
             return Edge(upstream_task, downstream_task, key)
+        tasks = self.tasks
         checks.new_edge(self, upstream_task, downstream_task, key, validate,
-                        self._edges_to.get(downstream_task, ()))
-        self.add_task(upstream_task)
-        self.add_task(downstream_task)
+                        tasks._members.get(downstream_task, ()))
+        if upstream_task not in tasks:
+            self.add_task(upstream_task)
+        if downstream_task not in tasks:
+            self.add_task(downstream_task)
         edge = Edge(upstream_task, downstream_task, key, mapped, flattened)
         self.edges.add(edge)
         edge_index.add_edge(self, edge)
@@ -203,9 +220,7 @@ class Flow:
                          validate: bool | None = None) -> None:
         """Add ``task`` and its edges: state-only from ``upstream_tasks``, data from
         ``keyword_tasks`` (argument name -> task or value), and to ``downstream_tasks``."""
-        from flowbook.tasks.core import as_task
-
-        task = as_task(task, flow=self)
+        task = _tasks_core().as_task(task, flow=self)
         self.add_task(task)
         for up in upstream_tasks or ():
             self.add_edge(up, task, mapped=mapped, validate=False)

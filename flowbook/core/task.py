@@ -251,9 +251,12 @@ class Task(metaclass=TaskMeta):
                  upstream_tasks: Iterable | None = None, flow: Any = None,
                  **kwargs: Any) -> "Task":
         new = self.copy(**(task_args or {}))
-        with unused.forgotten_on_error(new):
+        try:
             return new.bind(*args, mapped=mapped, upstream_tasks=upstream_tasks, flow=flow,
                             **kwargs)
+        except BaseException:
+            unused.forget(new)
+            raise
 
     def map(self, *args: Any, upstream_tasks: Iterable | None = None, flow: Any = None,
             task_args: dict | None = None, **kwargs: Any) -> "Task":
@@ -265,9 +268,12 @@ class Task(metaclass=TaskMeta):
                 raise UserTypeError(f"task {self.name!r}: cannot map over {arg!r}, which is "
                                     "not subscriptable; map over a list or a task")
         new = self.copy(**{"nout": None, **(task_args or {})})
-        with unused.forgotten_on_error(new):
+        try:
             return new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow,
                             **kwargs)
+        except BaseException:
+            unused.forget(new)
+            raise
 
     def bind(self, *args: Any, mapped: bool = False, upstream_tasks: Iterable | None = None,
              flow: Any = None, **kwargs: Any) -> "Task":

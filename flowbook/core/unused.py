@@ -27,8 +27,8 @@ from typing import Any, Iterator
 from flowbook.context import context
 from flowbook.core.ordered_set import OrderedSet
 
-__all__ = ["TRACKER", "new_tracker", "created", "copied", "forgotten_on_error", "untracked",
-           "warn_unused"]
+__all__ = ["TRACKER", "new_tracker", "created", "copied", "forget", "forgotten_on_error",
+           "untracked", "warn_unused"]
 
 TRACKER = "_unused_task_tracker"  # the context key, as in Prefect 1
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -73,16 +73,21 @@ def copied(original: Any, new: Any) -> None:
         created(new)
 
 
+def forget(task: Any) -> None:
+    """Forget ``task``: a copy whose call failed never reached the user, who sees the error
+    instead."""
+    tracker = context.get(TRACKER)
+    if tracker is not None:
+        tracker.discard(task)
+
+
 @contextmanager
 def forgotten_on_error(task: Any) -> Iterator[None]:
-    """Forget ``task`` if the block raises: a copy whose call failed never reached the user,
-    who sees the error instead."""
+    """Forget ``task`` if the block raises (``forget``)."""
     try:
         yield
     except BaseException:
-        tracker = context.get(TRACKER)
-        if tracker is not None:
-            tracker.discard(task)
+        forget(task)
         raise
 
 
@@ -109,10 +114,16 @@ def _message(flow: Any, unused: list) -> str:
             "or create it outside the `with Flow(...)` block.")
 
 
-def _is_constant(task: Any) -> bool:
-    from flowbook.tasks.core.constants import Constant
+_CONSTANT: Any = None  # flowbook.tasks.core.constants.Constant, imported when first needed
 
-    return isinstance(task, Constant)
+
+def _is_constant(task: Any) -> bool:
+    global _CONSTANT
+    if _CONSTANT is None:
+        from flowbook.tasks.core.constants import Constant
+
+        _CONSTANT = Constant
+    return isinstance(task, _CONSTANT)
 
 
 def _outside_flowbook() -> int:
