@@ -48,6 +48,13 @@ class Report:
     away: bool = False  # it ran in another process (a Dask worker)
 
     def __reduce__(self) -> tuple:
+        import cloudpickle
+
+        rest = (self.output, self.problem, self.error, self.interrupted, self.away)
+        try:  # the states pickled once, here, where a refusal can be answered
+            return (_with_states, (cloudpickle.dumps(self.states), *rest))
+        except Exception:
+            pass
         # A state whose result pickle refuses cannot come back: keep the states before it.
         kept = []
         for st in self.states:
@@ -59,6 +66,13 @@ class Report:
             kept.append(st)
         return (Report, (kept, self.output, self.problem, self.error, self.interrupted,
                          self.away))
+
+
+def _with_states(states: bytes, *rest: Any) -> Report:
+    """A Report as it arrives: its states were pickled apart (``Report.__reduce__``)."""
+    import pickle
+
+    return Report(pickle.loads(states), *rest)
 
 
 def run_reported(tr: TaskRun) -> Report:
