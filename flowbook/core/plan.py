@@ -104,7 +104,7 @@ def compile_plan(flow: Any) -> Plan:
     # makes its plan), and the flow copies them before it next changes.
     edges_to, edges_from = flow._frozen_edges()
     tasks = tuple(edges_to)  # the flow's index: every task once, in the order added
-    constants_of = dict.fromkeys(tasks, ())
+    constants_of = _NoConstants()  # only the tasks given constants: () for the others
     for t, values in flow.constants.items():
         constants_of[t] = tuple(
             (Edge(Constant(value), t, key), Success("Constant argument.", result=value))
@@ -116,6 +116,14 @@ def compile_plan(flow: Any) -> Plan:
         edges_from=MappingProxyType(edges_from), constants_of=MappingProxyType(constants_of),
         mapped=frozenset(flow._mapped), terminal=terminal,
         reference=frozenset(flow.reference_tasks()))
+
+
+class _NoConstants(dict):
+    """Task -> its constant arguments, holding only tasks that have some (a run of 100,000
+    tasks without any keeps no entry for them); any other task has none: ``()``."""
+
+    def __missing__(self, task: Any) -> tuple:
+        return ()
 
 
 def _order(flow_name: str, edges_to: dict) -> tuple:

@@ -50,6 +50,9 @@ class FlowRun:
         # flowbook.context for its tasks: what was set around flow.run(), dates, names
         self.context = run_values(context, flow.name, parameters, self.clock.now())
         self.changes = 0  # state changes so far; a pass that changes nothing ends the loop
+        # The state a task not run yet starts from, one for all of them: pending since the
+        # run began (the first state of each history; 128 bytes a task when made for each)
+        self.pending = Pending.by_engine()
         self.outputs: dict = {}  # (Task, map_index) -> TaskOutput: what its body printed
         self.interrupted = False  # a KeyboardInterrupt stopped its latest advance
         # (start, end) on the run's clock of each time its loop advanced it; end None while
@@ -144,7 +147,7 @@ class FlowRun:
                  upstream: dict | None = None) -> TaskRun:
         """A run of ``task`` (or its child ``map_index``) from its current state."""
         state = (self.states.get(task) if map_index is None
-                 else self.current_state(task, map_index)) or Pending.by_engine()
+                 else self.current_state(task, map_index)) or self.pending
         to_start = upstream is None  # the loop's: it may start (a reset gives upstream={})
         if to_start:
             upstream = upstream_states(self.plan, self.states, task)
