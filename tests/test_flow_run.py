@@ -225,3 +225,14 @@ def test_retrying_tasks_are_rerun_within_one_call_to_run():
     assert state.result[a].result == "ok"
     kinds = [type(s).__name__ for s in flow.last_run.task_history(a)]
     assert kinds.count("Retrying") == 2
+
+
+def test_every_task_not_run_yet_starts_from_the_runs_one_pending_state():
+    flow, tasks = chain_flow(returns(1), passthrough(), passthrough())
+    flow.run()
+    run = flow.last_run
+    firsts = [run.task_history(t)[0] for t in tasks]
+    assert all(first is run.pending for first in firsts)
+    assert type(run.pending) is st.Pending and run.pending.previous is None
+    assert [type(s).__name__ for s in run.task_history(tasks[-1])] == [
+        "Pending", "Running", "Success"]

@@ -291,3 +291,13 @@ def test_a_task_added_before_its_upstream_task_comes_after_it_in_the_order():
     flow.add_edge(first, second, key="x")
     assert flow.plan().order == (first, second)
     assert flow.run().result[second].result == 1
+
+
+def test_a_task_without_constant_arguments_has_none_in_the_plan():
+    with Flow("c") as flow:
+        up = returns(1, name="up")()
+        down = task(lambda x, y: x + y, name="down")(up, 2)
+    plan = flow.plan()
+    assert plan.constants_of[up] == ()
+    assert [(e.key, s.result) for e, s in plan.constants_of[down]] == [("y", 2)]
+    assert up not in dict(plan.constants_of)  # kept only for the tasks given some
