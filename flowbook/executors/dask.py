@@ -15,6 +15,8 @@ import importlib
 import os
 import re
 import itertools
+import queue
+import time
 import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Collection, Iterator
@@ -157,14 +159,14 @@ class DaskExecutor(Executor):
         if address is not None:  # an unreachable address fails in seconds, not dask's 30
             self.client_kwargs.setdefault("timeout", 10)
         self.client: Any = None  # the distributed.Client, while started
-        self._completed: Any = None  # distributed.as_completed over the submitted futures
+        self._finished: Any = None  # while started: a queue of the futures that finished
         self._calls: dict = {}  # a submitted future's key -> its DaskCall, until it finishes
         self._keys: Any = None  # while started: a unique hex per call (its Dask key's end)
 
     @contextmanager
     def start(self) -> Iterator["DaskExecutor"]:
         try:
-            from distributed import Client, as_completed
+            from distributed import Client
         except ImportError as exc:
             raise ImportError("DaskExecutor needs dask.distributed: pip install "
                               "'flowbook[dask]' (or 'dask[distributed]')") from exc
@@ -177,15 +179,14 @@ class DaskExecutor(Executor):
             # One random prefix per start, then a count: a key no run on the cluster had
             prefix = uuid.uuid4().hex
             self._keys = (f"{prefix}{n:x}" for n in itertools.count())
-            self._completed = as_completed(loop=self.client.loop, with_results=True,
-                                           raise_errors=False)
+            self._finished = queue.SimpleQueue()
             yield self
         finally:
             if self.client is not None:
                 self.client.close()
             if cluster is not None:
                 cluster.close()
-            self.client, self._completed, self._calls, self._keys = None, None, {}, None
+            self.client, self._finished, self._calls, self._keys = None, None, {}, None
 
     def _start_cluster(self) -> Any:
         from distributed import LocalCluster
@@ -229,16 +230,37 @@ class DaskExecutor(Executor):
         future = self.client.submit(call_pickled, payload, *[call.future for call in after],
                                     key=f"{label}-{next(self._keys)}", pure=False)
         call = self._calls[future.key] = DaskCall(future)
-        self._completed.add(future)
+        future.add_done_callback(self._finished.put)
         return call
 
     def wait(self, handles: Collection) -> list:
-        finished = []
-        for future, outcome in self._completed.next_batch(block=True):
-            call = self._calls.pop(future.key)
-            call.outcome = outcome
-            finished.append(call)
-        return finished
+        """The calls that finished, their outcomes fetched in one request: those finished
+        within BATCH seconds of the first (less once nothing else runs). One request per
+        call would cost the scheduler and the workers about as much as running it."""
+        if not self._calls:
+            raise RuntimeError("DaskExecutor.wait(): no call is in flight")
+        futures = [self._next_finished(None)]
+        deadline = time.monotonic() + BATCH
+        while len(futures) < len(self._calls):  # others still run: they may finish soon
+            future = self._next_finished(deadline - time.monotonic())
+            if future is None:
+                break
+            futures.append(future)
+        calls = [self._calls.pop(f.key) for f in futures]
+        _fetch(self.client, calls)
+        return calls
+
+    def _next_finished(self, seconds: float | None) -> Any:
+        """The next future to finish (None: none within ``seconds``; None waits on). Waits
+        in short steps, so that a KeyboardInterrupt is taken at once."""
+        while seconds is None or seconds > 0:
+            step = 0.1 if seconds is None else min(seconds, 0.1)
+            try:
+                return self._finished.get(timeout=step)
+            except queue.Empty:
+                if seconds is not None:
+                    seconds -= step
+        return None
 
     def cancel(self, handles: Collection) -> list:
         # Dask cannot say whether a pending future has started on a worker: all may have.
@@ -260,7 +282,7 @@ class DaskCall:
 
     def __init__(self, future: Any):
         self.future = future  # the distributed.Future of call_pickled(payload)
-        self.outcome: Any = _PENDING  # what as_completed brought back for it
+        self.outcome: Any = _PENDING  # what it sent back (bytes), or _Lost
 
     @property
     def key(self) -> str:
@@ -274,17 +296,58 @@ class DaskCall:
         if outcome is _PENDING:
             raise RuntimeError(f"the Dask call {self.key!r} has not been given back by "
                                "DaskExecutor.wait() yet; wait for it first")
-        if self.future.status == "error":  # as_completed gives (type, exception, traceback)
-            raise NotDelivered("could not finish on the Dask cluster", outcome[1])
-        if isinstance(outcome, BaseException):  # the future was cancelled
-            raise NotDelivered("could not finish on the Dask cluster", outcome)
+        if isinstance(outcome, _Lost):
+            raise NotDelivered("could not finish on the Dask cluster", outcome.error)
         return unpack(outcome, _WORKER)
 
     def __repr__(self) -> str:
         return f"<DaskCall {self.key}>"
 
 
+class _Lost:
+    """The outcome of a call that erred on the cluster (a lost worker, a call after one that
+    erred) or was cancelled."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+def _fetch(client: Any, calls: list) -> None:
+    """Set each finished call's outcome, fetching them from the workers in one request."""
+    done = [call for call in calls if call.future.status == "finished"]
+    for call in calls:
+        if call.future.status != "finished":
+            call.outcome = _Lost(_error_of(call.future))
+    if not done:
+        return
+    try:
+        values = client.gather([call.future for call in done])
+    except Exception:  # one erred or was cancelled since: ask each alone
+        values = []
+        for call in done:
+            try:
+                values.append(call.future.result())
+            except BaseException as exc:
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                values.append(_Lost(exc))
+    for call, value in zip(done, values):
+        call.outcome = value
+
+
+def _error_of(future: Any) -> BaseException:
+    try:
+        return future.exception() or RuntimeError(f"the Dask future is {future.status}")
+    except BaseException as exc:  # it was cancelled: what future.exception() raises says so
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return exc
+
+
 _PENDING = object()  # a DaskCall's outcome before wait() gave it back
+BATCH = 0.02  # seconds DaskExecutor.wait() waits for more calls to finish after the first
 _WORKER = "Dask worker"  # where a DaskExecutor runs a call, in words
 # tcp://host:port (the scheme is optional), or inproc://host/pid/n (a cluster in this process)
 _ADDRESS = re.compile(r"^((\w+://)?\S+:\d+|inproc://\S+)$")
