@@ -161,3 +161,29 @@ def test_a_call_submitted_after_others_runs_on_what_they_returned_and_all_come_b
                 back += executor.wait([square, added])
             outcomes = {call.key.split("-")[0]: executor.result(call) for call in back}
     assert outcomes == {"square": 9, "add": 10}
+
+
+def test_a_call_that_errs_on_the_cluster_and_the_calls_after_it_are_not_delivered():
+    import operator
+
+    from distributed import Client
+
+    from flowbook.engine.remote import NotDelivered
+
+    def gone():
+        raise BaseException("the worker gave up on it")  # erred on the cluster, not a state
+
+    with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0",
+                set_as_default=False) as client:
+        executor = DaskExecutor(client.scheduler.address)
+        with executor.start():
+            lost = executor.submit(gone, name="gone")
+            after = executor.submit_after([lost], operator.add, 1, name="after")
+            fine = executor.submit(dask_tasks.square, 2, name="fine")
+            back = []
+            while len(back) < 3:
+                back += executor.wait([lost, after, fine])
+            for call in (lost, after):
+                with pytest.raises(NotDelivered, match="could not finish on the Dask cluster"):
+                    executor.result(call)
+            assert executor.result(fine) == 4
