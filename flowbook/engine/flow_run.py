@@ -53,6 +53,7 @@ class FlowRun:
         # The state a task not run yet starts from, one for all of them: pending since the
         # run began (the first state of each history; 128 bytes a task when made for each)
         self.pending = Pending.by_engine()
+        self.pending.timestamp = self.clock.now()
         self.outputs: dict = {}  # (Task, map_index) -> TaskOutput: what its body printed
         self.interrupted = False  # a KeyboardInterrupt stopped its latest advance
         # (start, end) on the run's clock of each time its loop advanced it; end None while

@@ -30,7 +30,7 @@ from flowbook.engine import breakpoints, cache, chaining, interrupt, mapping, ra
 from flowbook.engine import clock as clocks
 from flowbook.engine.flow_run import FlowRun
 from flowbook.engine.flow_state import final_state, task_states, unfinished
-from flowbook.engine.state import Cancelled, State
+from flowbook.engine.state import Cancelled, Running, State
 from flowbook.engine.task_run import TaskRun
 from flowbook.engine.upstream import may_start
 from flowbook.executors.local import LocalExecutor
@@ -126,8 +126,9 @@ class Message:
 class Inbox:
     """The reporter of one pass's task runs. In the loop's thread it applies a change at
     once; in another thread it posts the change to the loop (``executor.post``) and waits
-    for the loop to apply it, unless the task has no state handler to replace it (the
-    loop applies the posts of a thread in order, before that thread's call is done). Once
+    for the loop to apply it; a state after Running, of a task without a state handler to
+    replace it, it does not wait for (the loop applies the posts of a thread in order,
+    before that thread's call is done). Once
     closed (the pass was abandoned), every report, waiting or new, gets a Cancelled state
     back and nothing is stored."""
 
@@ -149,9 +150,9 @@ class Inbox:
                 return Cancelled(interrupt.ABANDONED)
             self._waiting.add(message)
         self.run.executor.post(message)
-        if not tr.task.state_handlers:  # nothing can replace it: it is applied as it is,
-            return new  # in order, while the task run goes on (one hand-over less)
-        return message.wait()
+        if not tr.task.state_handlers and not isinstance(new, Running):
+            return new  # nothing can replace it: applied as it is, in order, as the run ends
+        return message.wait()  # (a body starts once its Running state is applied)
 
     def take(self, message: Message) -> None:
         """Apply a posted change (in the loop's thread) and let its task run go on."""
