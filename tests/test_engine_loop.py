@@ -8,6 +8,7 @@ import gc
 import pytest
 
 from flowbook import Flow, task, triggers
+from flowbook.engine import loop
 from flowbook.engine import state as st
 from flowbook.executors import LocalDaskExecutor, LocalExecutor
 
@@ -21,7 +22,9 @@ def kinds(history):
     return [type(s).__name__ for s in history]
 
 
-def test_objects_made_before_a_run_are_frozen_while_it_runs_and_thawed_after(executor):
+def test_objects_made_before_a_big_run_are_frozen_while_it_runs_and_thawed_after(
+        executor, monkeypatch):
+    monkeypatch.setattr(loop, "FREEZE_FROM", 2)  # a flow of two tasks counts as big here
     seen = []
 
     @task
@@ -30,13 +33,28 @@ def test_objects_made_before_a_run_are_frozen_while_it_runs_and_thawed_after(exe
 
     with Flow("f") as flow:
         look()
+        look()
     assert gc.get_freeze_count() == 0
     flow.run(executor=executor)
     assert seen[0] > 0  # the flow's tasks and edges among them
     assert gc.get_freeze_count() == 0
 
 
-def test_a_freeze_made_before_the_run_is_left_as_it_was():
+def test_a_small_run_leaves_the_heap_alone():
+    seen = []
+
+    @task
+    def look():
+        seen.append(gc.get_freeze_count())
+
+    with Flow("f") as flow:
+        look()
+    flow.run()
+    assert seen == [0]
+
+
+def test_a_freeze_made_before_the_run_is_left_as_it_was(monkeypatch):
+    monkeypatch.setattr(loop, "FREEZE_FROM", 1)
     with Flow("f") as flow:
         task(lambda: 1, name="one")()
     gc.freeze()

@@ -55,7 +55,7 @@ def advance(run: FlowRun) -> State:
     run.spans.append((began, None))
     with clocks.using(run.clock):
         try:
-            with run.executor.start(), _heap_frozen():
+            with run.executor.start(), _heap_frozen(len(run.plan.tasks)):
                 run_until_blocked(run)
         except BaseException as exc:
             run.spans[-1] = (began, run.clock.now())
@@ -72,13 +72,18 @@ def advance(run: FlowRun) -> State:
     return run.state
 
 
+FREEZE_FROM = 10_000  # tasks in a run's plan from which _heap_frozen freezes the heap
+
+
 @contextmanager
-def _heap_frozen() -> Iterator[None]:
-    """Keep the objects made before the run (the flow's tasks and edges, a million at
-    100,000 tasks) out of the garbage collector's full collections while it runs, which
-    would otherwise walk them all each time (gc.freeze: they are collected again after).
-    Left alone when something else froze objects (a nested run, a user's gc.freeze)."""
-    if gc.get_freeze_count():
+def _heap_frozen(tasks: int) -> Iterator[None]:
+    """Keep the objects made before a run of many ``tasks`` (the flow's tasks and edges, a
+    million at 100,000 tasks) out of the garbage collector's full collections while it
+    runs, which would otherwise walk them all each time (gc.freeze: they are collected
+    again after). A smaller run makes too few objects to start a full collection, and
+    freezing it would only delay collecting older garbage, run after run. Left alone when
+    something else froze objects (a nested run, a user's gc.freeze)."""
+    if tasks < FREEZE_FROM or gc.get_freeze_count():
         yield
         return
     gc.freeze()
