@@ -110,12 +110,23 @@ def compile_plan(flow: Any) -> Plan:
             (Edge(Constant(value), t, key), Success("Constant argument.", result=value))
             for key, value in values.items())
     terminal = frozenset(t for t, out in edges_from.items() if not out)
+    order = _order(flow.name, edges_to)
     return Plan(
-        flow_name=flow.name, tasks=tasks, order=_order(flow.name, edges_to),
+        flow_name=flow.name, tasks=tasks, order=tasks if order == tasks else order,
         edges=tuple(flow.edges), edges_to=MappingProxyType(edges_to),
         edges_from=MappingProxyType(edges_from), constants_of=MappingProxyType(constants_of),
         mapped=frozenset(flow._mapped), terminal=terminal,
-        reference=frozenset(flow.reference_tasks()))
+        reference=_reference(flow, tasks, terminal))
+
+
+def _reference(flow: Any, tasks: tuple, terminal: frozenset) -> frozenset:
+    """The flow's reference tasks: its terminal tasks themselves (the same frozenset) when
+    none were chosen and no resource is cleaned up, as ``flow.reference_tasks()`` says."""
+    from flowbook.tasks.core.resource_manager import ResourceCleanupTask
+
+    if flow.chosen_reference_tasks() or any(isinstance(t, ResourceCleanupTask) for t in tasks):
+        return frozenset(flow.reference_tasks())
+    return terminal
 
 
 class _NoConstants(dict):
