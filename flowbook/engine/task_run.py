@@ -16,13 +16,13 @@ when the run reports back.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flowbook import triggers
 from flowbook.context import context
 from flowbook.core import task_options
-from flowbook.engine import capture, checkpoint, clock, timeout
+from flowbook.engine import capture, checkpoint, clock, shipping, timeout
 from flowbook.engine.signals import TRIGGERFAIL, PrefectStateSignal
 from flowbook.engine.state import (
     Cached,
@@ -61,6 +61,8 @@ class Setting:
     clock: Any  # the run's clock (engine.clock): the time, sleeps and timeouts
     # engine.simulate: stand_in(tr) is called instead of the task's function (None: a run)
     stand_in: Any = None
+    # what its task runs sent away share, pickled once (engine.shipping): key -> bytes
+    packed: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 class TaskRun:
@@ -120,17 +122,26 @@ class TaskRun:
 
     # A task run travels to another process (a Dask worker) by pickle without its history,
     # decisions and reporter; there it collects its states for the report back.
+    # The run's context and parameters, and a mapped task for its children, travel as
+    # bytes pickled once per run (engine.shipping).
     def __getstate__(self) -> dict:
-        return {"task": self.task, "state": _detached(self.state),
+        setting = self.setting
+        return {"task": self.task if self.map_index is None
+                else shipping.packed(setting.packed, id(self.task), self.task),
+                "state": _detached(self.state),
                 "upstream": {edge: _detached(st) for edge, st in self.upstream.items()},
-                "map_index": self.map_index, "context": self.setting.context,
-                "parameters": self.setting.parameters,
+                "map_index": self.map_index,
+                "run": shipping.packed(setting.packed, "run",
+                                       (setting.context, setting.parameters)),
                 "cached": None if self.cached is None else [_detached(s) for s in self.cached],
                 "store": self.store, "reuse": self.reuse, "run_count": self.run_count}
 
     def __setstate__(self, fields: dict) -> None:
-        setting = Setting(fields["context"], fields["parameters"], {}, clock.REAL)
-        self.__init__(fields["task"], fields["state"], fields["upstream"], fields["map_index"],
+        context, parameters = shipping.unpacked(fields["run"])
+        setting = Setting(context, parameters, {}, clock.REAL)
+        task = fields["task"]
+        self.__init__(task if fields["map_index"] is None else shipping.unpacked(task),
+                      fields["state"], fields["upstream"], fields["map_index"],
                       setting, Collector(), fields["cached"], fields["store"], fields["reuse"])
         self.run_count = fields["run_count"]  # (counted from the history, left behind)
 
