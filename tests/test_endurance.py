@@ -1,5 +1,5 @@
 """Endurance: memory stays flat over many runs and many widgets, and a 100,000-task flow runs
-within the engine's memory goal (under 2 KB per task).
+within a margin of the engine's memory goal (under 1 KB per task, benchmarks/overhead.py).
 
 Memory is measured, never time: tracemalloc's traced bytes between an early and a late
 point of the same loop (after a full collection), with a tolerance far below what one
@@ -21,7 +21,7 @@ from flowbook import Flow, task, triggers
 RUNS = 10_000
 WIDGETS = 300
 TASKS = 100_000
-BYTES_PER_TASK = 2048  # the engine's memory goal
+BYTES_PER_TASK = 1200  # the goal, 1 KB, and a margin for allocators (about 910 here)
 
 
 def small_flow():
@@ -151,7 +151,7 @@ print(json.dumps({{"state": type(state).__name__, "result": state.result[last].r
 """
 
 
-def test_a_100000_task_flow_runs_in_under_2_kb_per_task():
+def test_a_100000_task_flow_runs_in_about_1_kb_per_task():
     out = subprocess.run([sys.executable, "-c", BIG_FLOW.format(n=TASKS)], capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr
