@@ -47,11 +47,11 @@ def profile(shape: str, n: int) -> None:
           f"({total / n * 1e6:.1f} us per task under the profiler)")
     print(f"  {'step':52} {'share':>6}")
     rows = [
-        ("make the task run (upstream states, Pending, store)",
+        ("make the task run (upstream states, store, TaskRun)",
          inclusive(stats, "flow_run.py", "task_run")),
         ("may it start (upstream.may_start)", inclusive(stats, "upstream.py", "may_start")),
         ("trigger (context, trigger function)", inclusive(stats, "task_run.py", "_trigger")),
-        ("make the states (Pending, Running, Success)", states),
+        ("make the states (Running, Success)", states),
         ("apply each state (history, handlers, event)",
          inclusive(stats, "flow_run.py", "apply")),
         ("call the body (context, capture; its Success made)", body),
