@@ -22,9 +22,8 @@ def kinds(history):
     return [type(s).__name__ for s in history]
 
 
-def test_objects_made_before_a_big_run_are_frozen_while_it_runs_and_thawed_after(
-        executor, monkeypatch):
-    monkeypatch.setattr(loop, "FREEZE_FROM", 2)  # a flow of two tasks counts as big here
+def freeze_counts_seen(tasks, executor=None):
+    """Run a flow of ``tasks`` tasks, each noting gc.get_freeze_count() as it runs."""
     seen = []
 
     @task
@@ -32,25 +31,23 @@ def test_objects_made_before_a_big_run_are_frozen_while_it_runs_and_thawed_after
         seen.append(gc.get_freeze_count())
 
     with Flow("f") as flow:
-        look()
-        look()
-    assert gc.get_freeze_count() == 0
+        for _ in range(tasks):
+            look()
     flow.run(executor=executor)
+    return seen
+
+
+def test_objects_made_before_a_big_run_are_frozen_while_it_runs_and_thawed_after(
+        executor, monkeypatch):
+    monkeypatch.setattr(loop, "FREEZE_FROM", 2)  # a flow of two tasks counts as big here
+    assert gc.get_freeze_count() == 0
+    seen = freeze_counts_seen(2, executor)
     assert seen[0] > 0  # the flow's tasks and edges among them
     assert gc.get_freeze_count() == 0
 
 
 def test_a_small_run_leaves_the_heap_alone():
-    seen = []
-
-    @task
-    def look():
-        seen.append(gc.get_freeze_count())
-
-    with Flow("f") as flow:
-        look()
-    flow.run()
-    assert seen == [0]
+    assert freeze_counts_seen(1) == [0]
 
 
 def test_a_freeze_made_before_the_run_is_left_as_it_was(monkeypatch):
