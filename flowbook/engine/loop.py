@@ -109,19 +109,21 @@ def run_until_blocked(run: FlowRun) -> None:
 
 
 class Message:
-    """A state a task run on another thread reports, waiting for the loop to apply it."""
+    """A state a task run on another thread reports, for the loop to apply; its task run
+    waits for it when the state applied may differ (a state handler may replace it)."""
 
     __slots__ = ("tr", "new", "applied", "_done")
 
-    def __init__(self, tr: TaskRun, new: State):
+    def __init__(self, tr: TaskRun, new: State, waited: bool):
         self.tr = tr  # the reporting task run
         self.new = new  # the state it entered
         self.applied: State | None = None  # the state as applied (set before _done)
-        self._done = threading.Event()
+        self._done = threading.Event() if waited else None  # None: nobody waits for it
 
     def answer(self, state: State) -> None:
         self.applied = state
-        self._done.set()
+        if self._done is not None:
+            self._done.set()
 
     def wait(self) -> State:
         self._done.wait()
@@ -131,11 +133,10 @@ class Message:
 class Inbox:
     """The reporter of one pass's task runs. In the loop's thread it applies a change at
     once; in another thread it posts the change to the loop (``executor.post``) and waits
-    for the loop to apply it; a state after Running, of a task without a state handler to
-    replace it, it does not wait for (the loop applies the posts of a thread in order,
-    before that thread's call is done). Once
-    closed (the pass was abandoned), every report, waiting or new, gets a Cancelled state
-    back and nothing is stored."""
+    for the loop to apply it when a state handler may replace it; otherwise the task run goes
+    on (the loop applies the posts of a thread in order, before that thread's call is done).
+    Once closed (the pass was abandoned), every report, waiting or new, gets a Cancelled
+    state back and nothing is stored, but a Running state posted is applied: its body began."""
 
     __slots__ = ("run", "_loop_thread", "_lock", "_waiting", "_closed")
 
@@ -149,15 +150,14 @@ class Inbox:
     def report(self, tr: TaskRun, new: State) -> State:
         if threading.get_ident() == self._loop_thread:
             return self.run.apply(tr, new)
-        message = Message(tr, new)
+        waited = bool(tr.task.state_handlers)  # else nothing can replace the state
+        message = Message(tr, new, waited)
         with self._lock:
             if self._closed:
                 return Cancelled(interrupt.ABANDONED)
             self._waiting.add(message)
         self.run.executor.post(message)
-        if not tr.task.state_handlers and not isinstance(new, Running):
-            return new  # nothing can replace it: applied as it is, in order, as the run ends
-        return message.wait()  # (a body starts once its Running state is applied)
+        return message.wait() if waited else new
 
     def take(self, message: Message) -> None:
         """Apply a posted change (in the loop's thread) and let its task run go on."""
@@ -168,12 +168,19 @@ class Inbox:
         message.answer(self.run.apply(message.tr, message.new))
 
     def close(self) -> None:
-        """Refuse every change from now on; answer the waiting ones with Cancelled."""
+        """Refuse every change from now on; answer the waiting ones with Cancelled. A Running
+        state posted without waiting is applied: its body began (it ends Cancelled)."""
         with self._lock:
             self._closed = True
             waiting, self._waiting = self._waiting, set()
+        began: set = set()  # task runs whose Running was applied here (one each)
         for message in waiting:
-            message.answer(Cancelled(interrupt.ABANDONED))
+            if message._done is None and isinstance(message.new, Running):
+                if message.tr not in began:
+                    began.add(message.tr)
+                    self.run.apply(message.tr, message.new)
+            else:
+                message.answer(Cancelled(interrupt.ABANDONED))
 
 
 class _Pass:
