@@ -96,8 +96,9 @@ class Context(threading.local):
 
     def _replace(self, values: dict) -> dict:
         """Swap in ``values`` wholesale, returning the previous mapping (the engine's fast path)."""
-        saved = self._values
-        self.__dict__["_values"] = values
+        mine = self.__dict__  # this thread's (one lookup: the engine swaps twice per task)
+        saved = mine["_values"]
+        mine["_values"] = values
         return saved
 
     def __repr__(self) -> str:

@@ -4,11 +4,13 @@ runs, and each task run's changes applied in order, on the loop's thread or from
 thread, with a state handler's word final."""
 
 import gc
+from datetime import timedelta
 
 import pytest
 
 from flowbook import Flow, task, triggers
 from flowbook.engine import loop
+from flowbook.engine.simulate import simulate
 from flowbook.engine import state as st
 from flowbook.executors import LocalDaskExecutor, LocalExecutor
 
@@ -91,3 +93,132 @@ def test_a_state_handler_replaces_the_state_a_task_run_goes_on_from(executor):
     assert kinds(run.task_history(up)) == ["Pending", "Running", "Failed"]
     assert run.task_history(up)[-1].message == "the handler said no"
     assert kinds(run.task_history(down)) == ["Pending", "TriggerFailed"]
+
+
+# -- plain tasks go straight to their bodies (_Pass.run_plain) ---------------------------------
+
+def catalog_flow(result_dir=None):
+    """A flow of most kinds of task and outcome: plain tasks that succeed, fail, skip, loop,
+    retry, print and read the context, and tasks that are not plain or follow one that failed
+    or skipped."""
+    from flowbook import Parameter, context
+    from flowbook.engine import signals
+
+    attempts = []
+
+    def twice():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ValueError("first attempt")
+        return len(attempts)
+
+    def loops():
+        n = context.get("task_loop_count", 1)
+        if n < 3:
+            raise signals.LOOP(result=n)
+        return n
+
+    def skips():
+        raise signals.SKIP("not today")
+
+    def writes():
+        print("hello")
+        context["leak"] = "set by writes"
+        return context.task_name, context.task_run_count, context.map_index
+
+    def reads(x):
+        return context.get("leak"), context.task_full_name, x
+
+    def fails():
+        raise ValueError("no")
+
+    with Flow("catalog", result_dir=result_dir) as flow:
+        p = Parameter("p", default=2)
+        doubled = task(lambda p: p * 2, name="doubled")(p)
+        failed = task(fails, name="fails")()
+        task(lambda x: x, name="after_failed")(failed)
+        task(lambda x: "ran", name="any_failed", trigger=triggers.any_failed)(failed)
+        skipped = task(skips, name="skips")()
+        task(lambda x: x, name="after_skip")(skipped)
+        task(twice, name="twice", max_retries=1, retry_delay=timedelta(0))()
+        task(loops, name="loops")()
+        task(lambda x, y: x + y, name="constant")(doubled, 5)
+        task(lambda x: x + 1, name="mapped").map([1, 2, 3])
+        task(lambda: 1, name="handled", state_handlers=[lambda t, old, new: new])()
+        reads_ = task(reads, name="reads")
+        reads_(task(writes, name="writes")())
+    return flow
+
+
+def outcomes(flow):
+    """Task name -> every state of its run (mapped children's too): kind, message, result."""
+    run = flow.last_run
+
+    def seen(history):
+        return [(type(s).__name__, str(s.message),
+                 repr(s.result) if isinstance(s.result, BaseException) else s.result)
+                for s in history]
+
+    found = {}
+    for t in flow.tasks:
+        found[t.name] = seen(run.task_history(t))
+        state = run.states.get(t)
+        if state is not None and state.is_mapped():
+            found[t.name].append([seen(run.task_history(t, i))
+                                  for i in range(len(state.map_states))])
+    printed = {t.name: out.stdout for (t, _), out in run.outputs.items()}
+    return type(flow.last_state).__name__, found, printed
+
+
+def test_plain_tasks_run_directly_with_the_same_outcomes_as_every_step_gives(monkeypatch):
+    catalog = catalog_flow()
+    catalog.run()
+    direct = outcomes(catalog)
+    monkeypatch.setattr(loop._Pass, "run_plain", lambda self, task: False)
+    stepped = catalog_flow()
+    stepped.run()
+    assert outcomes(stepped) == direct
+    kind, found, printed = direct
+    assert kind == "Failed"  # fails and after_failed are reference tasks
+    assert found["reads"][-1][2] == (None, "reads", ("writes", 1, None))  # nothing leaked
+    assert printed["writes"] == "hello\n"
+    assert [k for k, *_ in found["twice"]] == ["Pending", "Running", "Failed", "Retrying",
+                                               "Running", "Success"]
+    assert [k for k, *_ in found["loops"]] == ["Pending", "Running", "Looped", "Running",
+                                               "Looped", "Running", "Success"]
+
+
+def test_only_plain_tasks_whose_upstream_tasks_succeeded_skip_the_steps(monkeypatch):
+    from flowbook.engine import remote
+
+    stepped = []
+    every_step = remote.run_task
+
+    def noted(tr):
+        stepped.append(tr.task.name if tr.map_index is None else f"{tr.task.name}[child]")
+        return every_step(tr)
+
+    monkeypatch.setattr(remote, "run_task", noted)
+    catalog_flow().run()
+    # Not plain (a trigger, a state handler, a parameter's result), an upstream not a plain
+    # Success (a failure, a skip), a retry (it has a state), mapped children
+    assert sorted(set(stepped)) == ["after_failed", "after_skip", "any_failed", "handled",
+                                    "mapped[child]", "p", "twice"]
+    assert stepped.count("twice") == 1  # its first attempt went straight to its body
+
+
+@pytest.mark.parametrize("why", ["result_dir", "threads", "simulated"])
+def test_every_task_takes_every_step_where_results_are_kept_or_bodies_run_elsewhere(
+        why, monkeypatch, tmp_path):
+    from flowbook.engine import remote
+
+    stepped = []
+    every_step = remote.run_task
+    monkeypatch.setattr(remote, "run_task", lambda tr: stepped.append(tr) or every_step(tr))
+    with Flow("f", result_dir=str(tmp_path) if why == "result_dir" else None) as flow:
+        task(lambda: 1, name="one", checkpoint=False)()
+    if why == "simulated":
+        simulate(flow)
+    else:
+        flow.run(executor=LocalDaskExecutor(num_workers=1) if why == "threads" else None)
+    assert len(stepped) == 1

@@ -2,12 +2,16 @@
 
 import threading
 import time
+from datetime import timedelta
+
+import pytest
 
 from builders import chain_flow, passthrough, raises, returns
 from flowbook import context, task, triggers
 from flowbook.engine import signals
 from flowbook.engine import state as st
-from flowbook.engine.task_run import attempt
+from flowbook.engine.results import LocalResult
+from flowbook.engine.task_run import attempt, is_plain
 
 
 WAIT = 30  # seconds a body blocks at most when nothing releases it (a failure, never a pass)
@@ -278,3 +282,31 @@ def test_context_names_the_running_task():
     flow, _ = chain_flow(task(lambda: seen.append(context.task_full_name), name="who"))
     flow.run()
     assert seen == ["who"]
+
+
+@pytest.mark.parametrize("option, value", [
+    ("trigger", triggers.any_successful), ("state_handlers", [lambda t, old, new: new]),
+    ("cache_for", timedelta(minutes=1)), ("target", "out.txt"), ("result", LocalResult()),
+    ("timeout", 5), ("task_run_name", "run-{x}")])
+def test_a_task_with_a_step_to_see_to_before_its_body_is_not_plain(option, value):
+    assert is_plain(passthrough())
+    assert not is_plain(passthrough(**{option: value}))
+
+
+def test_each_task_run_gets_the_runs_context_and_its_own_values_in_a_dict_of_its_own():
+    from flowbook import Flow
+
+    seen = []
+
+    def look(x=None):
+        seen.append(context.to_dict())
+        context["mine"] = len(seen)  # for this body only
+
+    with Flow("f") as flow:
+        first = task(look, name="first")()
+        task(look, name="second")(first)
+    flow.run(context={"answer": 42})
+    assert [(s["task_name"], s["answer"], s["flow_name"], s.get("mine")) for s in seen] == [
+        ("first", 42, "f", None), ("second", 42, "f", None)]
+    assert seen[0]["task_tags"] == set() and seen[0]["task_run_count"] == 1
+    assert seen[0]["logger"].name == "flowbook.first" and seen[0]["map_index"] is None

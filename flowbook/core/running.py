@@ -83,13 +83,15 @@ def keyword_parameters(flow: Any, parameters: dict | None, values: dict) -> dict
     if "return_tasks" in values:
         raise UserValueError("The `return_tasks` keyword cannot be provided to `flow.run()`: "
                              "every task's state is in the flow state's result")
+    if not values:
+        return parameters
     names = {p.name for p in flow.parameters()}
     unknown = sorted(set(values) - names)
     if unknown:
         raise UserTypeError(f"flow {flow.name!r}: flow.run() got unexpected keywords "
                             f"{', '.join(unknown)}; its parameters are "
                             f"{', '.join(sorted(names)) or 'none'}")
-    return {**(parameters or {}), **values} if values else parameters
+    return {**(parameters or {}), **values}
 
 
 def not_run(flow: Any, state: Any) -> Any:

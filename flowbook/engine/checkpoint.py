@@ -46,7 +46,8 @@ from typing import Any
 from flowbook.engine.result import Result, ResultNotImplementedError
 from flowbook.engine.state import Cached, Failed, State
 
-__all__ = ["Store", "Spot", "store_for", "spot", "look", "keep", "directory", "code_digest"]
+__all__ = ["Store", "Spot", "may_keep", "store_for", "spot", "look", "keep", "directory",
+           "code_digest"]
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 log = logging.getLogger("flowbook.checkpoint")  # no handler added: Python's last resort prints it
@@ -71,11 +72,16 @@ class Spot:
     keyed: bool  # a result_dir checkpoint: unreadable files are moved aside, None is kept too
 
 
+def may_keep(flow: Any) -> bool:
+    """Whether ``flow`` keeps the results of its tasks (a result_dir, a flow ``result=``);
+    else only a task's own ``result=`` or ``target=`` keeps one."""
+    return flow.result_dir is not None or getattr(flow, "result", None) is not None
+
+
 def store_for(flow: Any, task: Any, plan: Any) -> Store | None:
     """How ``flow`` keeps the results of ``task``; None: not. Its name in the flow's
     ``plan`` is read only for a result_dir checkpoint."""
-    if (task.result is None and not task.target and flow.result_dir is None
-            and getattr(flow, "result", None) is None):
+    if task.result is None and not task.target and not may_keep(flow):
         return None  # nowhere to keep it (most runs): answered before the rest
     if not _worth_keeping(task):
         return None

@@ -256,10 +256,10 @@ def start(flow: Any, parameters: dict | None = None, task_states: dict | None = 
 def _given_parameters(flow: Any, parameters: dict | None, given: dict | None) -> dict:
     """``parameters``, over the values of the flow's parameters set in the run's context
     (``flow.run(context={"parameters": {...}})`` or ``with context(parameters=...)``)."""
-    known = {p.name for p in flow.parameters()}
     in_context: dict = {}
     for values in (context.get("parameters"), (given or {}).get("parameters")):
-        if isinstance(values, dict):
+        if isinstance(values, dict) and values:
+            known = {p.name for p in flow.parameters()}
             in_context.update((k, v) for k, v in values.items() if k in known)
     return {**in_context, **(parameters or {})}
 

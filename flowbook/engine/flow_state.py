@@ -25,12 +25,18 @@ def final_state(run: Any) -> State:
     finished, else Failed or Success as its reference tasks say."""
     plan = run.plan
     result = task_states(run)
-    key_states = [s for t in plan.reference for s in _parts(result[t])]
+    key_states = []  # the reference tasks' states, a mapped one's children instead
+    for t in plan.reference:
+        st = result[t]
+        if isinstance(st, Mapped):
+            key_states.extend(st.map_states)
+        else:
+            key_states.append(st)
     if unfinished(run, plan.terminal):
         state = Running(_waiting_message(run), result=result)
-    elif any(s.is_failed() for s in key_states):
+    elif any(isinstance(s, Failed) for s in key_states):  # (isinstance: a check per task)
         state = Failed("Some reference tasks failed.", result=result)
-    elif all(s.is_successful() for s in key_states):
+    elif all(isinstance(s, Success) for s in key_states):
         state = Success("All reference tasks succeeded.", result=result)
     else:
         state = Success("No reference tasks failed.", result=result)
@@ -39,10 +45,6 @@ def final_state(run: Any) -> State:
     if handler is not None and not run.simulated:
         state = handler(run.flow, state, set(key_states)) or state
     return state
-
-
-def _parts(state: State) -> tuple | list:
-    return state.map_states if isinstance(state, Mapped) else (state,)
 
 
 def unfinished(run: Any, tasks: Iterable) -> bool:

@@ -7,9 +7,13 @@ executor (a ``Constant`` runs in the loop: its result is known, as in Prefect 1)
 for any to finish. Task runs report every state they enter; the loop
 applies it (``FlowRun.apply``):
 
-- a task run in the loop's own thread (``LocalExecutor``) is applied at once;
+- a task run in the loop's own thread (``LocalExecutor``) is applied at once; there a plain
+  task whose upstream tasks all succeeded goes straight to its body (``_Pass.run_plain``:
+  every step before it would let it go on), unless the run keeps results, reuses them or
+  stands in for bodies;
 - a task run on another thread of the kernel (``LocalDaskExecutor``) posts its change to the
-  loop through the executor and waits for it to be applied, so ``Running`` shows live;
+  loop through the executor, so ``Running`` shows live, and waits for it to be applied only
+  where a state handler may replace it (``Inbox``);
 - a task run in another process (``DaskExecutor``) collects its states and the loop applies
   them when its report comes back. There a task is submitted as soon as its upstream tasks
   are, after their calls (``engine.chaining``), and the reports are applied in their order.
@@ -26,13 +30,14 @@ from collections import deque
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from flowbook.engine import breakpoints, cache, chaining, interrupt, mapping, raising, remote
+from flowbook.engine import (breakpoints, cache, chaining, checkpoint, interrupt, mapping,
+                             raising, remote)
 from flowbook.engine import clock as clocks
 from flowbook.engine.flow_run import FlowRun
 from flowbook.engine.flow_state import final_state, task_states, unfinished
-from flowbook.engine.state import Cancelled, Running, State
-from flowbook.engine.task_run import TaskRun
-from flowbook.engine.upstream import may_start
+from flowbook.engine.state import Cancelled, Running, State, Success
+from flowbook.engine.task_run import TaskRun, execute, inputs_of, is_plain
+from flowbook.engine.upstream import may_start, upstream_states
 from flowbook.executors.local import LocalExecutor
 from flowbook.tasks.core.constants import Constant
 
@@ -188,7 +193,7 @@ class _Pass:
     has run as far as it can now; tasks whose upstream tasks are all through are ready."""
 
     __slots__ = ("run", "plan", "inbox", "reporter", "waiting", "ready", "in_flight",
-                 "children_left", "chains")
+                 "children_left", "chains", "direct")
 
     def __init__(self, run: FlowRun):
         plan = run.plan
@@ -203,6 +208,10 @@ class _Pass:
         self.children_left: dict = {}  # mapped Task -> how many of its children are in flight
         # On an executor that chains: tasks submitted after their upstream calls in flight
         self.chains = chaining.Chains(self) if chaining.wanted(run) else None
+        # Plain tasks may go straight to their bodies (run_plain): in the loop's own thread,
+        # in a run that neither stands in for bodies, reuses results nor keeps them
+        self.direct = self.reporter is run and not (
+            run.simulated or run.reuse or checkpoint.may_keep(run.flow))
 
     def go(self) -> None:
         """Submit every ready task, wait for any to finish, submit what became ready; until
@@ -222,6 +231,8 @@ class _Pass:
 
     def launch(self, task: Any) -> None:
         """Submit what ``task`` can run now: its own run, or its mapped children's runs."""
+        if self.direct and self.run_plain(task):
+            return
         runs = self.task_runs(task)
         if not runs:
             self.through(task)
@@ -245,6 +256,26 @@ class _Pass:
         if not may_start(tr.state, tr.upstream, run.clock):
             return []
         return [tr]
+
+    def run_plain(self, task: Any) -> bool:
+        """Run ``task`` here and now when it is plain (``task_run.is_plain``), has no state
+        yet and every upstream task succeeded: each step before its body would let it go on
+        (it may start, no upstream was skipped, its trigger passes), so it goes straight to
+        its body. False, with nothing done, for any other task."""
+        run = self.run
+        if (task in run.states or not is_plain(task) or task in self.plan.mapped
+                or run.breakpoints or run.stepping):
+            return False
+        upstream = upstream_states(self.plan, run.states, task)
+        for st in upstream.values():
+            if type(st) is not Success:  # (not a Skipped, Cached or Mapped one either)
+                return False
+        tr = TaskRun(task, run.pending, upstream, None, run.setting, run)
+        execute(tr, inputs_of(upstream))
+        if run.raising:
+            raising.raise_error_of(run, run.states[task])
+        self.through(task)
+        return True
 
     def stops(self, tr: TaskRun) -> bool:
         """Stop the run before ``tr``'s task when it is ready and has a breakpoint (or the

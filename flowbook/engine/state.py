@@ -68,7 +68,13 @@ class State:
         where no task's tags apply: the same state, made without reading
         ``flowbook.context`` (a few times per task run)."""
         state = object.__new__(cls)
-        state._fill(message, result, None, None, None)
+        if result is not _NO_RESULT and isinstance(result, Result):
+            state._fill(message, result, None, None, None)
+            return state
+        # _fill's steps for a plain value (twice per task run: the Running and the outcome)
+        state.message, state._more, state.previous = message, None, None
+        state.result, state.has_result = (None, False) if result is _NO_RESULT else (result, True)
+        state.timestamp = _time() if not clock.overridden else clock.now()
         return state
 
     def _fill(self, message: Any, result: Any, why: Decision | None, context: dict | None,

@@ -2,7 +2,9 @@
 
 Order, as in SEMANTICS.md: upstream skipped? -> cached? -> trigger -> Running -> body -> cache
 the result -> retry? -> loop? Whether the task may start at all is decided before, by the
-scheduling loop (``upstream.may_start``). Each step returns early with a state; nothing here
+scheduling loop (``upstream.may_start``). A plain task (``is_plain``: no option that adds a
+step) whose upstream tasks all succeeded passes every step before its body, so the loop
+sends it straight to ``execute`` (the body's steps, the same for every task). Each step returns early with a state; nothing here
 raises to steer control flow. User code failing is a state (SystemExit too); only a flowbook
 bug or a KeyboardInterrupt (which stops the run) escapes.
 
@@ -43,8 +45,8 @@ from flowbook.engine.state import (
 from flowbook.engine.timeout import TaskTimeoutSignal
 from flowbook.utilities.logging import get_logger
 
-__all__ = ["TaskRun", "Setting", "Collector", "TaskTimeoutSignal", "run_task",
-           "trigger_verdict", "inputs_of", "attempt"]
+__all__ = ["TaskRun", "Setting", "Collector", "TaskTimeoutSignal", "run_task", "execute",
+           "is_plain", "trigger_verdict", "inputs_of", "attempt"]
 
 _STARTING = "Starting task run."
 _SKIP_RULE = ("a task is skipped when an upstream task was skipped "
@@ -63,6 +65,16 @@ class Setting:
     stand_in: Any = None
     # what its task runs sent away share, pickled once (engine.shipping): key -> bytes
     packed: dict = field(default_factory=dict, compare=False, repr=False)
+    # ``context`` with a place for each task's own values: copied for each task run (a
+    # copy of a dict is cheaper than building it again, key by key)
+    base: dict = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base", {**self.context, **dict.fromkeys(_TASK_KEYS)})
+
+
+_TASK_KEYS = ("task_name", "task_full_name", "task_slug", "task_tags", "logger",
+              "task_run_count", "map_index", "resume")  # what TaskRun.context_values sets
 
 
 class TaskRun:
@@ -106,11 +118,16 @@ class TaskRun:
         task = self.task
         name = task.name
         full = name if self.map_index is None else f"{name}[{self.map_index}]"
-        values = {**self.setting.context, "task_name": name, "task_full_name": full,
-                  "task_slug": task.slug or name, "task_tags": task.tags,
-                  # As in Prefect 1: the task's logger, a mapped child's own (flowbook.name[3])
-                  "logger": get_logger(full), "task_run_count": self.run_count,
-                  "map_index": self.map_index, "resume": self.resume}
+        values = self.setting.base.copy()  # the run's values, then the task's (_TASK_KEYS)
+        values["task_name"] = name
+        values["task_full_name"] = full
+        values["task_slug"] = task.slug or name
+        values["task_tags"] = task.tags
+        # As in Prefect 1: the task's logger, a mapped child's own (flowbook.name[3])
+        values["logger"] = get_logger(full)
+        values["task_run_count"] = self.run_count
+        values["map_index"] = self.map_index
+        values["resume"] = self.resume
         if self.loop_count is not None:
             values["task_loop_count"] = self.loop_count
             values["task_loop_result"] = self.loop_result
@@ -214,7 +231,17 @@ def run_task(tr: TaskRun) -> State:
         found = checkpoint.look(where, task.name)
         if found is not None:
             return tr.change(found)
-    return _execute(tr, inputs, where)
+    return execute(tr, inputs, where)
+
+
+def is_plain(task: Any) -> bool:
+    """Whether a run of ``task`` from Pending, every upstream task a plain Success, in a run
+    that keeps no result, passes every step before its body (``run_task``): the default
+    trigger, and no cache, target, result, state handler, timeout or run name to see to.
+    Such a run may go straight to ``execute`` (the scheduling loop's ``run_plain``)."""
+    return (task.trigger is triggers.all_successful and not task.state_handlers
+            and task.cache_for is None and not task.target and task.result is None
+            and task.timeout is None and task.task_run_name is None)
 
 
 def inputs_of(upstream: dict) -> dict:
@@ -287,7 +314,7 @@ def trigger_verdict(trigger: Any, upstream: dict) -> State | None:
         return TriggerFailed(f"Trigger raised an error: {exc!r}", result=exc)
 
 
-def _execute(tr: TaskRun, inputs: dict, where: Any = None) -> State:
+def execute(tr: TaskRun, inputs: dict, where: Any = None) -> State:
     """Run the body (again while it loops); ``where`` (``checkpoint.Spot``) is where a
     success is kept."""
     start = _STARTING if tr.reuse is None else f"Running again: {tr.reuse.reason}."
