@@ -6,6 +6,20 @@ from flowbook import Flow, task, triggers
 from flowbook.engine import signals, state
 
 
+# Two trivial tasks, as source for a script run in a fresh process (the memory tests)
+TRIVIAL_TASKS_SOURCE = """
+from flowbook import Flow, task
+
+@task
+def one():
+    return 0
+
+@task
+def inc(x):
+    return x + 1
+"""
+
+
 def returns(value, name="returns", **options):
     """A task that returns ``value``."""
     return task(lambda: value, name=name, **options)

@@ -12,20 +12,13 @@ import sys
 
 import pytest
 
+from builders import TRIVIAL_TASKS_SOURCE
+
 TASKS = 50_000
 
 BUILD = """
 import gc, json, tracemalloc
-from flowbook import Flow, task
-
-@task
-def one():
-    return 0
-
-@task
-def inc(x):
-    return x + 1
-
+""" + TRIVIAL_TASKS_SOURCE + """
 gc.collect()
 tracemalloc.start()
 with Flow("big") as flow:

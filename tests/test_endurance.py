@@ -15,6 +15,7 @@ import weakref
 
 import pytest
 
+from builders import TRIVIAL_TASKS_SOURCE
 import flowbook
 from flowbook import Flow, task, triggers
 
@@ -120,16 +121,7 @@ def test_hundreds_of_widgets_created_and_closed_are_all_released(tracing):
 
 BIG_FLOW = """
 import json, resource
-from flowbook import Flow, task, triggers
-
-@task
-def one():
-    return 0
-
-@task
-def inc(x):
-    return x + 1
-
+""" + TRIVIAL_TASKS_SOURCE + """
 def status(field):
     with open("/proc/self/status") as fh:
         return next(int(line.split()[1]) for line in fh if line.startswith(field + ":"))
