@@ -97,7 +97,8 @@ class TaskRun:
         self.cached = cached  # Cached states it may reuse (None: the task does not cache)
         self.store = store  # engine.checkpoint.Store: how its results are kept (None: not)
         self.reuse = reuse  # engine.reuse.Verdict in a reusing run (None: it just runs)
-        self.run_count = attempt(state)  # attempts so far, this one included
+        # attempts so far, this one included (1 from Pending, the start of most runs)
+        self.run_count = 1 if type(state) is Pending else attempt(state)
         self.loop_count: int | None = None  # LOOP iteration (None: not looping)
         self.loop_result: Any = None  # the previous iteration's LOOP result
         self.resume = False  # a person approved this run (Resume state)

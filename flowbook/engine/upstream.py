@@ -29,7 +29,7 @@ def upstream_states(plan: Any, states: dict, task: Any) -> dict:
         elif edge.flattened:
             st = _flattened(st, edge.mapped)
         upstream[edge] = st
-    constants = plan.constants_of[task]
+    constants = plan.constants_of.get(task)  # (None for most tasks, without a call)
     if constants:
         upstream.update(constants)
     return upstream
