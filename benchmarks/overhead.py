@@ -11,8 +11,11 @@ API, and sets the times against baselines measured in the same run:
   generated functions, in a subprocess (its execution recurses once per chain link),
 * Prefect 1.4.1 (in its own virtual environment, 1,000 tasks only),
 
-then prints every figure with its goal and PASS/MISS.  Nothing here asserts:
-this is a script that prints figures.  See benchmarks/README.md.
+then prints every figure with its goal and PASS/MISS. flowbook, dask and Hamilton run in
+rounds: each round runs each of them once on the graph, and each keeps its best round, so
+that all three meet the same slow and fast moments of a shared machine (its speed drifts by
+tens of percent from one second to the next). Nothing here asserts: this is a script that
+prints figures.  See benchmarks/README.md.
 
     python benchmarks/overhead.py                      # the default run
     python benchmarks/overhead.py --sizes 1000,10000 --repeat 5 --json out.json
@@ -26,6 +29,7 @@ import importlib.util
 import json
 import os
 import platform
+import select
 import signal
 import subprocess
 import sys
@@ -226,9 +230,12 @@ def hamilton_source(shape: str, n: int) -> list[str]:
     return [f"def t{i}() -> int:\n    return 1\n" for i in range(n)]
 
 
-def hamilton_child(shape: str, n: int, repeat: int) -> None:
-    """Runs in a fresh interpreter: build Hamilton's driver, time ``dr.execute``, print JSON."""
-    out: dict = {"shape": shape, "n": n, "repeat": repeat}
+def hamilton_child(shape: str, n: int) -> None:
+    """Runs in a fresh interpreter: build Hamilton's driver and print its JSON line, then time
+    one ``dr.execute`` for each ``run`` line read from stdin, printing a JSON line each."""
+
+    def say(out: dict) -> None:
+        print(json.dumps(out), flush=True)
 
     def work() -> None:
         try:
@@ -237,7 +244,8 @@ def hamilton_child(shape: str, n: int, repeat: int) -> None:
 
             from hamilton import driver
 
-            out["version"] = importlib.metadata.version("sf-hamilton")
+            out = {"shape": shape, "n": n, "version": importlib.metadata.version("sf-hamilton"),
+                   "recursionlimit": sys.getrecursionlimit(), "stack_bytes": HAMILTON_STACK_BYTES}
             start = now()
             name = f"_flowbook_bench_hamilton_{shape}_{n}"
             module = types.ModuleType(name)
@@ -250,34 +258,37 @@ def hamilton_child(shape: str, n: int, repeat: int) -> None:
             start = now()
             dr = driver.Builder().with_modules(module).build()
             out["build_s"] = now() - start
-            final_vars = [f"t{n - 1}"] if shape == "chain" else [f"t{i}" for i in range(n)]
-            runs = []
-            for _ in range(repeat):
+        except BaseException as exc:  # report, never crash
+            say({"error": f"Hamilton failed: {type(exc).__name__}: {str(exc)[:200]}"})
+            return
+        say(out)
+        final_vars = [f"t{n - 1}"] if shape == "chain" else [f"t{i}" for i in range(n)]
+        for line in sys.stdin:
+            if line.strip() != "run":
+                return
+            try:
                 fresh()
                 start = now()
                 result = dr.execute(final_vars)
-                runs.append(now() - start)
-                if "problem" not in out:
-                    if shape == "chain":
-                        ok = result == {f"t{n - 1}": n}
-                    else:
-                        ok = len(result) == n and all(v == 1 for v in result.values())
-                    if not ok:
-                        out["problem"] = (f"unexpected result ({type(result).__name__}, "
-                                          f"{len(result)} keys)")
-                del result
-            out["run_s"], out["all_run_s"] = min(runs), runs
-        except BaseException as exc:  # RecursionError, MemoryError, ...: report, never crash
-            out["error"] = f"Hamilton failed: {type(exc).__name__}: {str(exc)[:200]}"
+                took = {"run_s": now() - start}
+            except BaseException as exc:  # RecursionError, MemoryError, ...
+                say({"error": f"Hamilton failed: {type(exc).__name__}: {str(exc)[:200]}"})
+                return
+            if shape == "chain":
+                ok = result == {f"t{n - 1}": n}
+            else:
+                ok = len(result) == n and all(v == 1 for v in result.values())
+            if not ok:
+                took["problem"] = (f"unexpected result ({type(result).__name__}, "
+                                   f"{len(result)} keys)")
+            del result
+            say(took)
 
-    out["recursionlimit"] = max(sys.getrecursionlimit(), 10 * n + 10_000)
-    out["stack_bytes"] = HAMILTON_STACK_BYTES
-    sys.setrecursionlimit(out["recursionlimit"])
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10 * n + 10_000))
     threading.stack_size(HAMILTON_STACK_BYTES)
     worker = threading.Thread(target=work, name="hamilton")
     worker.start()
     worker.join()
-    print(json.dumps(out))
 
 
 def hamilton_probe(timeout: float = 300) -> tuple[str | None, str]:
@@ -293,28 +304,110 @@ def hamilton_probe(timeout: float = 300) -> tuple[str | None, str]:
     return proc.stdout.strip().splitlines()[-1], ""
 
 
-def measure_hamilton(shape: str, n: int, repeat: int, timeout: float) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--_hamilton-child", shape, str(n),
-           str(repeat)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"skipped: Hamilton's subprocess took longer than {timeout:.0f} s"}
-    if proc.returncode != 0:
-        if proc.returncode < 0:
+class HamiltonChild:
+    """Hamilton's driver over one graph in a subprocess kept for the rounds of one size (see
+    ``measure_rounds``): built once, then asked to time one ``dr.execute`` at a time. ``info``
+    is its build's JSON (version, module_s, build_s), or {"error": why}."""
+
+    def __init__(self, shape: str, n: int, timeout: float):
+        self.timeout = timeout  # seconds to wait for any one answer
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--_hamilton-child", shape, str(n)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.info = self._answer()
+
+    def run_once(self) -> dict:
+        """One timed ``dr.execute``: {"run_s": seconds} (with "problem" if the result was
+        wrong), or {"error": why}."""
+        if "error" in self.info:
+            return self.info
+        try:
+            self.proc.stdin.write("run\n")
+            self.proc.stdin.flush()
+        except OSError as exc:
+            return {"error": f"Hamilton's subprocess is gone ({exc!r})"}
+        return self._answer()
+
+    def _answer(self) -> dict:
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout)
+        line = self.proc.stdout.readline() if ready else ""
+        if line:
             try:
-                how = f"killed by {signal.Signals(-proc.returncode).name}"
+                return json.loads(line)
+            except ValueError as exc:
+                return {"error": f"could not parse Hamilton's output ({exc!r}): {line[-200:]!r}"}
+        if not ready:
+            self.close()
+            return {"error": f"skipped: Hamilton's subprocess took longer than "
+                             f"{self.timeout:.0f} s"}
+        code = self.proc.wait(timeout=self.timeout)
+        if code < 0:
+            try:
+                how = f"killed by {signal.Signals(-code).name}"
             except ValueError:
-                how = f"killed by signal {-proc.returncode}"
+                how = f"killed by signal {-code}"
         else:
-            how = f"exited {proc.returncode}"
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-2:]
+            how = f"exited {code}"
+        tail = self.proc.stderr.read().strip().splitlines()[-2:]
         return {"error": f"skipped: Hamilton's subprocess {how}"
                          + (": " + " | ".join(tail) if tail else "")}
-    try:
-        return json.loads(proc.stdout.strip().splitlines()[-1])
-    except Exception as exc:
-        return {"error": f"could not parse Hamilton's output ({exc!r}): {proc.stdout[-200:]!r}"}
+
+    def close(self) -> None:
+        """End the subprocess (it stops at the end of its input), killed if it will not."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            stream.close()
+
+
+def measure_rounds(engine, shape: str, n: int, repeat: int, hamilton: HamiltonChild | None
+                   ) -> dict:
+    """flowbook, dask.get and Hamilton on the same graph, one run of each per round, for
+    ``repeat`` rounds: each takes its best, and all three had the same moments of the
+    machine to choose from (a shared machine's speed drifts by tens of percent over
+    seconds, so measuring one after the other skewed the ratios)."""
+    rounds = [(measure_flowbook(engine, shape, n, 1), measure_dask(shape, n, 1),
+               hamilton.run_once() if hamilton is not None else None)
+              for _ in range(repeat)]
+    flowbook = [fb for fb, _, _ in rounds]
+    entry = {"all_build_s": [fb["build_s"] for fb in flowbook],
+             "all_run_s": [fb["run_s"] for fb in flowbook],
+             "problem": next((fb["problem"] for fb in flowbook if fb["problem"]), None)}
+    entry.update(build_s=min(entry["all_build_s"]), run_s=min(entry["all_run_s"]),
+                 total_s=min(fb["total_s"] for fb in flowbook))
+    dask_runs = [d for _, d, _ in rounds]
+    entry["dask"] = next((d for d in dask_runs if "error" in d), None) or {
+        "run_s": min(d["run_s"] for d in dask_runs), "version": dask_runs[0]["version"]}
+    if hamilton is not None:
+        runs = [h for _, _, h in rounds]
+        failed = next((h for h in runs if "run_s" not in h), None)
+        entry["hamilton"] = failed or {
+            **hamilton.info, "run_s": min(h["run_s"] for h in runs),
+            "all_run_s": [h["run_s"] for h in runs],
+            **({"problem": p} if (p := next((h["problem"] for h in runs if "problem" in h),
+                                             None)) else {})}
+    return entry
+
+
+def hamilton_estimate(previous: dict | None, n: int, repeat: int, most: float) -> dict | None:
+    """None when Hamilton is to be measured at ``n`` tasks, else {"error": why not}: its
+    whole subprocess (functions, driver, runs) estimated from the ``previous`` size's would
+    take more than ``most`` seconds."""
+    if previous is None:
+        return None
+    estimate = (previous["module_s"] + previous["build_s"] + previous["run_s"] * repeat
+                ) / previous["n"] * n
+    if estimate <= most:
+        return None
+    return {"error": f"skipped: estimated {estimate:.0f} s from the {previous['n']:,}-task run "
+                     f"> --max-seconds {most:.0f}"}
 
 
 # Prefect 1.4.1 (separate virtual environment) ------------------------------------
@@ -516,8 +609,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=lambda s: parse_sizes(s), default=list(DEFAULT_SIZES),
                         help="comma-separated task counts (default 1000,10000,100000)")
     parser.add_argument("--repeat", type=int, default=None,
-                        help="best of N for every size "
-                             "(default: 3 below 100,000 tasks, 1 from 100,000)")
+                        help="rounds (best of N) for every size "
+                             "(default: 5 below 100,000 tasks, 2 from 100,000)")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="chain,wide (default both)")
     parser.add_argument("--json", metavar="PATH", help="also write every number to this JSON file")
     parser.add_argument("--no-prefect", action="store_true",
@@ -540,7 +633,7 @@ def main(argv=None) -> int:
                              "exceeds this")
     parser.add_argument("--_memory-child", nargs=3, metavar=("SHAPE", "N", "METHOD"),
                         help=argparse.SUPPRESS)
-    parser.add_argument("--_hamilton-child", nargs=3, metavar=("SHAPE", "N", "REPEAT"),
+    parser.add_argument("--_hamilton-child", nargs=2, metavar=("SHAPE", "N"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -549,8 +642,8 @@ def main(argv=None) -> int:
         memory_child(shape, int(n), method)
         return 0
     if args._hamilton_child:
-        shape, n, repeat = args._hamilton_child
-        hamilton_child(shape, int(n), int(repeat))
+        shape, n = args._hamilton_child
+        hamilton_child(shape, int(n))
         return 0
 
     shapes = [s for s in args.shapes.split(",") if s]
@@ -562,7 +655,7 @@ def main(argv=None) -> int:
     def repeat_for(n: int) -> int:
         if args.repeat is not None:
             return max(1, args.repeat)
-        return 3 if n < 100_000 else 1
+        return 5 if n < 100_000 else 2
 
     started = now()
     try:
@@ -589,8 +682,9 @@ def main(argv=None) -> int:
           f"flowbook {engine_version(engine)}; dask {dask_version}; "
           f"sf-hamilton {hamilton_version or 'not measured'}")
     print(f"  sizes {', '.join(f'{n:,}' for n in sizes)}; shapes {', '.join(shapes)}; "
-          f"best of {'/'.join(str(repeat_for(n)) for n in sizes)}; "
-          "time.perf_counter, gc.collect() between measurements")
+          f"best of {'/'.join(str(repeat_for(n)) for n in sizes)} rounds, each running "
+          "flowbook, dask and Hamilton once; time.perf_counter, gc.collect() between "
+          "measurements")
     print("  chain: one() then n-1 x inc(prev); wide: n independent one()", flush=True)
     if hamilton_skip:
         print(f"  Hamilton comparison {hamilton_skip}", flush=True)
@@ -633,26 +727,20 @@ def main(argv=None) -> int:
                                         f"> --max-seconds {args.max_seconds:.0f}")
                     continue
             entry["bare_s"] = measure_bare(shape, n, repeat)
+            hamilton, entry["hamilton"] = None, {"error": hamilton_skip}
+            if not hamilton_skip:
+                entry["hamilton"] = hamilton_estimate(prev_hamilton, n, repeat, args.max_seconds)
+                if entry["hamilton"] is None:
+                    hamilton = HamiltonChild(shape, n, timeout=max(900, 5 * args.max_seconds))
             try:
-                entry.update(measure_flowbook(engine, shape, n, repeat))
+                entry.update(measure_rounds(engine, shape, n, repeat, hamilton))
             except Exception as exc:
                 entry["error"] = f"flowbook failed: {exc!r}"
                 continue
-            entry["dask"] = measure_dask(shape, n, repeat)
+            finally:
+                if hamilton is not None:
+                    hamilton.close()
             prev = {"n": n, "total_s": entry["total_s"]}
-            if hamilton_skip:
-                entry["hamilton"] = {"error": hamilton_skip}
-                continue
-            if prev_hamilton is not None:  # the whole subprocess: functions, driver, runs
-                h = prev_hamilton
-                estimate = (h["module_s"] + h["build_s"] + h["run_s"] * repeat) / h["n"] * n
-                if estimate > args.max_seconds:
-                    entry["hamilton"] = {"error": f"skipped: estimated {estimate:.0f} s from the "
-                                                  f"{h['n']:,}-task run "
-                                                  f"> --max-seconds {args.max_seconds:.0f}"}
-                    continue
-            entry["hamilton"] = measure_hamilton(shape, n, repeat,
-                                                 timeout=max(900, 5 * args.max_seconds))
             if "run_s" in entry["hamilton"]:
                 prev_hamilton = entry["hamilton"]
     print(flush=True)
