@@ -47,10 +47,14 @@ def profile(shape: str, n: int) -> None:
           f"({total / n * 1e6:.1f} us per task under the profiler)")
     print(f"  {'step':52} {'share':>6}")
     rows = [
-        ("make the task run (upstream states, store, TaskRun)",
-         inclusive(stats, "flow_run.py", "task_run")),
-        ("may it start (upstream.may_start)", inclusive(stats, "upstream.py", "may_start")),
-        ("trigger (context, trigger function)", inclusive(stats, "task_run.py", "_trigger")),
+        ("make the task run (upstream states, the TaskRun)",
+         inclusive(stats, "upstream.py", "upstream_states")
+         + inclusive(stats, "task_run.py", "__init__")
+         + inclusive(stats, "flow_run.py", "task_run")),
+        ("is it plain (task_run.is_plain)", inclusive(stats, "task_run.py", "is_plain")),
+        ("may it start, the trigger (not plain tasks)",
+         inclusive(stats, "upstream.py", "may_start")
+         + inclusive(stats, "task_run.py", "_trigger")),
         ("make the states (Running, Success)", states),
         ("apply each state (history, handlers, event)",
          inclusive(stats, "flow_run.py", "apply")),
@@ -62,9 +66,9 @@ def profile(shape: str, n: int) -> None:
     own = {name: sum(v[2] for (f, _, fn), v in stats.stats.items()
                      if f.endswith(filename) and (fn in fns or not fns))
            for name, filename, fns in [
-               ("the task run's own steps (run_task, _execute)", "task_run.py",
-                ("run_task", "_execute")),
-               ("the loop's own lines (launch, submit, through)", "loop.py", ())]}
+               ("the task run's own steps (execute; run_task)", "task_run.py",
+                ("run_task", "execute")),
+               ("the loop's own lines (launch, run_plain, through)", "loop.py", ())]}
     for step, seconds in own.items():
         print(f"  {step:52} {seconds / total:6.1%}")
     once = sum(inclusive(stats, f, fn) for f, fn in [
