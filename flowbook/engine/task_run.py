@@ -5,8 +5,9 @@ the result -> retry? -> loop? Whether the task may start at all is decided befor
 scheduling loop (``upstream.may_start``). A plain task (``is_plain``: no option that adds a
 step) whose upstream tasks all succeeded passes every step before its body, so the loop
 sends it straight to ``execute`` (the body's steps, the same for every task). Each step
-returns early with a state; nothing here raises to steer control flow. User code failing is a state (SystemExit too); only a flowbook
-bug or a KeyboardInterrupt (which stops the run) escapes.
+returns early with a state; nothing here raises to steer control flow. User code failing is
+a state (SystemExit too); only a flowbook bug or a KeyboardInterrupt (which stops the run)
+escapes.
 
 A task run never writes its flow run: every state it enters is reported through its
 ``reporter``, which hands it to the scheduling loop (``FlowRun.apply`` runs the state
