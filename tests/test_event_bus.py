@@ -8,7 +8,7 @@ import pytest
 
 from flowbook import Flow, task
 from flowbook.engine.events import EventBus
-from flowbook.errors import UserTypeError
+from flowbook.errors import UserTypeError, UserValueError
 
 
 def broken_view(event):
@@ -131,4 +131,37 @@ def test_finalizers_unsubscribing_during_subscribes_lose_no_change():
     finally:
         gc.set_threshold(*threshold)
     gc.collect()
-    assert bus._subscribers == tuple(kept)
+    assert bus.for_tasks == bus.for_flows == tuple(kept)
+
+
+def test_each_kind_of_event_goes_to_its_subscribers_and_the_engine_can_ask_who_hears_it():
+    from flowbook.engine.events import FlowStateChanged, TaskStateChanged
+
+    bus = EventBus()
+    assert not bus and bus.for_tasks == () and bus.for_flows == ()
+    everything, flows, tasks = [], [], []
+    stop_all = bus.subscribe(everything.append)
+    stop_flows = bus.subscribe(flows.append, FlowStateChanged)
+    bus.subscribe(tasks.append, kinds=[TaskStateChanged])
+    task_event, flow_event = TaskStateChanged(1, 2, None, 3, 4), FlowStateChanged(1, None, 4)
+    bus.publish(task_event)
+    bus.publish(flow_event)
+    assert (everything, flows, tasks) == ([task_event, flow_event], [flow_event], [task_event])
+    stop_all()
+    stop_flows()
+    assert bus and bus.for_tasks == (tasks.append,) and bus.for_flows == ()
+
+
+def test_the_same_callback_subscribed_twice_is_unsubscribed_once_each_time():
+    bus, seen = EventBus(), []
+    first, second = bus.subscribe(seen.append), bus.subscribe(seen.append)
+    first()
+    bus.publish(Flow("f"))  # (any object stands for an event of the flow here)
+    assert len(seen) == 1
+    second()
+    assert not bus
+
+
+def test_subscribing_to_something_that_is_no_kind_of_event_is_refused_naming_the_kinds():
+    with pytest.raises(UserValueError, match="TaskStateChanged and/or FlowStateChanged"):
+        EventBus().subscribe(print, kinds=(str,))

@@ -193,3 +193,34 @@ def test_show_switches_to_another_run_or_back_to_following(tracker):
     assert not follow.following and follow.snapshot().run is first
     follow.show(None)
     assert follow.following and follow.snapshot().run is flow.last_run
+
+
+def test_task_changes_go_unheard_while_a_redraw_is_pending_and_are_heard_again_after_it(tracker):
+    flow = chain(3)
+    follow = tracker(flow, delay=3600, interval=3600)  # the redraw a run asks for stays pending
+    assert follow._on_event in flow.events.for_tasks
+    flow.run()
+    assert follow._timer is not None  # the run's first flow state asked for a redraw
+    # The engine made no event for the tasks' later changes: nobody hears them now
+    assert follow._on_event not in flow.events.for_tasks and not flow.events.for_tasks
+    assert follow._on_event in flow.events.for_flows  # a run beginning or ending is heard
+    follow.delay = 0
+    follow._schedule(soon=True)  # the pending redraw, now
+    assert follow.on_change.called.wait(30)
+    assert follow._on_event in flow.events.for_tasks  # heard again, for the next redraw
+    snap = follow.snapshot()  # and the redraw saw every change made meanwhile
+    assert [type(s).__name__ for s in snap.states.values()] == ["Success"] * 3
+    follow.close()
+    assert not flow.events
+
+
+def test_a_mapped_childs_state_seen_in_an_event_gives_way_to_the_parents_entry_of_the_same_time():
+    from flowbook.engine.state import Mapped
+    from flowbook.widget.tracking import _merged
+
+    seen_running, applied = Running(), Success(result=1)
+    applied.timestamp = seen_running.timestamp  # (the same instant, as on a fake clock)
+    parent = Mapped(map_states=[applied, None])
+    later = Success(result=2)
+    later.timestamp = seen_running.timestamp + 1
+    assert _merged(parent, {0: seen_running, 1: later}) == [applied, later]

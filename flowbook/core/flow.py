@@ -470,12 +470,18 @@ class Flow:
         """The flow state of the latest run (None before the first run)."""
         return None if self.last_run is None else self.last_run.state
 
-    def subscribe(self, callback: Callable) -> Callable[[], None]:
-        """Call ``callback(event)`` on every state change of this flow's runs.
+    def subscribe(self, callback: Callable, kinds: Any = None) -> Callable[[], None]:
+        """Call ``callback(event)`` on every state change of this flow's runs: a
+        ``TaskStateChanged`` or a ``FlowStateChanged`` (flowbook.engine.events); ``kinds``,
+        one of them or both, limits the events to those (a view that reads a run's states
+        when it redraws needs the flow's changes only, and the tasks' while it has no redraw
+        pending).
 
         Returns a function that unsubscribes.
         """
-        return self.events.subscribe(callback)
+        if kinds is None:
+            return self.events.subscribe(callback)
+        return self.events.subscribe(callback, kinds)
 
     # -- debugging ------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flowbook.errors import UserTypeError
+from flowbook.errors import UserTypeError, UserValueError
 
 __all__ = ["TaskStateChanged", "FlowStateChanged", "EventBus"]
 
@@ -57,7 +57,13 @@ class EventBus:
     once per type of error and never stops the run."""
 
     def __init__(self) -> None:
-        self._subscribers: tuple = ()  # replaced, never mutated, so publishing needs no lock
+        # (callback, event classes) of each subscription; replaced, never mutated, as are
+        # the callbacks of each kind below, so publishing needs no lock
+        self._subscribers: tuple = ()
+        # Who hears a task's change, and a flow's: the engine asks before making an event
+        # (a tuple's truth costs less than a call to __bool__, at every state change)
+        self.for_tasks: tuple = ()
+        self.for_flows: tuple = ()
         # Reentrant: a finalizer (a garbage widget's __del__ closing it) may unsubscribe in the
         # middle of this thread's subscribe, when an allocation there starts a collection.
         self._lock = threading.RLock()
@@ -67,13 +73,23 @@ class EventBus:
     def __bool__(self) -> bool:
         return bool(self._subscribers)
 
-    def subscribe(self, callback: Callable[[Any], Any]) -> Callable[[], None]:
+    def subscribe(self, callback: Callable[[Any], Any],
+                  kinds: tuple = (TaskStateChanged, FlowStateChanged)) -> Callable[[], None]:
+        """Call ``callback(event)`` for every event of ``kinds`` (both by default); returns
+        the function that ends this subscription."""
         if not callable(callback):
             raise UserTypeError(f"subscribe() takes a callable, got {callback!r}")
-        self._replace(lambda subscribers: subscribers + (callback,))
+        kinds = tuple(kinds) if isinstance(kinds, (tuple, list, set, frozenset)) else (kinds,)
+        unknown = [k for k in kinds if k not in (TaskStateChanged, FlowStateChanged)]
+        if unknown or not kinds:
+            raise UserValueError("subscribe(kinds=...) takes TaskStateChanged and/or "
+                                 "FlowStateChanged from flowbook.engine.events, got "
+                                 f"{unknown or kinds!r}")
+        entry = (callback, kinds)
+        self._replace(lambda subscribers: subscribers + (entry,))
 
         def unsubscribe() -> None:
-            self._replace(lambda subscribers: tuple(s for s in subscribers if s is not callback))
+            self._replace(lambda subscribers: tuple(s for s in subscribers if s is not entry))
             with self._lock:
                 for reported in [r for r in list(self._reported) if r[0] == id(callback)]:
                     self._reported.discard(reported)
@@ -89,10 +105,15 @@ class EventBus:
                 new = change(old)
                 if self._subscribers is old:
                     self._subscribers = new
+                    self.for_tasks = tuple(cb for cb, kinds in new if TaskStateChanged in kinds)
+                    self.for_flows = tuple(cb for cb, kinds in new if FlowStateChanged in kinds)
                     return
 
     def publish(self, event: Any) -> None:
-        for callback in self._subscribers:
+        """Call every subscriber of the event's kind (a TaskStateChanged or a
+        FlowStateChanged) with it."""
+        for callback in (self.for_tasks if event.__class__ is TaskStateChanged
+                         else self.for_flows):
             try:
                 callback(event)
             except Exception as exc:  # a broken view must not break the user's flow run

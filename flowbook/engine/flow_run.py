@@ -99,7 +99,7 @@ class FlowRun:
         else:
             self.states[task].map_states[index] = new
         self.changes += 1
-        if self.flow.events and not self.simulated:
+        if self.flow.events.for_tasks and not self.simulated:
             self.flow.events.publish(TaskStateChanged(self, task, index, old, new))
         return new
 
@@ -139,7 +139,7 @@ class FlowRun:
             new = Failed(f"state handler of flow {self.flow.name!r} raised {exc!r}", result=exc)
         self.state = new
         self.flow_states.append(new)
-        if self.flow.events and not self.simulated:
+        if self.flow.events.for_flows and not self.simulated:
             self.flow.events.publish(FlowStateChanged(self, old, new))
 
     # -- what task runs are made of --------------------------------------------------------

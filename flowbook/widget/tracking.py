@@ -10,7 +10,10 @@ states do not hold yet (a new run, the state of a mapped child) and asks for a r
 ``on_change`` runs on a timer thread at most every ``interval`` seconds, ``delay`` after the
 first change, so a run is never slowed down by drawing; a change of the flow's state (a run
 began, ended, waits) is drawn ``delay`` after it. ``snapshot()`` reads the latest run's
-states at that moment.
+states at that moment. The tracker hears every change of the flow's state, but a task's only
+while no redraw is pending: the redraw reads the states as they are by then, and meanwhile
+the engine makes no event for it (an event per state change was a tenth of a trivial task's
+run time).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any
 
-from flowbook.engine.events import TaskStateChanged
+from flowbook.engine.events import FlowStateChanged, TaskStateChanged
 
 __all__ = ["RunTracker", "Snapshot", "NEXT"]
 
@@ -68,7 +71,12 @@ class RunTracker:
         shown = flow.last_run if run is None else None if run is NEXT else run
         if shown is not None:
             self._follow(shown)
-        self._unsubscribe = flow.subscribe(self._on_event)
+        # The flow's changes always; the tasks' only while no redraw is pending (_mute): the
+        # redraw reads the run's states as they are then, so a change meanwhile adds nothing
+        # to it, and a run is not slowed down by an event per state change
+        self._unsubscribe = flow.subscribe(self._on_event, FlowStateChanged)
+        self._stop_tasks: Callable[[], None] | None = flow.subscribe(self._on_event,
+                                                                     TaskStateChanged)
 
     @property
     def run(self) -> Any:
@@ -103,6 +111,7 @@ class RunTracker:
                 self._note(event)
             if self._timer is None:
                 self._schedule()
+            self._mute()
         elif (event.run is not self._run and not self.following and not self._waiting
               and self.on_other_run is not None):
             self.on_other_run()  # another run began or ended: only the list of runs changes
@@ -121,6 +130,20 @@ class RunTracker:
             if (event.__class__ is TaskStateChanged and event.map_index is not None
                     and event.run is self._run):
                 self._children.setdefault(event.task, {})[event.map_index] = event.new
+
+    def _mute(self) -> None:
+        """Stop hearing task changes while a redraw is pending (``_fire`` listens again)."""
+        with self._lock:
+            if self._timer is None:
+                return
+            stop, self._stop_tasks = self._stop_tasks, None
+        if stop is not None:
+            stop()
+
+    def _listen(self) -> None:
+        """Hear task changes again (the caller holds the lock), unless closed."""
+        if self._stop_tasks is None and not self._closed:
+            self._stop_tasks = self.flow.subscribe(self._on_event, TaskStateChanged)
 
     def _follow(self, run: Any) -> None:
         self._run, self._children = run, {}
@@ -149,6 +172,7 @@ class RunTracker:
                 return  # replaced by a sooner redraw, or closed
             self._timer = None  # changes from now on ask for another redraw
             self._last_redraw = time.monotonic()
+            self._listen()  # before the redraw reads the states: no change falls between
         self.on_change()
 
     def snapshot(self) -> Snapshot:
@@ -174,6 +198,10 @@ class RunTracker:
             if timer is not threading.current_thread():
                 timer.join()  # its thread holds this tracker until it ends; it ends at once
         self._unsubscribe()
+        with self._lock:
+            stop, self._stop_tasks = self._stop_tasks, None
+        if stop is not None:
+            stop()
 
 
 def _merged(state: Any, seen: dict) -> list:
@@ -183,6 +211,8 @@ def _merged(state: Any, seen: dict) -> list:
     for index, child in seen.items():
         if index >= len(known):
             known.extend([None] * (index + 1 - len(known)))
-        if known[index] is None or child.timestamp >= known[index].timestamp:
+        # the parent's own entry is the state applied last when both have the same time (a
+        # child's state seen before the tracker stopped hearing task changes may be older)
+        if known[index] is None or child.timestamp > known[index].timestamp:
             known[index] = child
     return known
