@@ -386,13 +386,21 @@ def measure_rounds(engine, shape: str, n: int, repeat: int, hamilton: HamiltonCh
     entry["dask"] = next((d for d in dask_runs if "error" in d), None) or {
         "run_s": min(d["run_s"] for d in dask_runs), "version": dask_runs[0]["version"]}
     if hamilton is not None:
-        runs = [h for _, _, h in rounds]
-        failed = next((h for h in runs if "run_s" not in h), None)
-        entry["hamilton"] = failed or {
-            **hamilton.info, "run_s": min(h["run_s"] for h in runs),
-            "all_run_s": [h["run_s"] for h in runs],
-            **({"problem": p} if (p := next((h["problem"] for h in runs if "problem" in h),
-                                             None)) else {})}
+        entry["hamilton"] = hamilton_rounds(hamilton.info, [h for _, _, h in rounds])
+    return entry
+
+
+def hamilton_rounds(info: dict, runs: list) -> dict:
+    """Hamilton's entry from its build's ``info`` and its rounds' answers: the first error,
+    else its best run, every run, and the first wrong result, if any."""
+    failed = next((h for h in runs if "run_s" not in h), None)
+    if failed is not None:
+        return failed
+    entry = {**info, "run_s": min(h["run_s"] for h in runs),
+             "all_run_s": [h["run_s"] for h in runs]}
+    problem = next((h["problem"] for h in runs if "problem" in h), None)
+    if problem is not None:
+        entry["problem"] = problem
     return entry
 
 
@@ -727,11 +735,13 @@ def main(argv=None) -> int:
                                         f"> --max-seconds {args.max_seconds:.0f}")
                     continue
             entry["bare_s"] = measure_bare(shape, n, repeat)
-            hamilton, entry["hamilton"] = None, {"error": hamilton_skip}
-            if not hamilton_skip:
-                entry["hamilton"] = hamilton_estimate(prev_hamilton, n, repeat, args.max_seconds)
-                if entry["hamilton"] is None:
-                    hamilton = HamiltonChild(shape, n, timeout=max(900, 5 * args.max_seconds))
+            hamilton = None
+            skipped = ({"error": hamilton_skip} if hamilton_skip else
+                       hamilton_estimate(prev_hamilton, n, repeat, args.max_seconds))
+            if skipped is not None:
+                entry["hamilton"] = skipped
+            else:
+                hamilton = HamiltonChild(shape, n, timeout=max(900, 5 * args.max_seconds))
             try:
                 entry.update(measure_rounds(engine, shape, n, repeat, hamilton))
             except Exception as exc:
@@ -741,7 +751,7 @@ def main(argv=None) -> int:
                 if hamilton is not None:
                     hamilton.close()
             prev = {"n": n, "total_s": entry["total_s"]}
-            if "run_s" in entry["hamilton"]:
+            if "run_s" in entry.get("hamilton", {}):
                 prev_hamilton = entry["hamilton"]
     print(flush=True)
 

@@ -479,8 +479,6 @@ class Flow:
 
         Returns a function that unsubscribes.
         """
-        if kinds is None:
-            return self.events.subscribe(callback)
         return self.events.subscribe(callback, kinds)
 
     # -- debugging ------------------------------------------------------------------------

@@ -73,12 +73,13 @@ class EventBus:
     def __bool__(self) -> bool:
         return bool(self._subscribers)
 
-    def subscribe(self, callback: Callable[[Any], Any],
-                  kinds: tuple = (TaskStateChanged, FlowStateChanged)) -> Callable[[], None]:
-        """Call ``callback(event)`` for every event of ``kinds`` (both by default); returns
-        the function that ends this subscription."""
+    def subscribe(self, callback: Callable[[Any], Any], kinds: Any = None) -> Callable[[], None]:
+        """Call ``callback(event)`` for every event of ``kinds`` (TaskStateChanged and/or
+        FlowStateChanged; None: both); returns the function that ends this subscription."""
         if not callable(callback):
             raise UserTypeError(f"subscribe() takes a callable, got {callback!r}")
+        if kinds is None:
+            kinds = (TaskStateChanged, FlowStateChanged)
         kinds = tuple(kinds) if isinstance(kinds, (tuple, list, set, frozenset)) else (kinds,)
         unknown = [k for k in kinds if k not in (TaskStateChanged, FlowStateChanged)]
         if unknown or not kinds:
